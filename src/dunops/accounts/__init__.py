@@ -1,0 +1,1 @@
+"""Accounts: people, sign-in, sessions, workspaces, memberships, invitations, API tokens, permissions."""

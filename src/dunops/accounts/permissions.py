@@ -1,0 +1,100 @@
+"""Every permission decision in DunOps: one role -> permission table that every service consults.
+
+Nothing else compares roles. A token acts with the lower of its own role and its creator's current role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from dunops.errors import NotFound, PermissionDenied
+from dunops.storage.models import Membership, Role
+
+
+class Permission(StrEnum):
+    WORKSPACE_READ = "workspace.read"
+    WORKSPACE_UPDATE = "workspace.update"
+    WORKSPACE_DELETE = "workspace.delete"
+    MEMBERS_READ = "members.read"
+    MEMBERS_MANAGE = "members.manage"
+    OWNERS_MANAGE = "owners.manage"
+    TOKENS_MANAGE = "tokens.manage"
+    AUDIT_READ = "audit.read"
+    CONNECTIONS_READ = "connections.read"
+    CONNECTIONS_MANAGE = "connections.manage"
+    ZONES_READ = "zones.read"
+    ZONES_MANAGE = "zones.manage"
+    CHANGES_PROPOSE = "changes.propose"
+    CHANGES_APPROVE = "changes.approve"
+    CHANGES_APPLY = "changes.apply"
+    POLICY_MANAGE = "policy.manage"
+
+
+_VIEWER = {
+    Permission.WORKSPACE_READ,
+    Permission.MEMBERS_READ,
+    Permission.CONNECTIONS_READ,
+    Permission.ZONES_READ,
+}
+_EDITOR = _VIEWER | {
+    Permission.TOKENS_MANAGE,
+    Permission.ZONES_MANAGE,
+    Permission.CHANGES_PROPOSE,
+    Permission.CHANGES_APPROVE,
+    Permission.CHANGES_APPLY,
+}
+_ADMIN = _EDITOR | {
+    Permission.WORKSPACE_UPDATE,
+    Permission.MEMBERS_MANAGE,
+    Permission.AUDIT_READ,
+    Permission.CONNECTIONS_MANAGE,
+    Permission.POLICY_MANAGE,
+}
+_OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.WORKSPACE_DELETE}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset(_VIEWER),
+    Role.EDITOR: frozenset(_EDITOR),
+    Role.ADMIN: frozenset(_ADMIN),
+    Role.OWNER: frozenset(_OWNER),
+}
+
+
+def effective_role(membership_role: Role, token_role: Role | None) -> Role:
+    """A token never acts above the role its creator holds now."""
+    if token_role is None or token_role.rank >= membership_role.rank:
+        return membership_role
+    return token_role
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]
+
+
+def require(role: Role, permission: Permission) -> None:
+    if not allows(role, permission):
+        raise PermissionDenied(f"the {role} role may not {permission.value.replace('.', ' ')}")
+
+
+def can_grant(granter: Role, role: Role) -> bool:
+    """Whether a member of role ``granter`` may give (or take away) ``role``."""
+    if role == Role.OWNER:
+        return allows(granter, Permission.OWNERS_MANAGE)
+    return allows(granter, Permission.MEMBERS_MANAGE) and role.rank <= granter.rank
+
+
+def not_a_member(slug: str) -> NotFound:
+    """The refusal for a workspace the caller may not see: 404, so its existence does not leak."""
+    return NotFound(f"workspace '{slug}' not found")
+
+
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "Membership",
+    "Permission",
+    "allows",
+    "can_grant",
+    "effective_role",
+    "not_a_member",
+    "require",
+]

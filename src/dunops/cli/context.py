@@ -1,0 +1,43 @@
+"""What every CLI command shares: settings, the database, one transaction per command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from dunops.accounts.principal import Principal
+from dunops.config import Settings, load_settings
+from dunops.storage.database import make_engine, make_session_factory, transaction, upgrade
+from dunops.storage.models import User
+
+
+@cache
+def settings() -> Settings:
+    return load_settings()
+
+
+@cache
+def engine() -> Engine:
+    """The configured database; the embedded default is created and migrated on first use."""
+    current = settings()
+    if current.is_embedded_database:
+        current.prepare_data_dir()
+    created = make_engine(current.sqlalchemy_url)
+    if current.is_embedded_database:
+        upgrade(created)
+    return created
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    with transaction(make_session_factory(engine())) as session:
+        yield session
+
+
+def operator(user: User) -> Principal:
+    """The CLI acts as an operator on behalf of the named user."""
+    return Principal.system(user)

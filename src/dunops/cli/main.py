@@ -1,0 +1,27 @@
+"""The ``dunops`` command: a thin edge over the same services the API uses."""
+
+from __future__ import annotations
+
+import typer
+
+from dunops.cli import audit, db, members, outbox, serve, tokens, users, workspaces
+from dunops.cli.zone import zone_app
+
+app = typer.Typer(
+    help="DunOps: DNS operations for teams.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(workspaces.app, name="workspaces")
+app.add_typer(members.app, name="members")
+app.add_typer(tokens.app, name="tokens")
+app.add_typer(audit.app, name="audit")
+app.add_typer(zone_app, name="zone")
+serve.register(app)
+outbox.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,150 @@
+"""Settings: one validated object built from ``DUNOPS_*`` environment variables.
+
+A bad setting stops start-up with one line naming the variable and what is wrong
+(:func:`load_settings` raises ``ConfigurationError``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dunops.errors import ConfigurationError
+
+ENV_PREFIX = "DUNOPS_"
+
+
+class OidcProviderSettings(BaseModel):
+    """One sign-in provider; configured as JSON in ``DUNOPS_OIDC_PROVIDERS``."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
+    label: str = ""
+    kind: Literal["oidc", "github"] = "oidc"
+    discovery_url: str = ""
+    client_id: str
+    client_secret: str = ""
+    scope: str = "openid email profile"
+    authorize_url: str = "https://github.com/login/oauth/authorize"
+    token_url: str = "https://github.com/login/oauth/access_token"
+    api_url: str = "https://api.github.com"
+
+    model_config = ConfigDict(extra="forbid")
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name.capitalize()
+
+
+class Settings(BaseSettings):
+    """Every setting DunOps reads. The README's configuration reference mirrors this class."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    base_url: str = ""
+    data_dir: Path = Path(".dunops")
+    database_url: str = ""
+    redis_url: str = ""
+    master_key: str = ""
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool | None = None
+
+    session_idle_hours: float = Field(default=12, gt=0)
+    session_absolute_days: float = Field(default=14, gt=0)
+    magic_link_minutes: int = Field(default=15, ge=1, le=1440)
+    magic_link_per_hour: int = Field(default=5, ge=1)
+    first_owner_link_hours: int = Field(default=24, ge=1)
+    invitation_days: int = Field(default=7, ge=1)
+
+    oidc_providers: list[OidcProviderSettings] = Field(default_factory=list)
+    oidc_timeout_seconds: float = Field(default=10, gt=0)
+
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "DunOps <dunops@localhost>"
+
+    worker: bool = True
+    worker_threads: int = Field(default=2, ge=1, le=64)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+    @cached_property
+    def public_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'dunops.sqlite3'}"
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def zones_dir(self) -> Path:
+        return self.data_dir / "zones"
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.data_dir / "master.key"
+
+    def prepare_data_dir(self) -> None:
+        """Create the data dir (and a 0600 master key file when no key is configured)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox_dir.mkdir(exist_ok=True)
+        self.zones_dir.mkdir(exist_ok=True)
+        if not self.master_key and not self.master_key_file.exists():
+            fd = os.open(self.master_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32) + "\n")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning a validation failure into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        variable = ENV_PREFIX + field.split(".")[0].upper()
+        raise ConfigurationError(f"{variable}: {first['msg']}") from exc

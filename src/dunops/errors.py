@@ -1,0 +1,107 @@
+"""The one exception tree of DunOps.
+
+Every refusal the product makes is a ``DunopsError``; foreign exceptions are translated at the boundary
+(``raise X(...) from exc``). The API maps the tree to HTTP status codes in one place
+(``dunops.web.problems``), the CLI to exit codes in one place (``dunops.cli.output``)::
+
+    DunopsError
+    ├── InvalidInput            422  bad input; carries every Problem found, not just the first
+    │   └── ZoneInvalid         422  a zone or record failed DNS validation or parsing
+    ├── NotAuthenticated        401  no, bad, expired or revoked credentials
+    ├── PermissionDenied        403  authenticated, but the role does not allow the action
+    ├── NotFound                404  no such object, or one the caller may not know exists
+    ├── Conflict                409  the action contradicts current state (last owner, a state transition)
+    │   ├── StalePlan           409  compare-and-set failed: the provider changed since the plan was made
+    │   └── Locked              409  another apply or sync holds the zone
+    ├── RateLimited             429  too many attempts; retry later
+    ├── ProviderError           502  a DNS provider refused, failed or could not be reached
+    └── ConfigurationError      a setting is missing or wrong; stops start-up with one clear line
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason for a refusal: what was wrong and where (a field path, a file position, a record)."""
+
+    message: str
+    location: str = ""
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class DunopsError(Exception):
+    """Root of every error DunOps raises on purpose."""
+
+    title = "Request failed"
+
+    def __init__(self, detail: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems: tuple[Problem, ...] = tuple(problems)
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+class InvalidInput(DunopsError):
+    title = "Invalid input"
+
+    @classmethod
+    def single(cls, message: str, location: str = "", code: str = "") -> InvalidInput:
+        return cls(f"{location}: {message}" if location else message, [Problem(message, location, code)])
+
+    @classmethod
+    def collect(cls, problems: Sequence[Problem], detail: str | None = None) -> InvalidInput:
+        summary = detail or (str(problems[0]) if len(problems) == 1 else f"{len(problems)} problems found")
+        return cls(summary, problems)
+
+
+class ZoneInvalid(InvalidInput):
+    title = "Invalid zone"
+
+
+class NotAuthenticated(DunopsError):
+    title = "Not authenticated"
+
+
+class PermissionDenied(DunopsError):
+    title = "Permission denied"
+
+
+class NotFound(DunopsError):
+    title = "Not found"
+
+
+class Conflict(DunopsError):
+    title = "Conflict"
+
+
+class StalePlan(Conflict):
+    title = "Stale plan"
+
+
+class Locked(Conflict):
+    title = "Zone is busy"
+
+
+class RateLimited(DunopsError):
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class ProviderError(DunopsError):
+    title = "Provider error"
+
+
+class ConfigurationError(DunopsError):
+    title = "Configuration error"

@@ -1,0 +1,1 @@
+"""Background jobs: the huey queue on SQLite or Redis."""

@@ -1,0 +1,1 @@
+"""Notifications: the email outbox (files or SMTP)."""

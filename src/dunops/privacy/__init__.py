@@ -1,0 +1,1 @@
+"""Privacy services: data export, correction, deletion, purge and backup ageing."""

@@ -1,0 +1,1 @@
+"""Security adapters: secrets and digests, the credentials vault, rate limits."""

@@ -1,0 +1,32 @@
+"""The append-only audit trail, hash-chained per workspace (``workspace_id`` NULL: the instance chain)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dunops.storage.base import Base, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("workspace_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    sequence: Mapped[int]
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(400), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(400), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""Sync: reading providers, drift detection and schedules."""

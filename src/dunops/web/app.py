@@ -1,0 +1,39 @@
+"""The FastAPI application factory: settings, database, routes, error mapping, OpenAPI at /api/docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from dunops.config import Settings, load_settings
+from dunops.storage.database import make_engine, make_session_factory
+from dunops.web import problems
+from dunops.web.routes import ROUTERS
+
+WEB_DIR = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app; the caller (``dunops serve``, a test) has prepared and migrated the database."""
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="DunOps",
+        version="0.1.0",
+        description="DNS operations for teams. JSON API under /api/v1.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.sqlalchemy_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    return app

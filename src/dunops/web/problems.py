@@ -1,0 +1,99 @@
+"""The one place that turns errors into HTTP responses: RFC 9457 problem details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dunops.errors import (
+    Conflict,
+    DunopsError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    RateLimited,
+)
+
+log = structlog.get_logger(__name__)
+
+_STATUS: list[tuple[type[DunopsError], int]] = [
+    (InvalidInput, 422),
+    (NotAuthenticated, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RateLimited, 429),
+    (ProviderError, 502),
+]
+
+PROBLEM_TYPE_BASE = "https://dunops.dev/problems/"
+
+
+def status_for(error: DunopsError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _dunops_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DunopsError)
+    errors = [
+        {"field": p.location, "message": p.message, **({"code": p.code} if p.code else {})}
+        for p in exc.problems
+    ]
+    response = problem(status_for(exc), exc.title, exc.detail, errors)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        errors.append({"field": location, "message": str(error.get("msg", "invalid"))})
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return problem(422, "Invalid input", detail, errors)
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {401: "Not authenticated", 403: "Permission denied", 404: "Not found", 405: "Method not allowed"}
+    return problem(exc.status_code, titles.get(exc.status_code, "Request failed"), str(exc.detail))
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+    return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DunopsError, _dunops_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

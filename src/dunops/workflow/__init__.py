@@ -1,0 +1,1 @@
+"""The change workflow: change requests, reviews, approvals, compare-and-set apply, deployments and rollback."""

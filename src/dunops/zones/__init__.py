@@ -1,0 +1,1 @@
+"""Zones and their versions: import, records, export."""
