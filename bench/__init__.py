@@ -1,0 +1,1 @@
+"""Benchmark of the DunOps DNS engine against octoDNS 1.22 and dnspython (``make bench``)."""

@@ -1,0 +1,333 @@
+"""BIND zone files (RFC 1035 master files): reader and writer.
+
+The reader understands ``$ORIGIN``, ``$TTL``, ``$GENERATE``, parentheses, comments, quoted strings,
+escapes, relative names, ``@``, omitted owner/TTL/class and TTL units (``1h30m``). ``$INCLUDE`` is
+refused unless an allowed directory is given, and then only files inside it are read. Every error
+names ``file:line:column`` and what was expected; all errors are collected and raised at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from dunops.dns.names import InvalidName, absolute_name, relative_name
+from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+from dunops.dns.rrset import RRset, parse_ttl
+from dunops.dns.zone import RRsetKey, Zone
+from dunops.errors import Problem, ZoneInvalid
+
+_CLASSES = {"IN", "CH", "HS", "CS"}
+_TTL_LIKE = re.compile(r"\d[\dsmhdwSMHDW]*\Z")
+_SPECIAL = frozenset('"()\\')
+_Token = tuple[str, int]
+
+
+class _Record:
+    __slots__ = ("line", "name", "ttl", "values")
+
+    def __init__(self, name: str, ttl: int, line: str) -> None:
+        self.name, self.ttl, self.line = name, ttl, line
+        self.values: list[str] = []
+
+
+class _Reader:
+    def __init__(self, origin: str | None, include_dir: Path | None) -> None:
+        self.origin = origin
+        self.zone_origin = origin
+        self.include_dir = include_dir
+        self.default_ttl: int | None = None
+        self.last_ttl: int | None = None
+        self.last_owner: str | None = None
+        self.records: dict[RRsetKey, _Record] = {}
+        self.soa: RRset | None = None
+        self.problems: list[Problem] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(Problem(message, where, "bind-syntax"))
+
+    def read(self, text: str, filename: str) -> None:
+        for lineno, blank_owner, tokens in _logical_lines(text, filename, self.problems):
+            where = f"{filename}:{lineno}:{tokens[0][1] + 1}"
+            try:
+                if tokens[0][0].startswith("$") and not blank_owner:
+                    self.directive(tokens, filename, lineno)
+                else:
+                    self.record(tokens, blank_owner, filename, lineno)
+            except (InvalidName, InvalidValue, ValueError) as exc:
+                self.fail(where, str(exc))
+
+    def directive(self, tokens: list[_Token], filename: str, lineno: int) -> None:
+        word = tokens[0][0].upper()
+        args = [t for t, _ in tokens[1:]]
+        where = f"{filename}:{lineno}:{tokens[0][1] + 1}"
+        if word == "$ORIGIN":
+            if len(args) != 1:
+                raise ValueError("expected one name after $ORIGIN")
+            self.origin = absolute_name(args[0], self.origin or ".")
+            if self.zone_origin is None:
+                self.zone_origin = self.origin
+        elif word == "$TTL":
+            if len(args) != 1:
+                raise ValueError("expected one TTL after $TTL")
+            self.default_ttl = parse_ttl(args[0])
+        elif word == "$INCLUDE":
+            self.include(args, where)
+        elif word == "$GENERATE":
+            self.generate(tokens[1:], filename, lineno)
+        else:
+            raise ValueError(
+                f"unknown directive {tokens[0][0]}: expected $ORIGIN, $TTL, $INCLUDE or $GENERATE"
+            )
+
+    def include(self, args: list[str], where: str) -> None:
+        if self.include_dir is None:
+            raise ValueError("$INCLUDE is refused: no include directory was allowed")
+        if not args or len(args) > 2:
+            raise ValueError("expected a file name and an optional origin after $INCLUDE")
+        base = self.include_dir.resolve()
+        path = (base / args[0]).resolve()
+        if not path.is_relative_to(base):
+            raise ValueError(f"$INCLUDE {args[0]} is outside the allowed directory")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"cannot read $INCLUDE file {args[0]}: {exc.strerror}") from exc
+        saved = (self.origin, self.last_owner)
+        if len(args) == 2:
+            self.origin = absolute_name(args[1], self.origin or ".")
+        self.read(text, args[0])
+        self.origin, self.last_owner = saved
+
+    def generate(self, tokens: list[_Token], filename: str, lineno: int) -> None:
+        if len(tokens) < 4:
+            raise ValueError("expected $GENERATE range lhs [ttl] [class] type rhs")
+        match = re.fullmatch(r"(\d+)-(\d+)(?:/(\d+))?", tokens[0][0])
+        if match is None:
+            raise ValueError(f"expected a range like 1-100 or 1-100/2, found {tokens[0][0]!r}")
+        start, stop, step = int(match[1]), int(match[2]), int(match[3] or 1)
+        if stop < start or step < 1 or (stop - start) // step > 65535:
+            raise ValueError(f"invalid $GENERATE range {tokens[0][0]}")
+        template = tokens[1:]
+        for number in range(start, stop + 1, step):
+            expanded = [(_expand(text, number), column) for text, column in template]
+            self.record(expanded, False, filename, lineno)
+
+    def record(self, tokens: list[_Token], blank_owner: bool, filename: str, lineno: int) -> None:
+        index = 0
+        if blank_owner:
+            if self.last_owner is None:
+                raise ValueError("a record with no owner name before any owner was given")
+            owner = self.last_owner
+        else:
+            if self.origin is None and tokens[0][0] != "@" and not tokens[0][0].endswith("."):
+                raise ValueError("relative name with no origin: give --origin or add $ORIGIN")
+            owner = absolute_name(tokens[0][0], self.origin or ".")
+            self.last_owner = owner
+            index = 1
+        ttl: int | None = None
+        size = len(tokens)
+        for _ in range(2):
+            if index >= size:
+                break
+            word = tokens[index][0]
+            if word.upper() in _CLASSES:
+                if word.upper() != "IN":
+                    raise ValueError(f"class {word} is not supported: expected IN")
+                index += 1
+            elif _TTL_LIKE.match(word):
+                ttl = parse_ttl(word)
+                index += 1
+        if index >= size:
+            column = tokens[-1][1] + len(tokens[-1][0]) + 1
+            raise _positioned(filename, lineno, column, "expected a record type")
+        rtype = tokens[index][0].upper()
+        if rtype not in RECORD_TYPES and rtype != "SOA":
+            raise _positioned(
+                filename, lineno, tokens[index][1] + 1,
+                f"expected a record type, found {tokens[index][0]!r} (supported: {', '.join(sorted(RECORD_TYPES))}, SOA)",
+            )  # fmt: skip
+        if index + 1 >= size:
+            raise _positioned(filename, lineno, tokens[index][1] + len(rtype) + 1, f"expected {rtype} data")
+        if ttl is None:
+            ttl = self.default_ttl if self.default_ttl is not None else self.last_ttl
+            if ttl is None:
+                raise _positioned(filename, lineno, tokens[0][1] + 1, "no TTL given and no $TTL before it")
+        else:
+            self.last_ttl = ttl
+        rdata = " ".join(text for text, _ in tokens[index + 1 :])
+        origin = self.origin or "."
+        try:
+            value = canonical_value(rtype, rdata, origin)
+        except InvalidValue as exc:
+            raise _positioned(filename, lineno, tokens[index + 1][1] + 1, str(exc)) from exc
+        if rtype == "SOA":
+            self.soa = RRset(owner, "SOA", ttl, [value])
+            return
+        key = (owner.lower(), rtype)
+        entry = self.records.get(key)
+        if entry is None:
+            entry = self.records[key] = _Record(owner, ttl, f"{filename}:{lineno}")
+        entry.values.append(value)
+
+
+class _PositionedError(ValueError):
+    pass
+
+
+def _positioned(filename: str, lineno: int, column: int, message: str) -> _PositionedError:
+    return _PositionedError(f"\0{filename}:{lineno}:{column}\0{message}")
+
+
+def _expand(text: str, number: int) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        if match[0] == "\\$":
+            return "$"
+        if match[0] == "$$":
+            return "$"
+        offset, width, base = 0, 0, "d"
+        if match[1]:
+            parts = match[1].split(",")
+            offset = int(parts[0])
+            width = int(parts[1]) if len(parts) > 1 else 0
+            base = parts[2] if len(parts) > 2 else "d"
+        value = number + offset
+        if base in ("n", "N"):
+            digits = f"{value:x}".rjust(width, "0")
+            nibbles = ".".join(reversed(digits))
+            return nibbles.upper() if base == "N" else nibbles
+        return format(value, f"0{width}{base if base in 'doxX' else 'd'}")
+
+    return re.sub(r"\\\$|\$\$|\$(?:\{([-\d]+(?:,\d+)?(?:,[doxXnN])?)\})?", substitute, text)
+
+
+def _logical_lines(
+    text: str, filename: str, problems: list[Problem]
+) -> Iterator[tuple[int, bool, list[_Token]]]:
+    """(line number, owner omitted, tokens with 0-based columns) per record, parentheses joined."""
+    depth = 0
+    pending: list[_Token] = []
+    start_line, start_blank = 0, False
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if depth == 0 and not _SPECIAL.intersection(line):
+            body = line.split(";", 1)[0] if ";" in line else line
+            words = body.split()
+            if words:
+                yield lineno, body[0] in " \t", _columns(body, words)
+            continue
+        if depth == 0:
+            start_line, start_blank, pending = lineno, line[:1] in (" ", "\t"), []
+        try:
+            depth = _scan(line, depth, pending)
+        except ValueError as exc:
+            column, message = str(exc).split("\0", 1)
+            problems.append(Problem(message, f"{filename}:{lineno}:{column}", "bind-syntax"))
+            depth, pending = 0, []
+            continue
+        if depth == 0 and pending:
+            yield start_line, start_blank, pending
+    if depth:
+        problems.append(
+            Problem("expected ')' before the end of the file", f"{filename}:{start_line}:1", "bind-syntax")
+        )
+
+
+def _columns(body: str, words: list[str]) -> list[_Token]:
+    tokens = []
+    position = 0
+    for word in words:
+        position = body.index(word, position)
+        tokens.append((word, position))
+        position += len(word)
+    return tokens
+
+
+def _scan(line: str, depth: int, tokens: list[_Token]) -> int:
+    """Append the tokens of one physical line; returns the parenthesis depth after it."""
+    i, size = 0, len(line)
+    while i < size:
+        char = line[i]
+        if char in " \t":
+            i += 1
+        elif char == ";":
+            break
+        elif char == "(":
+            depth += 1
+            i += 1
+        elif char == ")":
+            if depth == 0:
+                raise ValueError(f"{i + 1}\0unexpected ')' with no '(' open")
+            depth -= 1
+            i += 1
+        elif char == '"':
+            end = i + 1
+            while end < size and line[end] != '"':
+                end += 2 if line[end] == "\\" else 1
+            if end >= size:
+                raise ValueError(f"{i + 1}\0expected a closing '\"' on the same line")
+            tokens.append((line[i : end + 1], i))
+            i = end + 1
+        else:
+            end = i
+            while end < size and line[end] not in " \t;()":
+                if line[end] == '"':  # key="value" as in SVCB parameters
+                    close = end + 1
+                    while close < size and line[close] != '"':
+                        close += 2 if line[close] == "\\" else 1
+                    end = close + 1
+                    continue
+                end += 2 if line[end] == "\\" else 1
+            tokens.append((line[i:end], i))
+            i = end
+    return depth
+
+
+def read_bind(
+    text: str,
+    origin: str | None = None,
+    *,
+    filename: str = "<zone>",
+    include_dir: str | Path | None = None,
+    positions: dict[RRsetKey, str] | None = None,
+) -> Zone:
+    """Read a zone file; raises ZoneInvalid with every problem as ``file:line:column``."""
+    start = absolute_name(origin, ".") if origin else None
+    reader = _Reader(start, Path(include_dir) if include_dir is not None else None)
+    reader.read(text, filename)
+    problems = [_unpack(problem) for problem in reader.problems]
+    zone_origin = reader.zone_origin
+    if zone_origin is None and reader.soa is not None:
+        zone_origin = reader.soa.name.lower()
+    if zone_origin is None and not problems:
+        problems.append(Problem("no origin: give --origin or add $ORIGIN", filename, "no-origin"))
+    if problems:
+        raise ZoneInvalid.collect(problems, f"{filename}: {len(problems)} problem(s) reading the zone file")
+    assert zone_origin is not None
+    zone = Zone(zone_origin, soa=reader.soa)
+    rrsets = zone.rrsets
+    for key, entry in reader.records.items():
+        rrsets[key] = RRset(entry.name, key[1], entry.ttl, entry.values)
+        if positions is not None:
+            positions[key] = entry.line
+    return zone
+
+
+def _unpack(problem: Problem) -> Problem:
+    if problem.message.startswith("\0"):
+        _, where, message = problem.message.split("\0", 2)
+        return Problem(message, where, problem.code)
+    return problem
+
+
+def write_bind(zone: Zone) -> str:
+    """The zone as a zone file: ``$ORIGIN``, the SOA first, then every RRset in canonical order."""
+    lines = [f"$ORIGIN {zone.origin}"]
+    if zone.soa is not None:
+        lines.append(f"@ {zone.soa.ttl} IN SOA {zone.soa.values[0]}")
+    origin = zone.origin
+    for rrset in zone.sorted():
+        owner = relative_name(rrset.name, origin) or "@"
+        prefix = f"{owner} {rrset.ttl} IN {rrset.rtype} "
+        lines.extend(prefix + value for value in rrset.values)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,148 @@
+"""JSON: the API's canonical form of a zone, described by :data:`ZONE_JSON_SCHEMA`.
+
+``{"origin": "example.com.", "soa": {...} | null, "rrsets": [{"name", "type", "ttl", "values",
+"meta"?}]}`` with absolute names and canonical values; RRsets in canonical order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dunops.dns.names import InvalidName, absolute_name
+from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+from dunops.dns.rrset import RRset, meta_text
+from dunops.dns.zone import RRsetKey, Zone
+from dunops.errors import Problem, ZoneInvalid
+
+_RRSET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "type", "ttl", "values"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "description": "absolute owner name with a trailing dot"},
+        "type": {"enum": sorted(RECORD_TYPES)},
+        "ttl": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+        "values": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string"},
+            "description": "values in canonical presentation form, sorted, distinct",
+        },
+        "meta": {"type": "object", "description": "provider metadata kept unchanged (octoDNS keys)"},
+    },
+}
+
+ZONE_JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://dunops.dev/schemas/zone.json",
+    "title": "DunOps zone",
+    "type": "object",
+    "required": ["origin", "rrsets"],
+    "additionalProperties": False,
+    "properties": {
+        "origin": {"type": "string", "description": "absolute zone name with a trailing dot"},
+        "soa": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["ttl", "value"],
+                    "additionalProperties": False,
+                    "properties": {"ttl": {"type": "integer", "minimum": 0}, "value": {"type": "string"}},
+                },
+            ]
+        },
+        "rrsets": {"type": "array", "items": _RRSET_SCHEMA},
+    },
+}
+"""JSON Schema (draft 2020-12) of the zone JSON form."""
+
+
+def zone_to_data(zone: Zone) -> dict[str, Any]:
+    rrsets = []
+    for rrset in zone.sorted():
+        item: dict[str, Any] = {"name": rrset.name, "type": rrset.rtype, "ttl": rrset.ttl,
+                                "values": list(rrset.values)}  # fmt: skip
+        if rrset.meta:
+            item["meta"] = rrset.meta_dict
+        rrsets.append(item)
+    soa = {"ttl": zone.soa.ttl, "value": zone.soa.values[0]} if zone.soa is not None else None
+    return {"origin": zone.origin, "soa": soa, "rrsets": rrsets}
+
+
+def write_json(zone: Zone) -> str:
+    return json.dumps(zone_to_data(zone), indent=2, ensure_ascii=False) + "\n"
+
+
+def _fail(where: str, message: str) -> ZoneInvalid:
+    return ZoneInvalid(f"{where}: {message}", [Problem(message, where, "json-shape")])
+
+
+def zone_from_data(
+    data: Any, origin: str | None = None, *, filename: str = "<json>",
+    positions: dict[RRsetKey, str] | None = None,
+) -> Zone:  # fmt: skip
+    """Build a zone from JSON data, canonicalising every value; raises ZoneInvalid with every problem."""
+    if not isinstance(data, dict):
+        raise _fail(filename, "expected an object with origin and rrsets")
+    given = data.get("origin", origin)
+    if not isinstance(given, str):
+        raise _fail(filename, 'no origin: give --origin or an "origin" field')
+    zone_origin = absolute_name(given, ".").lower()
+    problems: list[Problem] = []
+    soa = None
+    soa_data = data.get("soa")
+    if soa_data is not None:
+        try:
+            soa = RRset(zone_origin, "SOA", int(soa_data["ttl"]),
+                        [canonical_value("SOA", str(soa_data["value"]), zone_origin)])  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(Problem(f"invalid soa: {exc}", f"{filename}: soa", "json-record"))
+    zone = Zone(zone_origin, soa=soa)
+    rrsets = data.get("rrsets", [])
+    if not isinstance(rrsets, list):
+        raise _fail(filename, "rrsets must be an array")
+    for index, item in enumerate(rrsets):
+        where = f"{filename}: rrsets[{index}]"
+        try:
+            if not isinstance(item, dict):
+                raise InvalidValue("expected an object")
+            unknown = set(item) - {"name", "type", "ttl", "values", "meta"}
+            if unknown:
+                raise InvalidValue(f"unknown field(s) {', '.join(sorted(unknown))}")
+            name = absolute_name(str(item["name"]), zone_origin)
+            rtype = str(item["type"]).upper()
+            if rtype not in RECORD_TYPES:
+                raise InvalidValue(f"unsupported type {item['type']!r}")
+            ttl = item["ttl"]
+            if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
+                raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {ttl!r}")
+            values = item["values"]
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+                raise InvalidValue("values must be a non-empty array of strings")
+            rrset = RRset.parse(name, rtype, ttl, values, zone_origin, meta_text(item.get("meta")))
+            if (rrset.key, rtype) in zone.rrsets:
+                raise InvalidValue(f"a second {rtype} RRset for {name}")
+            zone.add(rrset)
+            if positions is not None:
+                positions[(rrset.key, rtype)] = where
+        except KeyError as exc:
+            problems.append(Problem(f"missing field {exc.args[0]!r}", where, "json-record"))
+        except (InvalidValue, InvalidName, ValueError) as exc:
+            problems.append(Problem(str(exc), where, "json-record"))
+    if problems:
+        raise ZoneInvalid.collect(problems, f"{filename}: {len(problems)} problem(s) reading the JSON zone")
+    return zone
+
+
+def read_json(
+    text: str, origin: str | None = None, *, filename: str = "<json>",
+    positions: dict[RRsetKey, str] | None = None,
+) -> Zone:  # fmt: skip
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ZoneInvalid.single(f"invalid JSON: {exc.msg}", f"{filename}:{exc.lineno}:{exc.colno}",
+                                 "json-syntax") from exc  # fmt: skip
+    return zone_from_data(data, origin, filename=filename, positions=positions)

@@ -1,0 +1,324 @@
+"""octoDNS YAML zone files, compatible both ways with octoDNS 1.x's YamlProvider.
+
+Keys are names relative to the origin (``''`` for the apex, Unicode allowed), each holding one record
+or a list of records with ``type``, ``ttl`` (default 3600, as YamlProvider), ``value`` or ``values``
+and optional metadata (``octodns:`` and any other key), which is kept on the RRset and written back
+unchanged. TXT and SPF values escape ``;`` as ``\\;``. The writer sorts keys naturally, as octoDNS
+requires.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import dns.exception
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.svcbbase
+
+from dunops.dns.formats.yamlfast import load_yaml
+from dunops.dns.names import InvalidName, absolute_name, display_name, is_subdomain, relative_name
+from dunops.dns.rdata import (
+    RECORD_TYPES,
+    InvalidValue,
+    canonical_value,
+    escape_octets,
+    parse_character_strings,
+    text_value_from_bytes,
+    text_value_octets,
+)
+from dunops.dns.rrset import RRset, meta_text
+from dunops.dns.zone import RRsetKey, Zone
+from dunops.errors import Problem, ZoneInvalid
+
+DEFAULT_TTL = 3600
+_RECORD_KEYS = frozenset({"type", "ttl", "value", "values"})
+
+
+def _text(value: Any) -> str:
+    content = str(value).replace("\\;", ";")
+    if len(content) <= 255 and content.isascii() and content.isprintable() and '"' not in content:
+        if "\\" not in content:
+            return f'"{content}"'
+    return text_value_from_bytes(content.encode("utf-8"))
+
+
+def _quoted(value: Any) -> str:
+    return f'"{escape_octets(str(value).encode("utf-8"))}"'
+
+
+def _svcb(value: dict[str, Any]) -> str:
+    params = []
+    for key, param in (value.get("svcparams") or {}).items():
+        if param is None:
+            params.append(str(key))
+        elif isinstance(param, list):
+            params.append(f"{key}={','.join(str(p) for p in param)}")
+        else:
+            params.append(f"{key}={param}")
+    return " ".join([str(value["svcpriority"]), str(value["targetname"]), *params])
+
+
+_FROM_OCTODNS: dict[str, Callable[[Any], str]] = {
+    "MX": lambda v: f"{v.get('preference', v.get('priority'))} {v.get('exchange', v.get('value'))}",
+    "SRV": lambda v: f"{v['priority']} {v['weight']} {v['port']} {v['target']}",
+    "CAA": lambda v: f"{v.get('flags', 0)} {v['tag']} {_quoted(v['value'])}",
+    "DS": lambda v: f"{v['key_tag']} {v['algorithm']} {v['digest_type']} {v['digest']}",
+    "SSHFP": lambda v: f"{v['algorithm']} {v['fingerprint_type']} {v['fingerprint']}",
+    "TLSA": lambda v: (
+        f"{v['certificate_usage']} {v['selector']} {v['matching_type']} {v['certificate_association_data']}"
+    ),
+    "NAPTR": lambda v: (
+        f"{v['order']} {v['preference']} {_quoted(v['flags'])} {_quoted(v['service'])} "
+        f"{_quoted(v['regexp'])} {v['replacement']}"
+    ),
+    "URI": lambda v: f"{v['priority']} {v['weight']} {_quoted(v['target'])}",
+    "LOC": lambda v: (
+        f"{v['lat_degrees']} {v['lat_minutes']} {v['lat_seconds']} {v['lat_direction']} "
+        f"{v['long_degrees']} {v['long_minutes']} {v['long_seconds']} {v['long_direction']} "
+        f"{v['altitude']}m {v['size']}m {v['precision_horz']}m {v['precision_vert']}m"
+    ),
+    "SVCB": _svcb,
+    "HTTPS": _svcb,
+    "TXT": _text,
+    "SPF": _text,
+}
+
+
+def _presentation(rtype: str, value: Any) -> str:
+    convert = _FROM_OCTODNS.get(rtype)
+    if convert is None:
+        if not isinstance(value, str):
+            raise InvalidValue(f"expected a string {rtype} value, found {value!r}")
+        return value
+    if rtype not in ("TXT", "SPF") and not isinstance(value, dict):
+        raise InvalidValue(f"expected a mapping for a {rtype} value, found {value!r}")
+    try:
+        return convert(value)
+    except KeyError as exc:
+        raise InvalidValue(f"{rtype} value {value!r} has no {exc.args[0]!r}") from exc
+
+
+def read_octodns(
+    text: str, origin: str, *, filename: str = "<yaml>", positions: dict[RRsetKey, str] | None = None
+) -> Zone:
+    """Read an octoDNS YAML zone file for ``origin``; raises ZoneInvalid with every problem."""
+    origin = absolute_name(origin, ".").lower()
+    try:
+        data = load_yaml(text)
+    except Exception as exc:  # PyYAML raises several unrelated classes
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark is not None else filename
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ZoneInvalid.single(f"invalid YAML: {reason}", where, "yaml-syntax") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ZoneInvalid.single(
+            "expected a mapping of names to records at the top level", filename, "yaml-shape"
+        )
+    zone = Zone(origin)
+    rrsets = zone.rrsets
+    problems: list[Problem] = []
+    for key, records in data.items():
+        records_list = records if isinstance(records, list) else [records]
+        relative = "" if key is None else str(key)
+        for record in records_list:
+            where = f"{filename}: {relative or '@'}"
+            try:
+                name = absolute_name(relative, origin) if relative else origin
+                if not isinstance(record, dict):
+                    raise InvalidValue(f"expected a record mapping, found {record!r}")
+                rtype = str(record.get("type", "")).upper()
+                where = f"{filename}: {relative or '@'} {rtype or '?'}"
+                if rtype not in RECORD_TYPES:
+                    raise InvalidValue(f"unsupported or missing type {record.get('type')!r}")
+                ttl = record.get("ttl", DEFAULT_TTL)
+                if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
+                    raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {ttl!r}")
+                if "values" in record:
+                    raw = record["values"]
+                    raw = raw if isinstance(raw, list) else [raw]
+                elif "value" in record:
+                    raw = [record["value"]]
+                else:
+                    raise InvalidValue("a record needs value or values")
+                values = [
+                    canonical_value(rtype, _presentation(rtype, v), origin) for v in raw if v is not None
+                ]
+                if not values:
+                    raise InvalidValue("a record needs at least one value")
+                extra = (
+                    {k: v for k, v in record.items() if k not in _RECORD_KEYS} if len(record) > 3 else None
+                )
+                rkey = (name.lower(), rtype)
+                if rkey in rrsets:
+                    raise InvalidValue(f"a second {rtype} record for the same name")
+                rrsets[rkey] = RRset(name, rtype, ttl, values, meta_text(extra))
+                if positions is not None:
+                    positions[rkey] = where.rsplit(" ", 1)[0]
+            except (InvalidValue, InvalidName, TypeError, ValueError) as exc:
+                problems.append(Problem(str(exc), where, "octodns-record"))
+    if problems:
+        raise ZoneInvalid.collect(
+            problems, f"{filename}: {len(problems)} problem(s) reading the octoDNS zone"
+        )
+    return zone
+
+
+def _natural_key(text: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _parse(rtype: str, value: str) -> Any:
+    return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), value)
+
+
+def _octodns_value(rtype: str, value: str) -> Any:
+    """The octoDNS form of one canonical value; raises ValueError when octoDNS cannot hold it."""
+    if rtype in ("TXT", "SPF"):
+        return text_value_octets(value).decode("utf-8").replace(";", "\\;")
+    if rtype == "MX":
+        preference, exchange = value.split()
+        return {"exchange": exchange, "preference": int(preference)}
+    if rtype == "SRV":
+        priority, weight, port, target = value.split()
+        return {"port": int(port), "priority": int(priority), "target": target, "weight": int(weight)}
+    if rtype == "CAA":
+        flags, tag, rest = value.split(" ", 2)
+        return {"flags": int(flags), "tag": tag, "value": parse_character_strings(rest).decode("utf-8")}
+    if rtype == "DS":
+        key_tag, algorithm, digest_type, digest = value.split(" ", 3)
+        return {"algorithm": int(algorithm), "digest": digest.replace(" ", ""),
+                "digest_type": int(digest_type), "key_tag": int(key_tag)}  # fmt: skip
+    if rtype == "SSHFP":
+        algorithm, kind, fingerprint = value.split(" ", 2)
+        return {"algorithm": int(algorithm), "fingerprint": fingerprint.replace(" ", ""),
+                "fingerprint_type": int(kind)}  # fmt: skip
+    if rtype == "TLSA":
+        usage, selector, matching, data = value.split(" ", 3)
+        return {"certificate_association_data": data.replace(" ", ""), "certificate_usage": int(usage),
+                "matching_type": int(matching), "selector": int(selector)}  # fmt: skip
+    if rtype in ("NAPTR", "URI", "LOC", "SVCB", "HTTPS"):
+        return _structured(rtype, _parse(rtype, value))
+    return value
+
+
+def _structured(rtype: str, rd: Any) -> dict[str, Any]:
+    if rtype == "NAPTR":
+        return {"flags": rd.flags.decode(), "order": rd.order, "preference": rd.preference,
+                "regexp": rd.regexp.decode(), "replacement": rd.replacement.to_text(),
+                "service": rd.service.decode()}  # fmt: skip
+    if rtype == "URI":
+        return {"priority": rd.priority, "target": rd.target.decode(), "weight": rd.weight}
+    if rtype == "LOC":
+        lat, lon = rd.latitude, rd.longitude
+        return {
+            "altitude": rd.altitude / 100, "lat_degrees": lat[0], "lat_direction": "N" if lat[4] > 0 else "S",
+            "lat_minutes": lat[1], "lat_seconds": lat[2] + lat[3] / 1000, "long_degrees": lon[0],
+            "long_direction": "E" if lon[4] > 0 else "W", "long_minutes": lon[1],
+            "long_seconds": lon[2] + lon[3] / 1000, "precision_horz": rd.horizontal_precision / 100,
+            "precision_vert": rd.vertical_precision / 100, "size": rd.size / 100,
+        }  # fmt: skip
+    params: dict[str, Any] = {}
+    for key, param in rd.params.items():
+        text = param.to_text() if param is not None else ""
+        name = dns.rdtypes.svcbbase.key_to_text(key)  # type: ignore[no-untyped-call]
+        params[name] = text.strip('"') if text else None
+    value: dict[str, Any] = {"svcpriority": rd.priority, "targetname": rd.target.to_text()}
+    if params:
+        value["svcparams"] = params
+    return value
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.@/+=-]*\Z|\d{1,3}(?:\.\d{1,3}){3}\Z")
+_WORDS = frozenset(["yes", "no", "true", "false", "on", "off", "null", "y", "n"])
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if value is None:
+        return "null"
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _WORDS:
+        return text
+    if text.isprintable():
+        return "'" + text.replace("'", "''") + "'"
+    escaped = "".join(
+        char if char.isprintable() and char not in '"\\' else
+        ("\\" + char if char in '"\\' else f"\\U{ord(char):08x}")
+        for char in text
+    )  # fmt: skip
+    return f'"{escaped}"'
+
+
+def _emit(lines: list[str], value: Any, indent: int, key_prefix: str) -> None:
+    """Append ``value`` in PyYAML's block style, as octoDNS's dumper lays it out."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        first = True
+        for key in sorted(value, key=lambda k: _natural_key(str(k))):
+            item = value[key]
+            head = (key_prefix if first else pad) + f"{_yaml_scalar(key)}:"
+            first = False
+            if isinstance(item, dict) and item:
+                lines.append(head)
+                _emit(lines, item, indent + 2, " " * (indent + 2))
+            elif isinstance(item, list) and item:
+                lines.append(head)
+                _emit(lines, item, indent, pad)
+            else:
+                lines.append(f"{head} {_yaml_scalar(item) if item != {} else '{}'}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict) and item:
+                _emit(lines, item, indent + 2, pad + "- ")
+            else:
+                lines.append(f"{pad}- {_yaml_scalar(item)}")
+
+
+def octodns_data(zone: Zone, dropped: list[str] | None = None) -> dict[str, Any]:
+    """The zone as the data octoDNS's YamlProvider writes; what it cannot hold is listed in ``dropped``."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    origin = zone.origin
+    for rrset in zone.sorted():
+        if not is_subdomain(rrset.name, origin):
+            if dropped is not None:
+                dropped.append(f"{rrset.name} {rrset.rtype}: outside the origin {origin}")
+            continue
+        try:
+            values = [_octodns_value(rrset.rtype, value) for value in rrset.values]
+        except (ValueError, UnicodeDecodeError, dns.exception.DNSException) as exc:
+            if dropped is not None:
+                dropped.append(f"{rrset.name} {rrset.rtype}: octoDNS cannot hold this value ({exc})")
+            continue
+        record: dict[str, Any] = {"ttl": rrset.ttl, "type": rrset.rtype}
+        record.update(rrset.meta_dict)
+        if len(values) == 1:
+            record["value"] = values[0]
+        else:
+            record["values"] = values
+        key = display_name(relative_name(rrset.name, origin))
+        data.setdefault(key, []).append(record)
+    return {key: records[0] if len(records) == 1 else records for key, records in data.items()}
+
+
+def write_octodns(zone: Zone, dropped: list[str] | None = None) -> str:
+    """The zone as an octoDNS YAML file (the SOA is not written: octoDNS has no SOA records)."""
+    if zone.soa is not None and dropped is not None:
+        dropped.append(f"{zone.origin} SOA: octoDNS YAML has no SOA record")
+    lines = ["---"]
+    data = octodns_data(zone, dropped)
+    if data:
+        _emit(lines, data, 0, "")
+    else:
+        lines[0] = "--- {}"
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,242 @@
+"""A fast loader for the block-YAML subset that octoDNS zone files use, with PyYAML as the fallback.
+
+octoDNS spends most of its time in pure-Python YAML loading. Zone files are a narrow subset of YAML:
+block mappings and sequences of plain or quoted scalars. :func:`load_yaml` parses that subset
+directly and hands any document that steps outside it (flow collections, anchors, tags, block
+scalars, comments after values, multi-line scalars...) to PyYAML's C loader, so the result is
+always what PyYAML would return; a test holds the two paths equal on the whole corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+_SAFE_STRING = re.compile(r"[A-Za-z_][A-Za-z0-9_.@/+=-]*\Z|\d{1,3}(?:\.\d{1,3}){3}\Z")
+_RESERVED_WORDS: dict[str, bool | None] = {
+    **{word: True for word in ["yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]},
+    **{word: False for word in ["no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"]},
+    **{word: None for word in ["null", "Null", "NULL"]},
+}
+_HEXISH = re.compile(r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*\Z")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
+_INDICATORS = frozenset("[]{}&*!|>%@`#,?\"'")
+
+
+class _Fallback(Exception):
+    pass
+
+
+def load_yaml(text: str) -> Any:
+    """The data of one YAML document, exactly as PyYAML's safe loader would return it."""
+    try:
+        return _load_blocks(text)
+    except _Fallback:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+
+
+def _scalar(text: str) -> Any:
+    if _SAFE_STRING.match(text):
+        if text in _RESERVED_WORDS:
+            return _RESERVED_WORDS[text]
+        return text
+    if _INT.match(text):
+        return int(text)
+    first = text[0]
+    if first == "'":
+        if len(text) < 2 or text[-1] != "'" or "'" in text[1:-1].replace("''", ""):
+            raise _Fallback
+        return text[1:-1].replace("''", "'")
+    if first == '"':
+        if len(text) < 2 or text[-1] != '"' or "\\" in text or '"' in text[1:-1]:
+            raise _Fallback
+        return text[1:-1]
+    if first in _INDICATORS or " #" in text or text[-1] in " :" or ": " in text or "\t" in text:
+        raise _Fallback
+    if first in "-:" and text[1:2] in ("", " "):
+        raise _Fallback
+    if _HEXISH.match(text):
+        if _SEXAGESIMAL.match(text):
+            raise _Fallback
+        return text
+    if first.isalpha() and text not in _RESERVED_WORDS and not _looks_typed(text):
+        return text
+    raise _Fallback
+
+
+def _looks_typed(text: str) -> bool:
+    lowered = text.lower()
+    return lowered in (".inf", ".nan", "null", "~") or lowered.startswith(("0x", "0b", "0o"))
+
+
+_BLOCK = re.compile(r"([^ \n#-][^\n]*):\n((?:[ -][^\n]*\n)*)")
+_ONE = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  value: ([^\n]+)\n\Z")
+_MANY = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  values:\n((?:  - [^\n]+\n)+)\Z")
+
+
+def _load_blocks(text: str) -> Any:
+    """Top-level keys one block at a time; the usual record shapes by one regex each."""
+    if not text.endswith("\n"):
+        text += "\n"
+    position = 4 if text.startswith("---\n") else 0
+    result: dict[Any, Any] = {}
+    size = len(text)
+    match_block = _BLOCK.match
+    memo: dict[str, Any] = {}
+
+    def scalar(text: str) -> Any:
+        try:
+            return memo[text]
+        except KeyError:
+            value = memo[text] = _scalar(text)
+            return value
+
+    while position < size:
+        block = match_block(text, position)
+        if block is None:
+            raise _Fallback
+        position = block.end()
+        key_text, body = block[1], block[2]
+        key_source = _split_key(key_text + ":")[0]
+        key = _scalar(key_source) if key_source else None
+        if key is None:
+            raise _Fallback
+        one = _ONE.match(body)
+        if one is not None:
+            result[key] = {"ttl": scalar(one[1]), "type": scalar(one[2]), "value": _scalar(one[3])}
+            continue
+        many = _MANY.match(body)
+        if many is not None:
+            result[key] = {
+                "ttl": scalar(many[1]),
+                "type": scalar(many[2]),
+                "values": [_scalar(line[4:]) for line in many[3].split("\n")[:-1]],
+            }
+            continue
+        result[key] = _FastParser("_:\n" + body).parse()["_"] if body else None
+    return result
+
+
+class _FastParser:
+    def __init__(self, text: str) -> None:
+        self.lines: list[tuple[int, str]] = []
+        if "\t" in text or "\r" in text:
+            raise _Fallback
+        for number, line in enumerate(text.split("\n")):
+            stripped = line.lstrip(" ")
+            if not stripped or stripped[0] == "#":
+                continue
+            if number == 0 or not self.lines:
+                if line.rstrip() == "---":
+                    continue
+            if line.startswith(("---", "...", "%")):
+                raise _Fallback
+            self.lines.append((len(line) - len(stripped), stripped.rstrip(" ")))
+        self.index = 0
+
+    def parse(self) -> Any:
+        if not self.lines:
+            return None
+        indent, _ = self.lines[0]
+        if indent != 0:
+            raise _Fallback
+        value = self.node(0)
+        if self.index != len(self.lines):
+            raise _Fallback
+        return value
+
+    def node(self, indent: int) -> Any:
+        content = self.lines[self.index][1]
+        if content == "-" or content.startswith("- "):
+            return self.sequence(indent)
+        return self.mapping(indent)
+
+    def sequence(self, indent: int) -> list[Any]:
+        items: list[Any] = []
+        lines = self.lines
+        while self.index < len(lines):
+            line_indent, content = lines[self.index]
+            if line_indent != indent or not (content == "-" or content.startswith("- ")):
+                break
+            rest = content[2:].lstrip(" ")
+            if not rest:
+                self.index += 1
+                items.append(self.nested(indent, in_sequence=True))
+            elif _is_mapping_line(rest):
+                lines[self.index] = (indent + len(content) - len(rest), rest)
+                items.append(self.mapping(lines[self.index][0]))
+            else:
+                items.append(_scalar(rest))
+                self.index += 1
+        return items
+
+    def nested(self, indent: int, *, in_sequence: bool) -> Any:
+        if self.index >= len(self.lines):
+            return None
+        next_indent, content = self.lines[self.index]
+        if next_indent > indent:
+            return self.node(next_indent)
+        if not in_sequence and next_indent == indent and (content == "-" or content.startswith("- ")):
+            return self.sequence(indent)
+        return None
+
+    def mapping(self, indent: int) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        lines = self.lines
+        while self.index < len(lines):
+            line_indent, content = lines[self.index]
+            if line_indent != indent:
+                if line_indent > indent:
+                    raise _Fallback
+                break
+            if content == "-" or content.startswith("- "):
+                break
+            key_text, value_text = _split_key(content)
+            key = _scalar(key_text) if key_text else None
+            if key is None:
+                raise _Fallback
+            self.index += 1
+            if value_text:
+                result[key] = _scalar(value_text)
+            else:
+                result[key] = self.nested(indent, in_sequence=False)
+        return result
+
+
+def _is_mapping_line(content: str) -> bool:
+    if content[0] in "'\"":
+        return _split_key(content)[0] != content
+    return ": " in content or content.endswith(":")
+
+
+def _split_key(content: str) -> tuple[str, str]:
+    if content[0] == "'":
+        end = 1
+        while True:
+            end = content.find("'", end)
+            if end == -1:
+                raise _Fallback
+            if content[end + 1 : end + 2] == "'":
+                end += 2
+                continue
+            break
+        key, rest = content[: end + 1], content[end + 1 :]
+        if rest == ":":
+            return key, ""
+        if rest.startswith(": "):
+            return key, rest[2:].lstrip(" ")
+        raise _Fallback
+    position = content.find(": ")
+    if position == -1:
+        if content.endswith(":"):
+            return content[:-1], ""
+        raise _Fallback
+    return content[:position], content[position + 2 :].lstrip(" ")

@@ -1,0 +1,152 @@
+"""Domain names: absolute/relative conversion, case, IDNA 2008 and RFC 1035 escapes.
+
+A name is kept as its absolute presentation text with a trailing dot, in the case it was written
+(``Www.Example.com.``). Comparison and keys use :func:`name_key`, the lower-case form. Unicode input
+is converted to punycode (IDNA 2008 through the ``idna`` package) and shown back by
+:func:`display_name`. Escapes (``\\.``, ``\\DDD``) are kept in dnspython's presentation form.
+"""
+
+from __future__ import annotations
+
+import re
+
+import dns.exception
+import dns.name
+import idna
+
+MAX_LABEL_OCTETS = 63
+MAX_NAME_OCTETS = 255  # wire form; 253 characters of presentation text without the final dot
+
+_PLAIN_ABSOLUTE = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+\Z|\.\Z")
+_PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\Z")
+
+
+class InvalidName(ValueError):
+    """A name that cannot be a domain name; the message says why."""
+
+
+def _check_plain(name: str) -> None:
+    if len(name) > MAX_NAME_OCTETS - 1:
+        raise InvalidName(f"name is longer than 253 octets: {name[:40]}...")
+
+
+def _from_dnspython(text: str, origin: str) -> str:
+    try:
+        parsed = dns.name.from_text(text, dns.name.from_text(origin) if origin else None)
+    except dns.name.LabelTooLong as exc:
+        raise InvalidName(f"a label is longer than 63 octets in {text!r}") from exc
+    except dns.name.NameTooLong as exc:
+        raise InvalidName(f"name is longer than 253 octets: {text[:40]}...") from exc
+    except dns.name.EmptyLabel as exc:
+        raise InvalidName(f"empty label in {text!r}") from exc
+    except dns.exception.DNSException as exc:
+        raise InvalidName(f"invalid name {text!r}: {exc}") from exc
+    if not parsed.is_absolute():
+        raise InvalidName(f"relative name {text!r} with no origin")
+    return parsed.to_text()
+
+
+def _to_ascii(text: str) -> str:
+    labels = []
+    for label in text.split("."):
+        if label.isascii():
+            labels.append(label)
+            continue
+        try:
+            labels.append(idna.encode(label, uts46=True).decode("ascii"))
+        except idna.IDNAError as exc:
+            raise InvalidName(f"label {label!r} is not a valid IDNA 2008 label: {exc}") from exc
+    return ".".join(labels)
+
+
+def absolute_name(text: str, origin: str) -> str:
+    """The absolute presentation form of ``text`` read relative to ``origin`` (case kept).
+
+    ``@`` and the empty string stand for the origin; Unicode labels become punycode.
+    Raises :class:`InvalidName` with the reason when the text is not a valid name.
+    """
+    if text in ("@", ""):
+        return origin
+    if not text.isascii():
+        text = _to_ascii(text)
+    if text[-1] == ".":
+        if _PLAIN_ABSOLUTE.match(text):
+            _check_plain(text)
+            return text
+        return _from_dnspython(text, "")
+    if _PLAIN_RELATIVE.match(text):
+        full = f"{text}.{origin}" if origin != "." else f"{text}."
+        _check_plain(full)
+        return full
+    return _from_dnspython(text, origin)
+
+
+def name_key(name: str) -> str:
+    """The comparison key of an absolute name: names differing only in ASCII case are equal."""
+    return name.lower()
+
+
+def relative_name(name: str, origin: str) -> str:
+    """``name`` relative to ``origin``: ``""`` for the origin itself, the name unchanged if outside."""
+    key, okey = name.lower(), origin.lower()
+    if key == okey:
+        return ""
+    if okey == ".":
+        return name[:-1]
+    if key.endswith("." + okey):
+        head = name[: -len(origin) - 1]
+        backslashes = len(head) - len(head.rstrip("\\"))
+        if backslashes % 2 == 0:
+            return head
+    return name
+
+
+def is_subdomain(name: str, origin: str) -> bool:
+    """True when ``name`` (absolute) is ``origin`` or beneath it, ignoring case."""
+    key, okey = name.lower(), origin.lower()
+    if okey == "." or key == okey:
+        return True
+    return key.endswith("." + okey) and relative_name(name, origin) != name
+
+
+def parent_name(name: str) -> str | None:
+    """The name one label up, or None for the root; escaped dots are not label boundaries."""
+    if name == ".":
+        return None
+    index = 0
+    while True:
+        dot = name.find(".", index)
+        if dot == -1:
+            return "."
+        if dot > 0 and name[dot - 1] == "\\":
+            backslashes = len(name[:dot]) - len(name[:dot].rstrip("\\"))
+            if backslashes % 2 == 1:
+                index = dot + 1
+                continue
+        rest = name[dot + 1 :]
+        return rest or "."
+
+
+def is_wildcard(name: str) -> bool:
+    return name.startswith("*.")
+
+
+def display_name(name: str) -> str:
+    """``name`` with punycode labels shown in Unicode (labels that do not decode stay as they are)."""
+    if "xn--" not in name.lower():
+        return name
+    labels = []
+    for label in name.split("."):
+        if label.lower().startswith("xn--"):
+            try:
+                labels.append(idna.decode(label))
+            except idna.IDNAError:
+                labels.append(label)
+        else:
+            labels.append(label)
+    return ".".join(labels)
+
+
+def name_sort_key(name: str) -> tuple[str, ...]:
+    """Sort key placing a zone's names in DNSSEC canonical order (by reversed labels, ignoring case)."""
+    return tuple(reversed(name.lower().split(".")))

@@ -1,0 +1,271 @@
+"""Record values: parse, validate per RFC and keep one canonical presentation form per value.
+
+:func:`canonical_value` turns the presentation text of one value into the form DunOps stores and
+compares: targets absolute and lower-case, IPv6 compressed, TXT as quoted character-strings split at
+255 octets with dnspython's escapes, hex and base64 as dnspython renders them. The common types take a
+string fast path; everything else (and anything unusual in the common types) goes through dnspython,
+and a test proves both paths agree.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
+from dunops.dns.names import InvalidName, absolute_name
+
+RECORD_TYPES: frozenset[str] = frozenset(
+    {
+        "A", "AAAA", "ALIAS", "CAA", "CNAME", "DNAME", "DS", "HTTPS", "LOC", "MX", "NAPTR", "NS",
+        "OPENPGPKEY", "PTR", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT", "URI",
+    }
+)  # fmt: skip
+"""Every type an RRset may have (SOA is kept apart on the zone and never planned)."""
+
+SINGLE_VALUE_TYPES: frozenset[str] = frozenset({"CNAME", "DNAME", "ALIAS"})
+TARGET_TYPES: frozenset[str] = frozenset({"CNAME", "NS", "PTR", "DNAME", "ALIAS"})
+TEXT_TYPES: frozenset[str] = frozenset({"TXT", "SPF"})
+MAX_STRING_OCTETS = 255
+
+_PLAIN_TARGET = re.compile(r"(?:[a-z0-9_-]{1,63}\.)+\Z")
+_CAA = re.compile(r'(\d{1,3})\s+([A-Za-z0-9]+)\s+"([^"\\]*)"\Z')
+_IN = dns.rdataclass.IN
+
+
+class InvalidValue(ValueError):
+    """A record value that cannot be read; the message says what was expected."""
+
+
+def canonical_value(rtype: str, text: str, origin: str) -> str:
+    """The canonical presentation form of one ``rtype`` value written as ``text``.
+
+    Relative names in ``text`` are read against ``origin``. Raises :class:`InvalidValue`.
+    """
+    try:
+        fast = _FAST_PATHS.get(rtype)
+        if fast is not None:
+            result = fast(text, origin)
+            if result is not None:
+                return result
+        if rtype in TEXT_TYPES:
+            return text_value_from_bytes(parse_character_strings(text))
+        return general_canonical_value(rtype, text, origin)
+    except InvalidName as exc:
+        raise InvalidValue(f"invalid {rtype} value {text!r}: {exc}") from exc
+
+
+def general_canonical_value(rtype: str, text: str, origin: str) -> str:
+    """The canonical form computed by dnspython alone (the reference the fast paths must agree with)."""
+    if rtype in TEXT_TYPES:
+        return text_value_from_bytes(parse_character_strings(text))
+    if rtype == "ALIAS":
+        rtype = "CNAME"
+    if rtype not in RECORD_TYPES and rtype != "SOA":
+        raise InvalidValue(f"unsupported record type {rtype}")
+    try:
+        rdata = dns.rdata.from_text(
+            _IN,
+            dns.rdatatype.from_text(rtype),
+            text,
+            origin=dns.name.from_text(origin),
+            relativize=False,
+            idna_codec=dns.name.IDNA_2008,
+        )
+    except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise InvalidValue(f"invalid {rtype} value {text!r}: {reason}") from exc
+    changes = {
+        slot: value.canonicalize()
+        for slot in _slots(type(rdata))
+        if isinstance(value := getattr(rdata, slot, None), dns.name.Name)
+    }
+    if changes:
+        rdata = rdata.replace(**changes)
+    return rdata.to_text()
+
+
+def _slots(cls: type) -> list[str]:
+    slots: list[str] = []
+    for klass in cls.__mro__:
+        declared = klass.__dict__.get("__slots__", ())
+        slots.extend([declared] if isinstance(declared, str) else declared)
+    return slots
+
+
+def target(text: str, origin: str) -> str:
+    """A target name made absolute and lower-case."""
+    lowered = text.lower()
+    if _PLAIN_TARGET.match(lowered) and len(lowered) < 255:
+        return lowered
+    if lowered == "@":
+        return origin.lower()
+    return absolute_name(text, origin).lower()
+
+
+def _uint16(text: str, what: str) -> int:
+    if not text.isdigit() or len(text) > 5 or int(text) > 65535:
+        raise InvalidValue(f"{what} must be an integer from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _fast_a(text: str, origin: str) -> str | None:
+    try:
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
+    except OSError as exc:
+        raise InvalidValue(f"invalid A value {text!r}: expected an IPv4 address like 192.0.2.1") from exc
+
+
+def _fast_aaaa(text: str, origin: str) -> str | None:
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except OSError as exc:
+        raise InvalidValue(f"invalid AAAA value {text!r}: expected an IPv6 address like 2001:db8::1") from exc
+
+
+def _fast_target(text: str, origin: str) -> str | None:
+    if len(text.split()) != 1:
+        return None
+    return target(text, origin)
+
+
+def _fast_mx(text: str, origin: str) -> str | None:
+    parts = text.split()
+    if len(parts) != 2:
+        return None
+    return f"{_uint16(parts[0], 'MX preference')} {target(parts[1], origin)}"
+
+
+def _fast_srv(text: str, origin: str) -> str | None:
+    parts = text.split()
+    if len(parts) != 4:
+        return None
+    numbers = (_uint16(parts[0], "SRV priority"), _uint16(parts[1], "SRV weight"))
+    port = _uint16(parts[2], "SRV port")
+    return f"{numbers[0]} {numbers[1]} {port} {target(parts[3], origin)}"
+
+
+def _fast_caa(text: str, origin: str) -> str | None:
+    match = _CAA.match(text)
+    if match is None or int(match[1]) > 255 or not match[3].isprintable() or not match[3].isascii():
+        return None
+    return f'{int(match[1])} {match[2]} "{match[3]}"'
+
+
+def _fast_text(text: str, origin: str) -> str | None:
+    if (
+        len(text) <= MAX_STRING_OCTETS + 2
+        and text[:1] == '"'
+        and text[-1:] == '"'
+        and len(text) >= 2
+        and text.isascii()
+        and text.isprintable()
+        and '"' not in text[1:-1]
+        and "\\" not in text
+    ):
+        return text
+    return None
+
+
+_FAST_PATHS = {
+    "A": _fast_a,
+    "AAAA": _fast_aaaa,
+    "CNAME": _fast_target,
+    "NS": _fast_target,
+    "PTR": _fast_target,
+    "DNAME": _fast_target,
+    "ALIAS": _fast_target,
+    "MX": _fast_mx,
+    "SRV": _fast_srv,
+    "CAA": _fast_caa,
+    "TXT": _fast_text,
+    "SPF": _fast_text,
+}
+
+
+_SIMPLE_STRINGS = re.compile(r'"[^"\\]*"(?:[ \t]+"[^"\\]*")*\Z')
+_SIMPLE_STRING = re.compile(r'"([^"\\]*)"')
+
+
+def parse_character_strings(text: str) -> bytes:
+    """The octets of TXT presentation text: quoted or bare strings, RFC 1035 escapes, joined."""
+    if _SIMPLE_STRINGS.match(text):
+        return "".join(_SIMPLE_STRING.findall(text)).encode("utf-8")
+    out = bytearray()
+    data = text.encode("utf-8")
+    i, size = 0, len(data)
+    while i < size:
+        char = data[i]
+        if char in b" \t":
+            i += 1
+            continue
+        quoted = char == 0x22
+        if quoted:
+            i += 1
+        while i < size:
+            char = data[i]
+            if quoted and char == 0x22:
+                i += 1
+                break
+            if not quoted and char in b" \t":
+                break
+            if not quoted and char == 0x22:
+                raise InvalidValue(f"unexpected '\"' inside an unquoted string in {text!r}")
+            if char == 0x5C:
+                i = _read_escape(data, i, out, text)
+                continue
+            out.append(char)
+            i += 1
+        else:
+            if quoted:
+                raise InvalidValue(f"missing closing '\"' in {text!r}")
+    return bytes(out)
+
+
+def _read_escape(data: bytes, i: int, out: bytearray, text: str) -> int:
+    digits = data[i + 1 : i + 4]
+    if len(digits) == 3 and digits.isdigit():
+        value = int(digits)
+        if value > 255:
+            raise InvalidValue(f"escape \\{digits.decode()} is above \\255 in {text!r}")
+        out.append(value)
+        return i + 4
+    if i + 1 < len(data) and not data[i + 1 : i + 2].isdigit():
+        out.append(data[i + 1])
+        return i + 2
+    raise InvalidValue(f"incomplete escape in {text!r}: expected \\X or \\DDD")
+
+
+def escape_octets(chunk: bytes) -> str:
+    """Presentation text of one character-string's octets, escaped exactly as dnspython does."""
+    if chunk.isascii() and chunk.decode("ascii").isprintable() and b'"' not in chunk and b"\\" not in chunk:
+        return chunk.decode("ascii")
+    parts = []
+    for octet in chunk:
+        if octet in (0x22, 0x5C):
+            parts.append("\\" + chr(octet))
+        elif 0x20 <= octet < 0x7F:
+            parts.append(chr(octet))
+        else:
+            parts.append(f"\\{octet:03d}")
+    return "".join(parts)
+
+
+def text_value_from_bytes(data: bytes) -> str:
+    """Canonical TXT value: the octets split into 255-octet character-strings, quoted and escaped."""
+    if not data:
+        return '""'
+    chunks = [data[i : i + MAX_STRING_OCTETS] for i in range(0, len(data), MAX_STRING_OCTETS)]
+    return " ".join(f'"{escape_octets(chunk)}"' for chunk in chunks)
+
+
+def text_value_octets(value: str) -> bytes:
+    """The joined octets of a canonical TXT value (the inverse of :func:`text_value_from_bytes`)."""
+    if _fast_text(value, "") is not None:
+        return value[1:-1].encode("ascii")
+    return parse_character_strings(value)

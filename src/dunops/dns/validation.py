@@ -1,0 +1,332 @@
+"""Zone validation: every check has an id and a level, every reason is collected, one error is raised.
+
+:func:`validate` returns the findings; :func:`check_zone` raises :class:`~dunops.errors.ZoneInvalid`
+once with every error and returns the warnings. A check can be switched off per zone by its id, and
+``lenient=True`` turns errors into warnings. :data:`CHECKS` lists every id with its level.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dunops.dns.names import is_subdomain, name_key, parent_name
+from dunops.dns.rdata import text_value_octets
+from dunops.dns.zone import RRsetKey, Zone
+from dunops.errors import Problem, ZoneInvalid
+
+
+class Level(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+CHECKS: dict[str, tuple[Level, str]] = {
+    "out-of-zone": (Level.ERROR, "every name is the origin or beneath it"),
+    "cname-apex": (Level.ERROR, "no CNAME at the zone apex"),
+    "cname-exclusive": (Level.ERROR, "a CNAME is alone at its node"),
+    "single-value": (Level.ERROR, "CNAME, DNAME and ALIAS hold exactly one value"),
+    "dname-subtree": (Level.ERROR, "no names beneath a DNAME owner"),
+    "below-delegation": (Level.ERROR, "nothing beneath a delegation except glue"),
+    "alias-apex": (Level.ERROR, "ALIAS only at the apex"),
+    "ttl-suspicious": (Level.WARNING, "TTL below 60 s or above one week"),
+    "ns-count": (Level.WARNING, "at least two NS at the apex and at each delegation"),
+    "target-cname": (Level.WARNING, "MX, NS and SRV targets are not CNAMEs"),
+    "dangling-target": (Level.WARNING, "targets inside the zone exist"),
+    "spf-syntax": (Level.WARNING, "SPF records follow RFC 7208 syntax, one per name"),
+    "spf-lookups": (Level.WARNING, "SPF needs at most 10 DNS lookups (as far as the zone shows)"),
+    "spf-rrtype": (Level.WARNING, "the SPF record type is obsolete (RFC 7208); publish TXT"),
+    "dmarc-missing": (Level.WARNING, "a zone that sends or receives mail has a DMARC record at _dmarc"),
+    "dmarc-syntax": (Level.WARNING, "a _dmarc TXT record starts with v=DMARC1"),
+    "caa-issue": (Level.WARNING, "a CAA RRset says who may issue (issue or issuewild)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reason a zone is wrong or doubtful."""
+
+    check: str
+    level: Level
+    message: str
+    location: str = ""
+
+    def to_problem(self) -> Problem:
+        return Problem(self.message, self.location, self.check)
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.level}: {self.message} [{self.check}]"
+
+
+def validate(
+    zone: Zone,
+    *,
+    disabled: Collection[str] = (),
+    lenient: bool = False,
+    positions: Mapping[RRsetKey, str] | None = None,
+) -> list[Finding]:
+    """Every finding for ``zone``, errors first. ``positions`` maps RRsets to ``file:line`` text."""
+    unknown = set(disabled) - CHECKS.keys()
+    if unknown:
+        raise ZoneInvalid.collect(
+            [Problem(f"unknown check id {check!r}", "disabled checks", "unknown-check") for check in unknown]
+        )
+    findings: list[Finding] = []
+    for check, key, message in _run_checks(zone):
+        if check in disabled:
+            continue
+        level = CHECKS[check][0]
+        if lenient:
+            level = Level.WARNING
+        where = f"{key[0]} {key[1]}" if key[1] else key[0]
+        if positions and key in positions:
+            where = f"{positions[key]}: {where}"
+        findings.append(Finding(check, level, message, where))
+    findings.sort(key=lambda f: f.level != Level.ERROR)
+    return findings
+
+
+def check_zone(
+    zone: Zone,
+    *,
+    disabled: Collection[str] = (),
+    lenient: bool = False,
+    positions: Mapping[RRsetKey, str] | None = None,
+) -> list[Finding]:
+    """Raise ZoneInvalid with every error found; return the warnings."""
+    findings = validate(zone, disabled=disabled, lenient=lenient, positions=positions)
+    errors = [finding.to_problem() for finding in findings if finding.level == Level.ERROR]
+    if errors:
+        raise ZoneInvalid.collect(errors, f"zone {zone.origin} is invalid: {len(errors)} error(s)")
+    return findings
+
+
+_Raw = tuple[str, RRsetKey, str]
+
+
+def _ancestors(name: str, origin: str) -> Iterator[str]:
+    """Names strictly between ``name`` and ``origin`` going up, then the origin (exclusive of name)."""
+    current = name
+    while current != origin:
+        parent = parent_name(current) if "\\" in current else current.split(".", 1)[1] or "."
+        if parent is None:
+            return
+        current = parent
+        yield current
+        if len(current) < len(origin):
+            return
+
+
+def _run_checks(zone: Zone) -> Iterator[_Raw]:
+    origin = zone.origin
+    nodes = zone.types_by_name()
+    delegations = {name for name, types in nodes.items() if "NS" in types and name != origin}
+    dnames = {name for name, types in nodes.items() if "DNAME" in types}
+    cuts = delegations | dnames
+    suffix = "." + origin
+    for name, types in nodes.items():
+        if not (
+            (name.endswith(suffix) and "\\" not in name) or name == origin or origin == "."
+        ) and not is_subdomain(name, origin):
+            yield "out-of-zone", (name, ""), f"{name} is not inside the zone {origin}"
+            continue
+        if "CNAME" in types:
+            if name == origin:
+                yield "cname-apex", (name, "CNAME"), "a CNAME cannot be at the zone apex"
+            elif len(types) > 1:
+                others = ", ".join(sorted(t for t in types if t != "CNAME"))
+                yield "cname-exclusive", (name, "CNAME"), f"a CNAME cannot coexist with {others} at {name}"
+        if "ALIAS" in types and name != origin:
+            yield "alias-apex", (name, "ALIAS"), "ALIAS is only allowed at the zone apex"
+        if cuts and name != origin:
+            yield from _check_cuts(name, types, origin, delegations, dnames)
+    yield from _check_rrsets(zone, nodes, delegations)
+    yield from _check_mail(zone, nodes)
+
+
+def _check_cuts(
+    name: str, types: list[str], origin: str, delegations: set[str], dnames: set[str]
+) -> Iterator[_Raw]:
+    if name in delegations:
+        extra = sorted(set(types) - {"NS", "DS", "A", "AAAA"})
+        if extra:
+            yield (
+                "below-delegation", (name, extra[0]),
+                f"{', '.join(extra)} at the delegation point {name}: only NS, DS and glue belong there",
+            )  # fmt: skip
+    for ancestor in _ancestors(name, origin):
+        if ancestor in dnames:
+            yield "dname-subtree", (name, types[0]), f"{name} is beneath the DNAME at {ancestor}"
+            return
+        if ancestor in delegations:
+            extra = sorted(set(types) - {"A", "AAAA"})
+            if extra:
+                yield (
+                    "below-delegation", (name, extra[0]),
+                    f"{', '.join(extra)} at {name} is beneath the delegation {ancestor}: only glue "
+                    "(A, AAAA) may be there",
+                )  # fmt: skip
+            return
+
+
+def _target_of(rtype: str, value: str) -> str | None:
+    if rtype in ("CNAME", "NS", "PTR", "DNAME", "ALIAS"):
+        return value
+    if rtype == "MX":
+        return value.split()[1]
+    if rtype == "SRV":
+        return value.split()[3]
+    return None
+
+
+def _with_empty_non_terminals(names: set[str], origin: str) -> set[str]:
+    existing = set(names)
+    for name in names:
+        existing.update(_ancestors(name, origin))
+    return existing
+
+
+def _check_rrsets(zone: Zone, nodes: Mapping[str, list[str]], delegations: set[str]) -> Iterator[_Raw]:
+    origin = zone.origin
+    names = set(nodes)
+    cnames = {name for name, types in nodes.items() if "CNAME" in types}
+    existing: set[str] = set()
+    for (name, rtype), rrset in zone.rrsets.items():
+        key = (name, rtype)
+        if rtype in ("CNAME", "DNAME", "ALIAS") and len(rrset.values) > 1:
+            yield "single-value", key, f"{rtype} holds exactly one value, not {len(rrset.values)}"
+        if rrset.ttl < 60 or rrset.ttl > 604800:
+            yield "ttl-suspicious", key, f"TTL {rrset.ttl} is below 60 s or above one week (604800 s)"
+        if rtype == "NS" and len(rrset.values) < 2 and (name == origin or name in delegations):
+            yield "ns-count", key, f"only {len(rrset.values)} NS: use at least two for redundancy"
+        if rtype == "SPF":
+            yield "spf-rrtype", key, "the SPF record type is obsolete (RFC 7208): publish the policy as TXT"
+        if rtype == "CAA" and not any(v.split()[1].lower() in ("issue", "issuewild") for v in rrset.values):
+            yield "caa-issue", key, "this CAA RRset has no issue or issuewild property: any CA may issue"
+        if rtype not in ("CNAME", "NS", "PTR", "DNAME", "ALIAS", "MX", "SRV"):
+            continue
+        for value in rrset.values:
+            target = _target_of(rtype, value)
+            if target is None or target == "." or rtype == "PTR" or not is_subdomain(target, origin):
+                continue
+            if rtype in ("MX", "NS", "SRV") and target in cnames:
+                yield "target-cname", key, f"{rtype} target {target} is a CNAME (RFC 2181 10.3)"
+            elif target not in names and not _beneath(target, origin, delegations):
+                if not existing:
+                    existing = _with_empty_non_terminals(names, origin)
+                parent = parent_name(target)
+                if target in existing or (parent is not None and f"*.{parent}" in names):
+                    continue
+                yield "dangling-target", key, f"{rtype} target {target} does not exist in the zone"
+
+
+def _beneath(name: str, origin: str, delegations: set[str]) -> bool:
+    return bool(delegations) and any(a in delegations for a in _ancestors(name, origin))
+
+
+_SPF_MECHANISMS = {"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
+_LOOKUP_TERMS = {"include", "a", "mx", "ptr", "exists", "redirect"}
+_MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(.*)\Z")
+
+
+def _spf_terms(text: str) -> list[str]:
+    return text.split()[1:]
+
+
+def _spf_problems(text: str) -> list[str]:
+    problems = []
+    for term in _spf_terms(text):
+        modifier = _MODIFIER.match(term)
+        if modifier:
+            if modifier[1].lower() in ("redirect", "exp") and not modifier[2]:
+                problems.append(f"modifier {term!r} needs a domain")
+            continue
+        body = term[1:] if term[:1] in "+-~?" else term
+        mechanism, _, argument = body.partition(":")
+        mechanism, _, cidr = mechanism.partition("/")
+        mechanism = mechanism.lower()
+        if mechanism not in _SPF_MECHANISMS:
+            problems.append(f"unknown SPF term {term!r}")
+        elif mechanism in ("ip4", "ip6"):
+            try:
+                network = ipaddress.ip_network(argument, strict=False)
+                if network.version != int(mechanism[2]):
+                    problems.append(f"{term!r} is not an IPv{mechanism[2]} network")
+            except ValueError:
+                problems.append(f"{term!r} does not hold a valid IP network")
+        elif mechanism in ("include", "exists") and not argument:
+            problems.append(f"{term!r} needs a domain")
+        elif mechanism == "all" and (argument or cidr):
+            problems.append(f"{term!r}: 'all' takes no argument")
+    return problems
+
+
+def _spf_text(zone: Zone, name: str) -> str | None:
+    rrset = zone.get(name, "TXT")
+    if rrset is None:
+        return None
+    for value in rrset.values:
+        text = text_value_octets(value).decode("utf-8", "replace")
+        if text.lower().startswith("v=spf1") and (len(text) == 6 or text[6] == " "):
+            return text
+    return None
+
+
+def _spf_lookups(zone: Zone, name: str, seen: set[str]) -> int:
+    text = _spf_text(zone, name)
+    if text is None or name in seen:
+        return 0
+    seen.add(name)
+    count = 0
+    for term in _spf_terms(text):
+        body = term[1:] if term[:1] in "+-~?" else term
+        modifier = _MODIFIER.match(body)
+        kind = modifier[1].lower() if modifier else body.partition(":")[0].partition("/")[0].lower()
+        if kind not in _LOOKUP_TERMS:
+            continue
+        count += 1
+        domain = modifier[2] if modifier else body.partition(":")[2]
+        if kind in ("include", "redirect") and domain:
+            absolute = name_key(domain if domain.endswith(".") else domain + ".")
+            if is_subdomain(absolute, zone.origin):
+                count += _spf_lookups(zone, absolute, seen)
+    return count
+
+
+def _check_mail(zone: Zone, nodes: Mapping[str, list[str]]) -> Iterator[_Raw]:
+    origin = zone.origin
+    sends_mail = False
+    for name, types in nodes.items():
+        if "TXT" not in types:
+            continue
+        rrset = zone.rrsets[(name, "TXT")]
+        texts = [text_value_octets(v).decode("utf-8", "replace") for v in rrset.values]
+        spf = [t for t in texts if t.lower().startswith("v=spf1") and (len(t) == 6 or t[6] == " ")]
+        if spf:
+            sends_mail = True
+            key = (name, "TXT")
+            if len(spf) > 1:
+                yield "spf-syntax", key, f"{len(spf)} SPF policies at one name: receivers fail them all"
+            for problem in _spf_problems(spf[0]):
+                yield "spf-syntax", key, problem
+            lookups = _spf_lookups(zone, name, set())
+            if lookups > 10:
+                yield (
+                    "spf-lookups",
+                    key,
+                    f"SPF needs {lookups} DNS lookups as far as this zone shows (max 10)",
+                )
+        if name.startswith("_dmarc.") and not any(t.startswith("v=DMARC1") for t in texts):
+            yield "dmarc-syntax", (name, "TXT"), "a DMARC record must start with v=DMARC1"
+    if "MX" in nodes.get(origin, ()):
+        sends_mail = True
+    if sends_mail and (f"_dmarc.{origin}", "TXT") not in zone.rrsets:
+        yield (
+            "dmarc-missing",
+            (origin, ""),
+            f"no DMARC record at _dmarc.{origin} though the zone handles mail",
+        )

@@ -1,0 +1,112 @@
+"""Canonical values agree with dnspython's parse of the same text, for every type."""
+
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dunops.dns import InvalidValue, canonical_value
+from dunops.dns.rdata import general_canonical_value, text_value_octets
+
+ORIGIN = "example.com."
+
+SAMPLES = [
+    ("A", "192.0.2.1"),
+    ("AAAA", "2001:DB8:0:0:0:0:0:1"),
+    ("AAAA", "::ffff:192.0.2.1"),
+    ("CAA", '128 issuewild ";"'),
+    ("CAA", '0 issue "letsencrypt.org; validationmethods=dns-01"'),
+    ("CNAME", "WWW.Example.NET."),
+    ("CNAME", "relative"),
+    ("DNAME", "target.example.net."),
+    ("DS", "12345 13 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE5E0D3A4D6B0E0C7F6A9C8B7A"),
+    ("HTTPS", "1 . alpn=h2,h3"),
+    ("LOC", "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m"),
+    ("MX", "10 Mail.Example.com."),
+    ("MX", "0 ."),
+    ("NAPTR", '100 10 "S" "SIP+D2U" "" _sip._udp.Example.com.'),
+    ("NS", "ns1"),
+    ("OPENPGPKEY", "mQINBGAbCdEBEADgVqHdQx3AqL1yJjF0"),
+    ("PTR", "host.example.com."),
+    ("SPF", '"v=spf1 -all"'),
+    ("SRV", "10 60 5060 SIP.example.com."),
+    ("SSHFP", "4 2 123456789ABCDEF67890123456789ABCDEF67890123456789ABCDEF123456789"),
+    ("SVCB", "1 svc.example.net. alpn=h2 port=8443"),
+    ("TLSA", "3 1 1 0D6FCE3B2A5E1C4E0B9F9B7D6D2E5C3A1B0F9E8D7C6B5A4F3E2D1C0B9A8F7E6D"),
+    ("TXT", '"she said \\"hi\\"" "back\\\\slash" "caf\\195\\169"'),
+    ("TXT", '"' + "x" * 255 + '" "tail"'),
+    ("URI", '10 1 "https://example.com/path"'),
+]
+
+
+def _dnspython(rtype: str, text: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text(
+        dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text, origin=dns.name.from_text(ORIGIN)
+    )
+
+
+@pytest.mark.parametrize(("rtype", "text"), SAMPLES)
+def test_canonical_form_agrees_with_dnspython(rtype: str, text: str) -> None:
+    canonical = canonical_value(rtype, text, ORIGIN)
+    ours, theirs = _dnspython(rtype, canonical), _dnspython(rtype, text)
+    if rtype in ("TXT", "SPF"):
+        assert b"".join(ours.strings) == b"".join(theirs.strings)
+    else:
+        assert ours == theirs
+    assert canonical_value(rtype, canonical, ORIGIN) == canonical  # idempotent
+    assert general_canonical_value(rtype, text, ORIGIN) == canonical  # fast path agrees
+
+
+def test_targets_are_absolute_and_lower_case_and_ipv6_compressed() -> None:
+    assert canonical_value("CNAME", "WWW", ORIGIN) == "www.example.com."
+    assert canonical_value("AAAA", "2001:DB8:0:0:0:0:0:1", ORIGIN) == "2001:db8::1"
+    assert canonical_value("MX", "10   Mail", ORIGIN) == "10 mail.example.com."
+
+
+def test_long_txt_is_split_at_255_octets_and_joined_chunks_do_not_diff() -> None:
+    long = canonical_value("TXT", '"' + "a" * 300 + '"', ORIGIN)
+    assert long == '"' + "a" * 255 + '" "' + "a" * 45 + '"'
+    assert canonical_value("TXT", '"' + "a" * 100 + '" "' + "a" * 200 + '"', ORIGIN) == long
+
+
+@pytest.mark.parametrize(
+    ("rtype", "text"),
+    [("A", "192.0.2.256"), ("A", "01.2.3.4"), ("AAAA", "2001:db8::g"), ("MX", "70000 mx."),
+     ("SRV", "1 2 port target."), ("TXT", '"open'), ("DS", "1 2 3 XYZ"), ("CAA", "0 issue")],
+)  # fmt: skip
+def test_invalid_values_are_refused_with_the_type_in_the_message(rtype: str, text: str) -> None:
+    with pytest.raises(InvalidValue, match=rtype if rtype != "TXT" else "closing"):
+        canonical_value(rtype, text, ORIGIN)
+
+
+_octets = st.binary(max_size=600)
+
+
+@settings(max_examples=150)
+@given(_octets)
+def test_txt_octets_round_trip_through_the_canonical_form(data: bytes) -> None:
+    from dunops.dns.rdata import text_value_from_bytes
+
+    value = text_value_from_bytes(data)
+    assert text_value_octets(value) == data
+    assert canonical_value("TXT", value, ORIGIN) == value
+    assert b"".join(_dnspython("TXT", value).strings) == data
+
+
+@settings(max_examples=150)
+@given(st.ip_addresses())
+def test_address_fast_path_agrees_with_dnspython(address: object) -> None:
+    rtype = "A" if address.version == 4 else "AAAA"  # type: ignore[attr-defined]
+    text = str(address)
+    assert canonical_value(rtype, text, ORIGIN) == general_canonical_value(rtype, text, ORIGIN)
+
+
+@settings(max_examples=100)
+@given(st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.[A-Za-z0-9-]{1,20}){0,3}\.?", fullmatch=True),
+       st.integers(0, 65535))  # fmt: skip
+def test_target_fast_paths_agree_with_dnspython(name: str, number: int) -> None:
+    for rtype, text in (("CNAME", name), ("MX", f"{number} {name}"), ("SRV", f"1 {number} 443 {name}")):
+        assert canonical_value(rtype, text, ORIGIN) == general_canonical_value(rtype, text, ORIGIN)
