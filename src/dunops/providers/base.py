@@ -1,0 +1,285 @@
+"""The provider interface and the algorithm every provider shares.
+
+A provider declares its :class:`Capabilities` and translates between DunOps RRsets and its native
+API in four primitives (``_list_zones``, ``_fetch``, ``_apply``, ``_dns_servers``). The base class
+owns the rest, octoDNS-style: it validates a plan against the capabilities and the zone's invariants
+before anything is sent, re-reads the touched RRsets and compares them to the plan's fingerprints
+(compare-and-set, :class:`~dunops.errors.StalePlan` naming each RRset that differs), hands the changes
+to ``_apply``, reads the zone back to settle any outcome the provider could not report, and verifies
+changes on the authoritative servers where the provider serves DNS.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import ClassVar, Protocol
+
+from dunops.dns.names import InvalidName, absolute_name
+from dunops.dns.rrset import RRset, rrset_fingerprint
+from dunops.dns.validation import Finding, Level, validate
+from dunops.dns.zone import RRsetKey, Zone
+from dunops.errors import InvalidInput, Problem, ProviderError, StalePlan
+from dunops.providers.results import (
+    ApplyResult,
+    Capabilities,
+    ChangeKind,
+    ChangeOutcome,
+    ChangeStatus,
+    ProviderZone,
+    Verification,
+)
+
+
+class PlannedChange(Protocol):
+    """One RRset-level change of a plan: ``before`` is absent for a create, ``after`` for a delete."""
+
+    @property
+    def before(self) -> RRset | None: ...
+
+    @property
+    def after(self) -> RRset | None: ...
+
+
+class PlanLike(Protocol):
+    """What a provider needs of a plan: its ordered changes (the zone is given by ``origin``/``zone``)."""
+
+    @property
+    def changes(self) -> Sequence[PlannedChange]: ...
+
+
+def change_kind(change: PlannedChange) -> ChangeKind:
+    if change.before is None:
+        return ChangeKind.CREATE
+    if change.after is None:
+        return ChangeKind.DELETE
+    return ChangeKind.UPDATE
+
+
+def change_rrset(change: PlannedChange) -> RRset:
+    """The RRset a change is about (its after state, or its before state for a delete)."""
+    rrset = change.after if change.after is not None else change.before
+    if rrset is None:
+        raise InvalidInput.single("a change has neither a before nor an after RRset", "plan.changes")
+    return rrset
+
+
+def change_key(change: PlannedChange) -> RRsetKey:
+    rrset = change_rrset(change)
+    return (rrset.key, rrset.rtype)
+
+
+def zone_name(text: str) -> str:
+    """A zone name in the absolute, lower-case, punycode form every provider uses."""
+    try:
+        return absolute_name(text.strip(), ".").lower()
+    except InvalidName as exc:
+        raise InvalidInput.single(str(exc), "zone") from exc
+
+
+def plan_origin(plan: PlanLike) -> str:
+    for attribute in ("origin", "zone", "zone_name"):
+        value = getattr(plan, attribute, None)
+        if isinstance(value, str) and value:
+            return zone_name(value)
+        origin = getattr(value, "origin", None)
+        if isinstance(origin, str):
+            return zone_name(origin)
+    raise InvalidInput.single("the plan does not say which zone it is for", "plan.zone")
+
+
+class Provider(ABC):
+    """One DNS provider connection. Credentials come through the constructor; no database access."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: Capabilities
+
+    def __init__(self, *, name: str = "", timeout: float = 10.0) -> None:
+        self.name = name or self.kind
+        self.timeout = timeout
+
+    # -- what each provider implements -------------------------------------------------------------
+
+    @abstractmethod
+    def test_connection(self) -> None:
+        """Raise ProviderError naming the connection when it cannot be used (credentials, reachability)."""
+
+    @abstractmethod
+    def _list_zones(self) -> list[ProviderZone]: ...
+
+    @abstractmethod
+    def _fetch(self, origin: str) -> Zone: ...
+
+    @abstractmethod
+    def _apply(
+        self, origin: str, changes: Sequence[PlannedChange], current: Zone
+    ) -> tuple[list[ChangeOutcome], list[str]]:
+        """Write ``changes`` (already checked); return the outcome of each change and request ids."""
+
+    def _dns_servers(self, origin: str) -> list[tuple[str, int]]:
+        """The (address, port) of servers that answer authoritatively for the zone; none by default."""
+        return []
+
+    # -- the shared algorithm ---------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """How messages name this connection: ``connection 'name' (PowerDNS)``."""
+        return f"connection {self.name!r} ({self.label})"
+
+    def list_zones(self) -> list[ProviderZone]:
+        return sorted(self._list_zones(), key=lambda zone: zone.name)
+
+    def fetch(self, zone: str) -> Zone:
+        """The zone's content as the provider serves it, quirks normalised (SOA kept apart)."""
+        return self._fetch(zone_name(zone))
+
+    def nameservers(self, zone: str) -> list[str]:
+        """The apex NS names the provider publishes for the zone."""
+        origin = zone_name(zone)
+        rrset = self._fetch(origin).get(origin, "NS")
+        return list(rrset.values) if rrset is not None else []
+
+    def check_plan(self, origin: str, changes: Sequence[PlannedChange], current: Zone) -> None:
+        """Refuse, naming every reason, a plan this provider cannot hold or that breaks the zone."""
+        problems: list[Problem] = []
+        for change in changes:
+            rrset = change_rrset(change)
+            where = f"{rrset.name} {rrset.rtype}"
+            if not self.capabilities.supports(rrset.rtype):
+                problems.append(Problem(f"{self.label} does not support {rrset.rtype} records", where))
+            if rrset.rtype == "NS" and rrset.key == origin and not self.capabilities.root_ns:
+                problems.append(Problem(f"{self.label} does not let DunOps manage the apex NS", where))
+            if change.after is not None:
+                problems.extend(self._check_rrset(origin, change.after))
+        result = current.copy()
+        for change in changes:
+            key = change_key(change)
+            result.remove(*key)
+            if change.after is not None:
+                result.add(change.after, replace=True)
+        before = {str(f) for f in self._zone_errors(current)}
+        touched = {key for key, _ in map(change_key, changes)}
+        for finding in self._zone_errors(result):
+            name = finding.location.split(" ")[0].lower()
+            if str(finding) not in before and (name in touched or not finding.location):
+                problems.append(finding.to_problem())
+        if problems:
+            raise InvalidInput.collect(problems, f"{self.describe()}: the plan cannot be applied")
+
+    def _check_rrset(self, origin: str, rrset: RRset) -> list[Problem]:
+        """Provider-specific value checks (the API's own limits); none by default."""
+        return []
+
+    def _zone_errors(self, zone: Zone) -> list[Finding]:
+        disabled = self.capabilities.disabled_checks
+        return [f for f in validate(zone, disabled=disabled) if f.level is Level.ERROR]
+
+    def apply(self, plan: PlanLike, fingerprints: Mapping[RRsetKey, str] | None = None) -> ApplyResult:
+        """Check, compare-and-set, write, read back. ``fingerprints`` default to the plan's before states."""
+        origin = plan_origin(plan)
+        changes = list(plan.changes)
+        if not changes:
+            return ApplyResult(origin, ())
+        if fingerprints is None:
+            fingerprints = {change_key(c): rrset_fingerprint(c.before) for c in changes}
+        else:
+            fingerprints = {(name.lower(), rtype): value for (name, rtype), value in fingerprints.items()}
+        current = self._fetch(origin)
+        self.check_plan(origin, changes, current)
+        self.compare(origin, changes, fingerprints, current)
+        started = time.monotonic()
+        outcomes, request_ids = self._apply(origin, changes, current)
+        read_back: Zone | None
+        try:
+            read_back = self._fetch(origin)
+        except ProviderError:
+            read_back = None
+        if read_back is not None:
+            outcomes = [
+                settle(outcome, change, read_back) for outcome, change in zip(outcomes, changes, strict=True)
+            ]
+        return ApplyResult(origin, tuple(outcomes), tuple(request_ids), time.monotonic() - started, read_back)
+
+    def compare(
+        self,
+        origin: str,
+        changes: Sequence[PlannedChange],
+        fingerprints: Mapping[RRsetKey, str],
+        current: Zone,
+    ) -> None:
+        """Raise StalePlan naming every touched RRset whose served state differs from its fingerprint."""
+        stale = []
+        for change in changes:
+            key = change_key(change)
+            expected = fingerprints.get(key, rrset_fingerprint(change.before))
+            served = current.get(*key)
+            if rrset_fingerprint(served) != expected:
+                what = (
+                    "exists now" if change.before is None else "was deleted" if served is None else "changed"
+                )
+                stale.append(
+                    Problem(f"{what} since the plan was made", f"{change_rrset(change).name} {key[1]}")
+                )
+        if stale:
+            names = ", ".join(problem.location for problem in stale)
+            raise StalePlan(
+                f"{self.describe()}: the zone {origin} changed since the plan was made: {names}", stale
+            )
+
+    def verify(self, plan: PlanLike) -> Verification:
+        """Query the zone's authoritative servers for each changed RRset: served or not yet served."""
+        from dunops.providers.verification import verify_changes
+
+        origin = plan_origin(plan)
+        servers = self._dns_servers(origin)
+        if not servers:
+            raise ProviderError(f"{self.describe()} does not serve DNS: there is no server to verify against")
+        return verify_changes(origin, list(plan.changes), servers, timeout=self.timeout)
+
+
+def settle(outcome: ChangeOutcome, change: PlannedChange, read_back: Zone) -> ChangeOutcome:
+    """Reconcile an outcome with the read-back, so the result says exactly what landed.
+
+    A provider that could not tell (a timeout, a 5xx) reports UNKNOWN; one that is looser than it
+    claims (moto, an RFC 2136 server silently ignoring an add) may report the wrong thing. The served
+    state decides: the after state is served -> written, the before state -> refused.
+    """
+    served = read_back.get(*change_key(change))
+    if served == change.after:
+        if outcome.status is ChangeStatus.WRITTEN:
+            return outcome
+        return outcome_with(
+            outcome, ChangeStatus.WRITTEN, f"{outcome.message} (the read-back shows it landed)"
+        )
+    if served == change.before:
+        if outcome.status is ChangeStatus.REFUSED:
+            return outcome
+        return outcome_with(
+            outcome, ChangeStatus.REFUSED, f"{outcome.message} (the read-back shows it did not land)"
+        )
+    if outcome.status is ChangeStatus.WRITTEN:
+        return outcome_with(
+            outcome, ChangeStatus.UNKNOWN, "reported written, but the read-back differs from the plan"
+        )
+    return outcome
+
+
+def outcome_with(outcome: ChangeOutcome, status: ChangeStatus, message: str) -> ChangeOutcome:
+    return ChangeOutcome(
+        outcome.name, outcome.rtype, outcome.kind, status, message.strip(), outcome.request_id
+    )
+
+
+def outcome_for(
+    change: PlannedChange, status: ChangeStatus, message: str = "", request_id: str = ""
+) -> ChangeOutcome:
+    rrset = change_rrset(change)
+    return ChangeOutcome(rrset.name, rrset.rtype, change_kind(change), status, message, request_id)
+
+
+def outcomes_for(
+    changes: Sequence[PlannedChange], status: ChangeStatus, message: str = "", request_id: str = ""
+) -> list[ChangeOutcome]:
+    return [outcome_for(change, status, message, request_id) for change in changes]

@@ -1,0 +1,196 @@
+"""The provider kinds DunOps ships: each kind's class and the config and secret fields it takes.
+
+:func:`build` turns a connection's stored config and decrypted secrets into a :class:`Provider`,
+checking every field first and naming each bad one (``config.url``, ``secrets.api_key``) in one
+``InvalidInput``. Services describe forms and validate input from :data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from dunops.errors import InvalidInput, Problem
+from dunops.providers.base import Provider
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    URL = "url"
+    INTEGER = "integer"
+    LIST = "list"
+    SECRET = "secret"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a connection form: a constructor argument of the provider class."""
+
+    name: str
+    label: str
+    type: FieldType = FieldType.TEXT
+    required: bool = True
+    default: Any = None
+    help: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderKind:
+    kind: str
+    label: str
+    config: tuple[FieldSpec, ...]
+    secrets: tuple[FieldSpec, ...]
+
+    def provider_class(self) -> type[Provider]:
+        return _classes()[self.kind]
+
+
+_TEXT, _URL, _INT, _LIST, _SECRET = (
+    FieldType.TEXT,
+    FieldType.URL,
+    FieldType.INTEGER,
+    FieldType.LIST,
+    FieldType.SECRET,
+)
+
+KINDS: dict[str, ProviderKind] = {
+    "zonefile": ProviderKind(
+        "zonefile",
+        "Zone files",
+        (
+            FieldSpec("directory", "Directory of <zone>.zone files"),
+            FieldSpec("reload_command", "Reload command (argv list, {zone} is replaced)", _LIST, False, ()),
+            FieldSpec(
+                "server_address",
+                "Server serving these files (host:port), for verification",
+                required=False,
+                default="",
+            ),
+        ),
+        (),
+    ),
+    "powerdns": ProviderKind(
+        "powerdns",
+        "PowerDNS",
+        (
+            FieldSpec("url", "API URL", _URL, help="for example http://127.0.0.1:8081"),
+            FieldSpec("server_id", "Server id", required=False, default="localhost"),
+            FieldSpec("dns_address", "DNS address (host:port), for verification", required=False, default=""),
+        ),
+        (FieldSpec("api_key", "API key", _SECRET),),
+    ),
+    "rfc2136": ProviderKind(
+        "rfc2136",
+        "RFC 2136 server (BIND, Knot)",
+        (
+            FieldSpec("server", "Server address"),
+            FieldSpec("port", "Port", _INT, False, 53),
+            FieldSpec("zones", "Zones served", _LIST, False, ()),
+            FieldSpec("key_name", "TSIG key name"),
+            FieldSpec("key_algorithm", "TSIG algorithm", required=False, default="hmac-sha256"),
+        ),
+        (FieldSpec("key_secret", "TSIG secret (base64)", _SECRET),),
+    ),
+    "route53": ProviderKind(
+        "route53",
+        "Amazon Route 53",
+        (
+            FieldSpec("region", "Region", required=False, default="us-east-1"),
+            FieldSpec("endpoint_url", "Endpoint URL", _URL, False, ""),
+        ),
+        (
+            FieldSpec("access_key_id", "Access key id", _SECRET),
+            FieldSpec("secret_access_key", "Secret access key", _SECRET),
+            FieldSpec("session_token", "Session token", _SECRET, False, ""),
+        ),
+    ),
+    "cloudflare": ProviderKind(
+        "cloudflare",
+        "Cloudflare",
+        (
+            FieldSpec("base_url", "API base URL", _URL, False, "https://api.cloudflare.com/client/v4"),
+            FieldSpec("account_id", "Account id (limits zone listing)", required=False, default=""),
+        ),
+        (FieldSpec("api_token", "API token", _SECRET),),
+    ),
+}
+
+
+def _classes() -> dict[str, type[Provider]]:
+    from dunops.providers.cloudflare import CloudflareProvider
+    from dunops.providers.powerdns import PowerDNSProvider
+    from dunops.providers.rfc2136 import Rfc2136Provider
+    from dunops.providers.route53 import Route53Provider
+    from dunops.providers.zonefile import ZoneFileProvider
+
+    classes: list[type[Provider]] = [
+        ZoneFileProvider,
+        PowerDNSProvider,
+        Rfc2136Provider,
+        Route53Provider,
+        CloudflareProvider,
+    ]
+    return {cls.kind: cls for cls in classes}
+
+
+def _coerce(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> Any:
+    if spec.type is FieldType.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            problems.append(Problem("must be a whole number", where))
+            return None
+        return int(value)
+    if spec.type is FieldType.LIST:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            problems.append(Problem("must be a list of strings", where))
+            return None
+        return list(value)
+    if not isinstance(value, str):
+        problems.append(Problem("must be a string", where))
+        return None
+    value = value.strip()
+    if spec.type is FieldType.URL and value and not value.startswith(("http://", "https://")):
+        problems.append(Problem("must start with http:// or https://", where))
+    return value
+
+
+def parse_fields(kind: str, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments from config and secrets, or InvalidInput naming every bad field."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise InvalidInput.single(f"unknown provider kind; use one of {', '.join(sorted(KINDS))}", "kind")
+    problems: list[Problem] = []
+    arguments: dict[str, Any] = {}
+    for section, fields, given in (("config", spec.config, config), ("secrets", spec.secrets, secrets)):
+        known = {field.name for field in fields}
+        problems.extend(Problem("unknown field", f"{section}.{name}") for name in given if name not in known)
+        for field in fields:
+            where = f"{section}.{field.name}"
+            value = given.get(field.name)
+            if value is None or value == "":
+                if field.required:
+                    problems.append(Problem("is required", where))
+                elif field.default is not None:
+                    arguments[field.name] = field.default
+                continue
+            arguments[field.name] = _coerce(field, value, where, problems)
+    if problems:
+        raise InvalidInput.collect(problems, f"the {spec.label} connection settings are invalid")
+    return arguments
+
+
+def build(
+    kind: str,
+    config: Mapping[str, Any],
+    secrets: Mapping[str, Any],
+    *,
+    timeout: float = 10.0,
+    name: str = "",
+    **injected: Any,
+) -> Provider:
+    """A ready provider for a connection. ``injected`` passes test seams (``transport=``) through."""
+    arguments = parse_fields(kind, config, secrets)
+    return KINDS[kind].provider_class()(name=name, timeout=timeout, **arguments, **injected)

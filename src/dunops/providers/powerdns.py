@@ -1,0 +1,143 @@
+"""PowerDNS Authoritative through its HTTP API: one PATCH per apply, atomic for the zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+from dunops.dns.rrset import RRset
+from dunops.dns.zone import Zone
+from dunops.errors import ProviderError
+from dunops.providers.base import PlannedChange, Provider, change_rrset, outcomes_for
+from dunops.providers.http import make_client, refuse_credentials, send
+from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
+
+
+def _zone_id(origin: str) -> str:
+    return quote(origin, safe="")
+
+
+class PowerDNSProvider(Provider):
+    kind = "powerdns"
+    label = "PowerDNS"
+    capabilities = Capabilities(record_types=RECORD_TYPES, root_ns=True, atomic_apply=True)
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        api_key: str,
+        server_id: str = "localhost",
+        dns_address: str = "",
+        name: str = "",
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(name=name, timeout=timeout)
+        self.server_id = server_id
+        self.client = make_client(url, {"X-API-Key": api_key}, timeout, transport)
+        self.dns_address = dns_address
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = send(
+            self.client, self.describe(), method, f"/api/v1/servers/{self.server_id}{path}", **kwargs
+        )
+        refuse_credentials(self.describe(), response)
+        return response
+
+    def _error(self, response: httpx.Response, what: str) -> ProviderError:
+        try:
+            reason = str(response.json().get("error", response.text))
+        except ValueError:
+            reason = response.text[:200]
+        return ProviderError(f"{self.describe()}: {what} failed (HTTP {response.status_code}): {reason}")
+
+    def test_connection(self) -> None:
+        response = self._request("GET", "")
+        if response.status_code == 404:
+            raise ProviderError(f"{self.describe()}: no server with id {self.server_id!r}")
+        if response.status_code != 200:
+            raise self._error(response, "reading the server")
+
+    def _list_zones(self) -> list[ProviderZone]:
+        response = self._request("GET", "/zones")
+        if response.status_code != 200:
+            raise self._error(response, "listing zones")
+        return [
+            ProviderZone(item["name"].lower(), provider_id=item["id"], note=item.get("kind", ""))
+            for item in response.json()
+        ]
+
+    def _fetch(self, origin: str) -> Zone:
+        response = self._request("GET", f"/zones/{_zone_id(origin)}")
+        if response.status_code == 404:
+            raise ProviderError(f"{self.describe()}: PowerDNS has no zone {origin}")
+        if response.status_code != 200:
+            raise self._error(response, f"reading the zone {origin}")
+        zone = Zone(origin)
+        for item in response.json().get("rrsets", []):
+            values = [record["content"] for record in item["records"] if not record.get("disabled")]
+            if not values:
+                continue
+            name, rtype = item["name"].lower(), item["type"]
+            try:
+                rrset = RRset.parse(name, rtype, int(item["ttl"]), values, origin)
+            except InvalidValue as exc:
+                raise ProviderError(f"{self.describe()}: PowerDNS served an unreadable value: {exc}") from exc
+            if rtype == "SOA":
+                zone.soa = rrset
+            else:
+                zone.add(rrset)
+        return zone
+
+    def _apply(
+        self, origin: str, changes: Sequence[PlannedChange], current: Zone
+    ) -> tuple[list[ChangeOutcome], list[str]]:
+        rrsets: list[dict[str, Any]] = []
+        for change in changes:
+            rrset = change_rrset(change)
+            if change.after is None:
+                rrsets.append({"name": rrset.key, "type": rrset.rtype, "changetype": "DELETE"})
+            else:
+                records = [{"content": value, "disabled": False} for value in change.after.values]
+                rrsets.append(
+                    {
+                        "name": rrset.key,
+                        "type": rrset.rtype,
+                        "ttl": change.after.ttl,
+                        "changetype": "REPLACE",
+                        "records": records,
+                    }
+                )
+        try:
+            response = self._request("PATCH", f"/zones/{_zone_id(origin)}", json={"rrsets": rrsets})
+        except ProviderError as exc:
+            return outcomes_for(changes, ChangeStatus.UNKNOWN, str(exc)), []
+        if response.status_code == 204:
+            return outcomes_for(changes, ChangeStatus.WRITTEN), []
+        error = self._error(response, "the PATCH")
+        if response.status_code >= 500:
+            return outcomes_for(changes, ChangeStatus.UNKNOWN, str(error)), []
+        return outcomes_for(changes, ChangeStatus.REFUSED, str(error)), []
+
+    def _dns_servers(self, origin: str) -> list[tuple[str, int]]:
+        if not self.dns_address:
+            return []
+        host, _, port = self.dns_address.rpartition(":")
+        return [(host.strip("[]"), int(port))]
+
+    def create_zone(self, zone: str, nameservers: Sequence[str]) -> None:
+        """Create a native zone with the given apex NS (used by onboarding and tests)."""
+        origin = zone.lower().rstrip(".") + "."
+        body = {
+            "name": origin,
+            "kind": "Native",
+            "nameservers": [canonical_value("NS", n, origin) for n in nameservers],
+        }
+        response = self._request("POST", "/zones", json=body)
+        if response.status_code != 201:
+            raise self._error(response, f"creating the zone {origin}")

@@ -1,0 +1,270 @@
+"""Any RFC 2136 server (BIND, Knot, ...): reads by AXFR, writes by UPDATE, both signed with TSIG.
+
+Each UPDATE message carries the compare-and-set in its prerequisites: for each touched RRset the
+exact previous content must be present (or the RRset absent for a create), otherwise the server
+answers NXRRSET/YXRRSET and writes nothing. A message holds at most 1000 resource records; a plan is
+split into several messages only when it must be, and the result says which message landed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdataset
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
+import dns.xfr
+import dns.zone
+
+from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+from dunops.dns.rrset import RRset
+from dunops.dns.zone import Zone
+from dunops.errors import InvalidInput, ProviderError, StalePlan
+from dunops.providers.base import PlannedChange, Provider, change_rrset, outcomes_for
+from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
+
+MAX_RECORDS_PER_MESSAGE = 1000
+ALGORITHMS = {
+    "hmac-sha256": dns.tsig.HMAC_SHA256,
+    "hmac-sha512": dns.tsig.HMAC_SHA512,
+    "hmac-sha384": dns.tsig.HMAC_SHA384,
+    "hmac-sha224": dns.tsig.HMAC_SHA224,
+    "hmac-sha1": dns.tsig.HMAC_SHA1,
+    "hmac-md5": dns.tsig.HMAC_MD5,
+}
+_PREREQUISITE_FAILURES = {dns.rcode.NXRRSET, dns.rcode.YXRRSET, dns.rcode.NXDOMAIN, dns.rcode.YXDOMAIN}
+_CREDENTIAL_FAILURES = {dns.rcode.NOTAUTH, dns.rcode.REFUSED}
+
+
+def _record_count(change: PlannedChange) -> int:
+    before = len(change.before.values) if change.before is not None else 1
+    after = len(change.after.values) if change.after is not None else 0
+    return before + 1 + after
+
+
+def split_messages(changes: Sequence[PlannedChange], limit: int = MAX_RECORDS_PER_MESSAGE) -> list[list[int]]:
+    """Indexes of the changes in each UPDATE message: as few messages as the record limit allows."""
+    groups: list[list[int]] = [[]]
+    size = 0
+    for index, change in enumerate(changes):
+        count = _record_count(change)
+        if groups[-1] and size + count > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(index)
+        size += count
+    return groups
+
+
+class Rfc2136Provider(Provider):
+    kind = "rfc2136"
+    label = "RFC 2136 server"
+    capabilities = Capabilities(
+        record_types=RECORD_TYPES - {"ALIAS"},
+        root_ns=True,
+        atomic_apply=True,
+        max_batch=MAX_RECORDS_PER_MESSAGE,
+    )
+
+    def __init__(
+        self,
+        *,
+        server: str,
+        key_name: str,
+        key_secret: str,
+        port: int = 53,
+        key_algorithm: str = "hmac-sha256",
+        zones: Sequence[str] = (),
+        name: str = "",
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(name=name, timeout=timeout)
+        self.server = server
+        self.port = port
+        self.zones = [zone.lower().rstrip(".") + "." for zone in zones]
+        if key_algorithm not in ALGORITHMS:
+            raise InvalidInput.single(
+                f"unknown TSIG algorithm; use one of {', '.join(ALGORITHMS)}", "config.key_algorithm"
+            )
+        self.algorithm = ALGORITHMS[key_algorithm]
+        try:
+            base64.b64decode(key_secret, validate=True)
+            self.keyring = dns.tsigkeyring.from_text({key_name: key_secret})
+        except (binascii.Error, ValueError, dns.exception.DNSException) as exc:
+            raise InvalidInput.single("the TSIG secret must be base64", "secrets.key_secret") from exc
+        self.key_name = dns.name.from_text(key_name)
+
+    @property
+    def where(self) -> str:
+        return f"{self.server}:{self.port}"
+
+    def _failure(self, exc: BaseException, doing: str) -> ProviderError:
+        if isinstance(exc, dns.exception.Timeout):
+            return ProviderError(
+                f"{self.describe()}: {self.where} did not answer within {self.timeout} s ({doing})"
+            )
+        if isinstance(exc, dns.tsig.PeerError):
+            return self._refused(f"TSIG {type(exc).__name__}")
+        if isinstance(exc, dns.exception.FormError) and "TSIG" in str(exc):
+            return self._refused("the answer was not signed: the server does not know this key")
+        if isinstance(exc, OSError):
+            return ProviderError(
+                f"{self.describe()}: cannot reach {self.where} ({doing}): {exc.strerror or exc}"
+            )
+        return ProviderError(f"{self.describe()}: {doing} at {self.where} failed: {exc}")
+
+    def _refused(self, why: str) -> ProviderError:
+        return ProviderError(
+            f"{self.describe()}: the credentials were refused by {self.where} ({why}); "
+            "check the TSIG key name, algorithm and secret of this connection"
+        )
+
+    def _signed_query(self, origin: str) -> dns.message.Message:
+        query = dns.message.make_query(origin, "SOA")
+        query.use_tsig(self.keyring, self.key_name, algorithm=self.algorithm)
+        try:
+            response = dns.query.tcp(query, self.server, port=self.port, timeout=self.timeout)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise self._failure(exc, f"querying {origin} SOA") from exc
+        if response.rcode() == dns.rcode.NOTAUTH:
+            raise self._refused(dns.rcode.to_text(response.rcode()))
+        return response
+
+    def test_connection(self) -> None:
+        for origin in self.zones or ["."]:
+            self._signed_query(origin)
+            if self.zones:
+                self._fetch(origin)
+
+    def _list_zones(self) -> list[ProviderZone]:
+        zones = []
+        for origin in self.zones:
+            response = self._signed_query(origin)
+            note = "" if response.rcode() == dns.rcode.NOERROR and response.answer else "not served"
+            zones.append(ProviderZone(origin, provider_id=origin, note=note))
+        return zones
+
+    def _fetch(self, origin: str) -> Zone:
+        query = dns.message.make_query(origin, "AXFR")
+        query.use_tsig(self.keyring, self.key_name, algorithm=self.algorithm)
+        transferred = dns.zone.Zone(origin, relativize=False)
+        try:
+            dns.query.inbound_xfr(
+                self.server,
+                transferred,
+                query,
+                port=self.port,
+                timeout=self.timeout,
+                lifetime=self.timeout * 3,
+            )
+        except dns.xfr.TransferError as exc:
+            if exc.rcode in _CREDENTIAL_FAILURES:
+                raise self._refused(f"zone transfer {dns.rcode.to_text(exc.rcode)}") from exc
+            raise ProviderError(
+                f"{self.describe()}: {self.where} refused the transfer of {origin}: {exc}"
+            ) from exc
+        except (dns.exception.DNSException, OSError) as exc:
+            raise self._failure(exc, f"transferring {origin}") from exc
+        zone = Zone(origin)
+        for name, rdataset in transferred.iterate_rdatasets():
+            rtype = dns.rdatatype.to_text(rdataset.rdtype)
+            owner = name.to_text()
+            try:
+                values = [canonical_value(rtype, rdata.to_text(), origin) for rdata in rdataset]
+            except InvalidValue as exc:
+                raise ProviderError(
+                    f"{self.describe()}: {self.where} served an unreadable value: {exc}"
+                ) from exc
+            rrset = RRset(owner, rtype, rdataset.ttl, values)
+            if rtype == "SOA":
+                zone.soa = rrset
+            elif rtype in RECORD_TYPES:
+                zone.add(rrset)
+        return zone
+
+    def _message(self, origin: str, changes: Sequence[PlannedChange]) -> dns.update.UpdateMessage:
+        update = dns.update.UpdateMessage(
+            origin, keyring=self.keyring, keyname=self.key_name, keyalgorithm=self.algorithm
+        )
+        for change in changes:
+            rrset = change_rrset(change)
+            if change.before is None:
+                update.absent(rrset.name, rrset.rtype)
+            else:
+                update.present(rrset.name, _rdataset(change.before, ttl=0))
+        for change in changes:
+            rrset = change_rrset(change)
+            if change.after is None:
+                update.delete(rrset.name, rrset.rtype)
+            else:
+                update.replace(rrset.name, _rdataset(change.after))
+        return update
+
+    def _apply(
+        self, origin: str, changes: Sequence[PlannedChange], current: Zone
+    ) -> tuple[list[ChangeOutcome], list[str]]:
+        outcomes: list[ChangeOutcome | None] = [None] * len(changes)
+        request_ids: list[str] = []
+        groups = split_messages(changes)
+        failed = ""
+        for number, group in enumerate(groups, start=1):
+            part = [changes[index] for index in group]
+            label = f"message {number}/{len(groups)}"
+            if failed:
+                results = outcomes_for(part, ChangeStatus.REFUSED, f"{label} not sent: {failed}")
+            else:
+                status, message, request_id = self._send(self._message(origin, part), label)
+                request_ids.append(request_id)
+                if status is not ChangeStatus.WRITTEN:
+                    failed = f"{label} was not written"
+                    if number == 1 and status is ChangeStatus.REFUSED and message.startswith("stale"):
+                        names = ", ".join(f"{change_rrset(c).name} {change_rrset(c).rtype}" for c in changes)
+                        raise StalePlan(
+                            f"{self.describe()}: {origin} changed since the plan was made "
+                            f"(the server refused the prerequisites): {names}"
+                        )
+                results = outcomes_for(part, status, message, request_id)
+            for index, outcome in zip(group, results, strict=True):
+                outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None], request_ids
+
+    def _send(self, update: dns.update.UpdateMessage, label: str) -> tuple[ChangeStatus, str, str]:
+        request_id = f"{label} id {update.id}"
+        try:
+            response = dns.query.tcp(update, self.server, port=self.port, timeout=self.timeout)
+        except dns.exception.Timeout:
+            return ChangeStatus.UNKNOWN, f"{self.where} did not answer within {self.timeout} s", request_id
+        except (dns.tsig.PeerError, dns.exception.FormError) as exc:
+            raise self._failure(exc, "sending the update") from exc
+        except (dns.exception.DNSException, OSError) as exc:
+            return ChangeStatus.UNKNOWN, str(self._failure(exc, "sending the update")), request_id
+        rcode = response.rcode()
+        if rcode == dns.rcode.NOERROR:
+            return ChangeStatus.WRITTEN, "", request_id
+        text = dns.rcode.to_text(rcode)
+        if rcode in _PREREQUISITE_FAILURES:
+            return ChangeStatus.REFUSED, f"stale: a prerequisite failed ({text})", request_id
+        if rcode in _CREDENTIAL_FAILURES:
+            raise self._refused(f"update {text}")
+        return ChangeStatus.REFUSED, f"the server refused the update ({text})", request_id
+
+    def _dns_servers(self, origin: str) -> list[tuple[str, int]]:
+        return [(self.server, self.port)]
+
+
+def _rdataset(rrset: RRset, ttl: int | None = None) -> dns.rdataset.Rdataset:
+    """The RRset as dnspython data; prerequisites carry TTL 0 (RFC 2136 section 2.4.2)."""
+    rdtype = dns.rdatatype.from_text(rrset.rtype)
+    rdatas = [dns.rdata.from_text(dns.rdataclass.IN, rdtype, value) for value in rrset.values]
+    return dns.rdataset.from_rdata_list(rrset.ttl if ttl is None else ttl, rdatas)

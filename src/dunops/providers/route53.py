@@ -1,0 +1,319 @@
+"""Amazon Route 53 through boto3: hosted-zone discovery, change batches, alias records as ALIAS.
+
+Each change becomes an exact-match DELETE of the previous RRset and a CREATE of the new one in the
+same change batch, so Route 53 itself refuses a batch whose previous content moved (compare-and-set),
+and a batch is all or nothing. A batch holds at most 1000 values; names come back with octal escapes
+(``\\052`` for ``*``), which are decoded. Alias records are read as ALIAS with their target and kept in
+provider metadata, and written back only when a plan changes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from dunops.dns.rdata import InvalidValue, canonical_value
+from dunops.dns.rrset import RRset, meta_text
+from dunops.dns.zone import Zone
+from dunops.errors import Problem, ProviderError
+from dunops.providers.base import PlannedChange, Provider, outcomes_for
+from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
+
+if TYPE_CHECKING:
+    from mypy_boto3_route53.client import Route53Client
+
+MAX_VALUES_PER_BATCH = 1000
+TYPES = frozenset(
+    {
+        "A",
+        "AAAA",
+        "ALIAS",
+        "CAA",
+        "CNAME",
+        "DS",
+        "HTTPS",
+        "MX",
+        "NAPTR",
+        "NS",
+        "PTR",
+        "SPF",
+        "SRV",
+        "SSHFP",
+        "SVCB",
+        "TLSA",
+        "TXT",
+    }
+)
+_OCTAL = re.compile(r"\\([0-3][0-7]{2})")
+_CREDENTIAL_CODES = {
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "InvalidAccessKeyId",
+    "ExpiredToken",
+    "AccessDeniedException",
+}
+
+
+def decode_name(name: str) -> str:
+    """A Route 53 name in DNS presentation form: octal escapes decoded (``\\052`` -> ``*``), lower case."""
+    return _OCTAL.sub(lambda match: chr(int(match[1], 8)), name).lower()
+
+
+def _batch_values(change: PlannedChange) -> int:
+    return sum(len(rrset.values) for rrset in (change.before, change.after) if rrset is not None)
+
+
+class Route53Provider(Provider):
+    kind = "route53"
+    label = "Route 53"
+    capabilities = Capabilities(
+        record_types=TYPES,
+        root_ns=True,
+        atomic_apply=True,
+        max_batch=MAX_VALUES_PER_BATCH,
+        disabled_checks=frozenset({"alias-apex"}),
+    )
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str = "",
+        region: str = "us-east-1",
+        endpoint_url: str = "",
+        name: str = "",
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(name=name, timeout=timeout)
+        config = botocore.config.Config(
+            connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1, "mode": "standard"}
+        )
+        self.endpoint_url = endpoint_url
+        self.client: Route53Client = boto3.client(
+            "route53",
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            aws_session_token=session_token or None,
+            region_name=region,
+            endpoint_url=endpoint_url or None,
+            config=config,
+        )
+        self._zone_ids: dict[str, str] = {}
+
+    def _failure(self, exc: Exception, doing: str) -> ProviderError:
+        where = self.endpoint_url or "route53.amazonaws.com"
+        if isinstance(exc, botocore.exceptions.ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in _CREDENTIAL_CODES or (not code and status in (401, 403)):
+                code = code or f"HTTP {status}"
+                return ProviderError(
+                    f"{self.describe()}: the credentials were refused by {where} ({code}); "
+                    "check the access key, secret and session token of this connection"
+                )
+            message = exc.response.get("Error", {}).get("Message", str(exc))
+            return ProviderError(f"{self.describe()}: {doing} failed: {code}: {message}")
+        if isinstance(exc, botocore.exceptions.ConnectTimeoutError | botocore.exceptions.ReadTimeoutError):
+            return ProviderError(
+                f"{self.describe()}: {where} did not answer within {self.timeout} s ({doing})"
+            )
+        return ProviderError(f"{self.describe()}: cannot reach {where} ({doing}): {exc}")
+
+    def _call(self, doing: str, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise self._failure(exc, doing) from exc
+
+    def test_connection(self) -> None:
+        self._call("listing hosted zones", "list_hosted_zones", MaxItems="1")
+
+    def _list_zones(self) -> list[ProviderZone]:
+        zones = []
+        marker: dict[str, str] = {}
+        while True:
+            page = self._call("listing hosted zones", "list_hosted_zones", **marker)
+            for item in page["HostedZones"]:
+                origin = decode_name(item["Name"])
+                zone_id = item["Id"].rsplit("/", 1)[-1]
+                private = bool(item.get("Config", {}).get("PrivateZone"))
+                if not private or origin not in self._zone_ids:
+                    self._zone_ids[origin] = zone_id
+                zones.append(
+                    ProviderZone(
+                        origin,
+                        zone_id,
+                        private,
+                        item.get("ResourceRecordSetCount"),
+                        "private" if private else "public",
+                    )
+                )
+            if not page.get("IsTruncated"):
+                return zones
+            marker = {"Marker": page["NextMarker"]}
+
+    def _zone_id(self, origin: str) -> str:
+        if origin not in self._zone_ids:
+            self._list_zones()
+        if origin not in self._zone_ids:
+            raise ProviderError(
+                f"{self.describe()}: Route 53 has no hosted zone {origin} for these credentials"
+            )
+        return self._zone_ids[origin]
+
+    def _fetch(self, origin: str) -> Zone:
+        zone_id = self._zone_id(origin)
+        zone = Zone(origin)
+        aliases: dict[str, dict[str, Any]] = {}
+        start: dict[str, str] = {}
+        while True:
+            page = self._call(f"reading {origin}", "list_resource_record_sets", HostedZoneId=zone_id, **start)
+            for item in page["ResourceRecordSets"]:
+                if item.get("SetIdentifier"):
+                    continue
+                name, rtype = decode_name(item["Name"]), item["Type"]
+                alias = item.get("AliasTarget")
+                if alias is not None:
+                    entry = aliases.setdefault(
+                        name,
+                        {
+                            "target": decode_name(alias["DNSName"]),
+                            "types": [],
+                            "hosted_zone_id": alias["HostedZoneId"],
+                            "evaluate_target_health": bool(alias.get("EvaluateTargetHealth")),
+                        },
+                    )
+                    entry["types"].append(rtype)
+                    continue
+                values = [record["Value"] for record in item.get("ResourceRecords", [])]
+                try:
+                    rrset = RRset.parse(name, rtype, int(item.get("TTL", 300)), values, origin)
+                except InvalidValue as exc:
+                    if rtype == "SOA":  # never planned; an emulator's odd SOA must not block reading
+                        continue
+                    raise ProviderError(
+                        f"{self.describe()}: Route 53 served an unreadable value: {exc}"
+                    ) from exc
+                if rtype == "SOA":
+                    zone.soa = rrset
+                elif rtype in TYPES:
+                    seen = zone.get(name, rtype)
+                    if seen is not None:  # emulators may list one RRset twice; AWS never does
+                        rrset = seen.replace(values=seen.values + rrset.values)
+                    zone.add(rrset, replace=True)
+            if not page.get("IsTruncated"):
+                break
+            start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
+        for name, entry in aliases.items():
+            meta = {
+                "route53": {
+                    "hosted_zone_id": entry["hosted_zone_id"],
+                    "types": sorted(entry["types"]),
+                    "evaluate_target_health": entry["evaluate_target_health"],
+                }
+            }
+            zone.add(
+                RRset(name, "ALIAS", 0, [canonical_value("ALIAS", entry["target"], origin)], meta_text(meta))
+            )
+        return zone
+
+    def _check_rrset(self, origin: str, rrset: RRset) -> list[Problem]:
+        where = f"{rrset.name} {rrset.rtype}"
+        if rrset.rtype == "ALIAS" and not rrset.meta_dict.get("route53", {}).get("hosted_zone_id"):
+            return [Problem("a Route 53 alias needs route53.hosted_zone_id in its provider metadata", where)]
+        if len(rrset.values) > MAX_VALUES_PER_BATCH:
+            return [Problem(f"Route 53 takes at most {MAX_VALUES_PER_BATCH} values in one change", where)]
+        return []
+
+    def _record_sets(self, rrset: RRset) -> list[dict[str, Any]]:
+        if rrset.rtype == "ALIAS":
+            meta = rrset.meta_dict["route53"]
+            target = {
+                "HostedZoneId": meta["hosted_zone_id"],
+                "DNSName": rrset.values[0],
+                "EvaluateTargetHealth": bool(meta.get("evaluate_target_health")),
+            }
+            return [
+                {"Name": rrset.key, "Type": rtype, "AliasTarget": target}
+                for rtype in meta.get("types", ["A"])
+            ]
+        records = [{"Value": value} for value in rrset.values]
+        return [{"Name": rrset.key, "Type": rrset.rtype, "TTL": rrset.ttl, "ResourceRecords": records}]
+
+    def batches(self, changes: Sequence[PlannedChange]) -> list[list[int]]:
+        """Indexes of the changes in each change batch (at most 1000 values each, as few as possible)."""
+        groups: list[list[int]] = [[]]
+        size = 0
+        for index, change in enumerate(changes):
+            count = _batch_values(change)
+            if groups[-1] and size + count > MAX_VALUES_PER_BATCH:
+                groups.append([])
+                size = 0
+            groups[-1].append(index)
+            size += count
+        return groups
+
+    def change_batch(self, changes: Sequence[PlannedChange]) -> list[dict[str, Any]]:
+        """The Route 53 Changes of a plan: exact-match DELETE of the before state, CREATE of the after."""
+        items: list[dict[str, Any]] = []
+        for change in changes:
+            if change.before is not None:
+                items.extend(
+                    {"Action": "DELETE", "ResourceRecordSet": s} for s in self._record_sets(change.before)
+                )
+            if change.after is not None:
+                items.extend(
+                    {"Action": "CREATE", "ResourceRecordSet": s} for s in self._record_sets(change.after)
+                )
+        return items
+
+    def _apply(
+        self, origin: str, changes: Sequence[PlannedChange], current: Zone
+    ) -> tuple[list[ChangeOutcome], list[str]]:
+        zone_id = self._zone_id(origin)
+        outcomes: list[ChangeOutcome | None] = [None] * len(changes)
+        request_ids: list[str] = []
+        groups = self.batches(changes)
+        failure = ""
+        for number, group in enumerate(groups, start=1):
+            part = [changes[index] for index in group]
+            label = f"batch {number}/{len(groups)}"
+            if failure:
+                results = outcomes_for(part, ChangeStatus.REFUSED, f"{label} not sent: {failure}")
+            else:
+                batch: Any = {"Comment": f"DunOps {label}", "Changes": self.change_batch(part)}
+                try:
+                    response = self.client.change_resource_record_sets(
+                        HostedZoneId=zone_id, ChangeBatch=batch
+                    )
+                except botocore.exceptions.ClientError as exc:
+                    error = self._failure(exc, label)
+                    if "credentials were refused" in error.detail:
+                        raise error from exc
+                    failure = f"{label} was refused"
+                    results = outcomes_for(part, ChangeStatus.REFUSED, error.detail)
+                except botocore.exceptions.BotoCoreError as exc:
+                    failure = f"{label} got no answer"
+                    results = outcomes_for(part, ChangeStatus.UNKNOWN, self._failure(exc, label).detail)
+                else:
+                    change_id = str(response["ChangeInfo"]["Id"]).rsplit("/", 1)[-1]
+                    request_ids.append(change_id)
+                    results = outcomes_for(part, ChangeStatus.WRITTEN, "", change_id)
+            for index, outcome in zip(group, results, strict=True):
+                outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None], request_ids
+
+    def nameservers(self, zone: str) -> list[str]:
+        origin = zone.lower().rstrip(".") + "."
+        response = self._call(f"reading {origin}", "get_hosted_zone", Id=self._zone_id(origin))
+        servers = response.get("DelegationSet", {}).get("NameServers", [])
+        return [server.lower().rstrip(".") + "." for server in servers] or super().nameservers(zone)

@@ -1,0 +1,76 @@
+"""Ask authoritative servers whether they serve each changed RRset as the plan says (dnspython)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from dunops.dns.rdata import InvalidValue, canonical_value
+from dunops.providers.results import ServedAnswer, ServeStatus, Verification, VerificationOutcome
+
+if TYPE_CHECKING:
+    from dunops.providers.base import PlannedChange
+
+
+def query_rrset(
+    origin: str, name: str, rtype: str, server: tuple[str, int], timeout: float
+) -> tuple[int, list[str]] | None:
+    """(ttl, canonical values) served for (name, rtype); ``(0, [])`` when absent; None when no answer."""
+    query = dns.message.make_query(name, rtype)
+    query.flags &= ~dns.flags.RD
+    try:
+        response = dns.query.udp(query, server[0], port=server[1], timeout=timeout)
+        if response.flags & dns.flags.TC:
+            response = dns.query.tcp(query, server[0], port=server[1], timeout=timeout)
+    except (dns.exception.DNSException, OSError):
+        return None
+    if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return None
+    wanted = dns.rdatatype.from_text(rtype)
+    qname = dns.name.from_text(name)
+    for rrset in response.answer:
+        if rrset.name == qname and rrset.rdtype == wanted:
+            values = []
+            for rdata in rrset:
+                try:
+                    values.append(canonical_value(rtype, rdata.to_text(), origin))
+                except InvalidValue:
+                    values.append(rdata.to_text())
+            return rrset.ttl, sorted(set(values))
+    return 0, []
+
+
+def verify_changes(
+    origin: str, changes: Sequence[PlannedChange], servers: Sequence[tuple[str, int]], *, timeout: float
+) -> Verification:
+    from dunops.providers.base import change_kind, change_rrset
+
+    outcomes = []
+    labels = tuple(f"{host}:{port}" for host, port in servers)
+    for change in changes:
+        rrset = change_rrset(change)
+        query_type = "A" if rrset.rtype == "ALIAS" else rrset.rtype
+        expected = (change.after.ttl, sorted(change.after.values)) if change.after is not None else (0, [])
+        answers = []
+        for server, label in zip(servers, labels, strict=True):
+            served = query_rrset(origin, rrset.name, query_type, server, timeout)
+            if served is None:
+                answers.append(ServedAnswer(label, False, "no answer"))
+            elif rrset.rtype == "ALIAS":
+                answers.append(ServedAnswer(label, bool(served[1]) == (change.after is not None)))
+            else:
+                detail = "" if served == expected else f"serves TTL {served[0]} values {served[1]}"
+                answers.append(ServedAnswer(label, served == expected, detail))
+        status = ServeStatus.SERVED if all(a.matches for a in answers) else ServeStatus.NOT_YET_SERVED
+        outcomes.append(
+            VerificationOutcome(rrset.name, rrset.rtype, change_kind(change), status, tuple(answers))
+        )
+    return Verification(origin, labels, tuple(outcomes))
