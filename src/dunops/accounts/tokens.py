@@ -1,14 +1,39 @@
-"""API tokens: shown once, stored as SHA-256, scoped to one workspace and a role, optionally expiring."""
+"""API tokens: shown once, stored as SHA-256, scoped to one workspace and a role, optionally expiring.
+
+A token acts with the lower of its own role and its creator's current role (``permissions.effective_role``),
+so demoting the creator lowers the token at once; removing the creator from the workspace revokes it.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunops.errors import NotAuthenticated
-from dunops.security.tokens import API_TOKEN_PREFIX, digest
+from dunops import audit
+from dunops.accounts import permissions
+from dunops.accounts.access import Access
+from dunops.accounts.permissions import Permission
+from dunops.accounts.principal import Principal
+from dunops.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from dunops.security.tokens import API_TOKEN_PREFIX, digest, new_api_token
 from dunops.storage.base import utcnow
-from dunops.storage.models import ApiToken, User
+from dunops.storage.models import ApiToken, Role, User
+
+NAME_MAX = 100
+EXPIRY_DAYS_MAX = 3650
+# "dnp_" and eight characters of the secret: enough to tell tokens apart, far too little to guess one.
+_SHOWN_PREFIX_LENGTH = len(API_TOKEN_PREFIX) + 8
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token: the record, and the plaintext secret that is shown this once and never again."""
+
+    record: ApiToken
+    secret: str
 
 
 def authenticate(session: Session, presented: str) -> tuple[User, ApiToken]:
@@ -25,3 +50,115 @@ def authenticate(session: Session, presented: str) -> tuple[User, ApiToken]:
         raise refusal
     token.last_used_at = now
     return user, token
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if len(cleaned) > NAME_MAX:
+        raise InvalidInput.single(f"must be at most {NAME_MAX} characters", "name")
+    return cleaned
+
+
+def create(
+    session: Session, grant: Access, *, role: Role, name: str = "", expires_days: int | None = None
+) -> IssuedToken:
+    """A token for the acting user in ``grant``'s workspace, with a role no higher than theirs."""
+    grant.require(Permission.TOKENS_MANAGE)
+    if grant.principal.token is not None:
+        raise PermissionDenied("an API token cannot create other tokens; sign in to create one")
+    if permissions.effective_role(grant.role, role) != role:
+        raise PermissionDenied(
+            f"a token cannot have a higher role than yours: you are {grant.role}, the token asks for {role}"
+        )
+    cleaned = _clean_name(name)
+    if expires_days is not None and not 1 <= expires_days <= EXPIRY_DAYS_MAX:
+        raise InvalidInput.single(f"must be between 1 and {EXPIRY_DAYS_MAX} days", "expires_days")
+    secret = new_api_token()
+    now = utcnow()
+    record = ApiToken(
+        workspace_id=grant.workspace.id,
+        user_id=grant.principal.user.id,
+        name=cleaned,
+        prefix=secret[:_SHOWN_PREFIX_LENGTH],
+        token_hash=digest(secret),
+        role=role,
+        created_at=now,
+        expires_at=None if expires_days is None else now + timedelta(days=expires_days),
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        workspace_id=grant.workspace.id,
+        actor=grant.principal,
+        action="token.create",
+        target=f"token:{record.id}",
+        details={
+            "name": record.name,
+            "prefix": record.prefix,
+            "role": str(role),
+            "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        },
+    )
+    return IssuedToken(record, secret)
+
+
+def listing(session: Session, grant: Access) -> list[ApiToken]:
+    """Tokens of the workspace: every member's for admins, the caller's own for everyone else."""
+    grant.require(Permission.TOKENS_MANAGE)
+    query = select(ApiToken).where(ApiToken.workspace_id == grant.workspace.id)
+    if not grant.allows(Permission.MEMBERS_MANAGE):
+        query = query.where(ApiToken.user_id == grant.principal.user.id)
+    return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke(session: Session, grant: Access, token_id: int) -> ApiToken:
+    """Revoke one token of the workspace: your own, or anyone's when you manage members."""
+    grant.require(Permission.TOKENS_MANAGE)
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.workspace_id == grant.workspace.id)
+    ).first()
+    visible = token is not None and (
+        token.user_id == grant.principal.user.id or grant.allows(Permission.MEMBERS_MANAGE)
+    )
+    if token is None or not visible:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            workspace_id=grant.workspace.id,
+            actor=grant.principal,
+            action="token.revoke",
+            target=f"token:{token.id}",
+            details={"prefix": token.prefix, "owner_user_id": token.user_id},
+        )
+    return token
+
+
+def revoke_member_tokens(session: Session, workspace_id: int, user_id: int, actor: Principal) -> int:
+    """Revoke every live token a member holds in a workspace (when they leave or are removed)."""
+    live = list(
+        session.scalars(
+            select(ApiToken).where(
+                ApiToken.workspace_id == workspace_id,
+                ApiToken.user_id == user_id,
+                ApiToken.revoked_at.is_(None),
+            )
+        )
+    )
+    now = utcnow()
+    for token in live:
+        token.revoked_at = now
+    if live:
+        session.flush()
+        audit.record(
+            session,
+            workspace_id=workspace_id,
+            actor=actor,
+            action="token.revoke_all",
+            target=f"user:{user_id}",
+            details={"prefixes": [token.prefix for token in live]},
+        )
+    return len(live)

@@ -23,7 +23,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[UserStatus] = mapped_column(String(16), default=UserStatus.ACTIVE)
+    status: Mapped[UserStatus] = mapped_column(default=UserStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", cascade="all, delete-orphan")
@@ -78,7 +78,7 @@ class MagicLink(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), index=True)
-    purpose: Mapped[LinkPurpose] = mapped_column(String(16))
+    purpose: Mapped[LinkPurpose]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -41,7 +41,7 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     plan: Mapped[str] = mapped_column(String(32), default="free")
-    status: Mapped[WorkspaceStatus] = mapped_column(String(16), default=WorkspaceStatus.ACTIVE)
+    status: Mapped[WorkspaceStatus] = mapped_column(default=WorkspaceStatus.ACTIVE)
     purge_after: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -53,7 +53,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(String(16))
+    role: Mapped[Role]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
@@ -68,7 +68,7 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[Role] = mapped_column(String(16))
+    role: Mapped[Role]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

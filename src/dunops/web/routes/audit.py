@@ -1,7 +1,67 @@
-"""Routes for audit."""
+"""``/api/v1/workspaces/{slug}/audit``: the workspace's audit trail, newest first (admin and above)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from dunops import audit
+from dunops.accounts import access
+from dunops.accounts.permissions import Permission
+from dunops.storage.models import AuditEvent
+from dunops.web.deps import DB, CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+
+class AuditEventOut(BaseModel):
+    sequence: int
+    created_at: datetime
+    actor: str
+    actor_user_id: int | None
+    actor_token_id: int | None
+    action: str
+    target: str
+    details: dict[str, Any]
+    client_address: str
+    hash: str
+    previous_hash: str
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventOut:
+        return cls(
+            sequence=event.sequence,
+            created_at=event.created_at,
+            actor=event.actor,
+            actor_user_id=event.actor_user_id,
+            actor_token_id=event.actor_token_id,
+            action=event.action,
+            target=event.target,
+            details=event.details,
+            client_address=event.client_address,
+            hash=event.hash,
+            previous_hash=event.previous_hash,
+        )
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventOut]
+    next_before: int | None = None
+
+
+@router.get("/workspaces/{slug}/audit")
+def list_audit(
+    slug: str,
+    db: DB,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="Only events with a lower sequence.")] = None,
+) -> AuditPage:
+    """Newest first; pass ``next_before`` as ``before`` for the next page."""
+    grant = access.resolve(db, principal, slug, Permission.AUDIT_READ)
+    events = audit.listing(db, grant.workspace.id, limit=limit, before=before)
+    next_before = events[-1].sequence if len(events) == limit and events[-1].sequence > 1 else None
+    return AuditPage(events=[AuditEventOut.of(event) for event in events], next_before=next_before)

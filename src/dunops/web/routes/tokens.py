@@ -1,7 +1,75 @@
-"""Routes for tokens."""
+"""``/api/v1/workspaces/{slug}/tokens``: create (the secret is returned once), list and revoke API tokens."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
 
-router = APIRouter()
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunops.accounts import access, tokens
+from dunops.accounts.permissions import Permission
+from dunops.storage.models import ApiToken, Role
+from dunops.web.deps import DB, CurrentPrincipal
+
+router = APIRouter(prefix="/api/v1/workspaces/{slug}/tokens", tags=["tokens"])
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=tokens.NAME_MAX)
+    role: Role
+    expires_days: int | None = Field(default=None, ge=1, le=tokens.EXPIRY_DAYS_MAX)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    role: Role
+    user_id: int
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        return cls(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            role=token.role,
+            user_id=token.user_id,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            revoked_at=token.revoked_at,
+        )
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret. It is shown this once and cannot be retrieved again.")
+
+
+@router.get("")
+def list_tokens(slug: str, db: DB, principal: CurrentPrincipal) -> list[TokenOut]:
+    """Your tokens in the workspace (every member's for admins); never the secrets."""
+    grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
+    return [TokenOut.of(token) for token in tokens.listing(db, grant)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_token(slug: str, body: TokenIn, db: DB, principal: CurrentPrincipal) -> TokenCreated:
+    """Create a token with a role no higher than yours (editor and above)."""
+    grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
+    issued = tokens.create(db, grant, role=body.role, name=body.name, expires_days=body.expires_days)
+    return TokenCreated(**TokenOut.of(issued.record).model_dump(), token=issued.secret)
+
+
+@router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(slug: str, token_id: int, db: DB, principal: CurrentPrincipal) -> Response:
+    grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
+    tokens.revoke(db, grant, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

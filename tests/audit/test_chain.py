@@ -1,0 +1,58 @@
+"""The audit chain: every state change is recorded, and editing or deleting an event behind the service's back
+is named by ``verify``."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dunops import audit
+from dunops.accounts import access, memberships, users, workspaces
+from dunops.accounts.permissions import Permission
+from dunops.accounts.principal import Principal
+from dunops.storage.models import Role
+
+
+def _busy_workspace(db: Session, slug: str) -> int:
+    owner = Principal(user=users.create(db, f"owner@{slug}.example"))
+    workspace = workspaces.create(db, owner, slug.title(), slug)
+    grant = access.resolve(db, owner, slug, Permission.MEMBERS_MANAGE)
+    users.create(db, f"member@{slug}.example")
+    memberships.add(db, grant, f"member@{slug}.example", Role.VIEWER)
+    workspaces.rename(db, grant, f"{slug.title()} renamed")
+    db.commit()
+    return workspace.id
+
+
+def test_an_untouched_chain_verifies_and_chains_are_per_workspace(db: Session) -> None:
+    first, second = _busy_workspace(db, "first"), _busy_workspace(db, "second")
+    assert audit.verify(db, first) == (3, [])
+    assert audit.verify(db, second) == (3, [])
+    events = audit.listing(db, first)
+    assert [event.action for event in events] == ["workspace.rename", "member.add", "workspace.create"]
+    assert events[0].previous_hash == events[1].hash
+    instance_count, instance_breaks = audit.verify(db, None)
+    assert (instance_count, instance_breaks) == (4, [])
+
+
+def test_an_edited_event_is_named(db: Session) -> None:
+    workspace_id = _busy_workspace(db, "acme")
+    db.execute(
+        text("UPDATE audit_events SET target = 'user:1' WHERE workspace_id = :ws AND sequence = 2"),
+        {"ws": workspace_id},
+    )
+    db.commit()
+    count, breaks = audit.verify(db, workspace_id)
+    assert count == 3
+    assert [(item.sequence, item.reason) for item in breaks] == [(2, "content does not match its hash")]
+
+
+def test_a_deleted_event_breaks_the_links(db: Session) -> None:
+    workspace_id = _busy_workspace(db, "acme")
+    db.execute(
+        text("DELETE FROM audit_events WHERE workspace_id = :ws AND sequence = 2"), {"ws": workspace_id}
+    )
+    db.commit()
+    _count, breaks = audit.verify(db, workspace_id)
+    assert [item.sequence for item in breaks] == [3, 3]
+    assert "expected sequence 2" in str(breaks[0])
