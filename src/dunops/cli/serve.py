@@ -1,11 +1,182 @@
-"""`dunops serve`."""
+"""``dunops serve`` (the web app, with job consumers in-process) and ``dunops worker`` (consumers alone).
+
+The embedded default prepares ``./.dunops/`` (SQLite database, 0600 master key file, outbox, job queue),
+migrates it, and prints a one-time sign-in link for the first owner while no user exists.
+"""
 
 from __future__ import annotations
 
-import typer
+import logging
+import signal
+import sys
 
-app = typer.Typer(no_args_is_help=True)
+import prometheus_client
+import structlog
+import typer
+import uvicorn
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from dunops import notify
+from dunops.accounts.magic_links import issue_first_owner_link
+from dunops.cli.output import handled
+from dunops.config import Settings, load_settings
+from dunops.errors import ConfigurationError
+from dunops.jobs import BackgroundWorker, queue_for, run_worker
+from dunops.storage.database import alembic_config, make_engine, make_session_factory, transaction, upgrade
+from dunops.web.app import create_app
+
+# Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
+JOB_PACKAGES = (notify,)
+
+log = structlog.get_logger(__name__)
 
 
 def register(main: typer.Typer) -> None:
-    """Add this module's top-level commands to the main app."""
+    """Add ``serve`` and ``worker`` as top-level commands of the main app."""
+    main.command("serve")(serve)
+    main.command("worker")(worker)
+
+
+@handled
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on [default: DUNOPS_HOST]."),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Port [default: DUNOPS_PORT]."),
+    migrate: bool = typer.Option(
+        False, "--migrate", help="Migrate a PostgreSQL database first (the embedded SQLite one always is)."
+    ),
+) -> None:
+    """Run the web app, with the job worker in-process unless DUNOPS_WORKER=false."""
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    configure_logging(settings)
+    engine = prepare_database(settings, migrate=migrate or settings.is_embedded_database)
+    app = create_app(settings, engine=engine)
+    announce_first_owner(settings, engine)
+    background = (
+        BackgroundWorker(queue_for(settings), workers=settings.worker_threads) if settings.worker else None
+    )
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False
+    )
+    # uvicorn handles SIGTERM itself, then re-raises it once it has stopped; exit cleanly at that point
+    # (or during start-up) so that the consumer below is stopped too.
+    signal.signal(signal.SIGTERM, _exit_gracefully)
+    if background is not None:
+        background.start()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if background is not None:
+            background.stop()
+        engine.dispose()
+
+
+@handled
+def worker(
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=64, help="Consumer threads [default: DUNOPS_WORKER_THREADS]."
+    ),
+    metrics_port: int | None = typer.Option(
+        None,
+        "--metrics-port",
+        min=1,
+        max=65535,
+        help="Serve Prometheus /metrics on DUNOPS_HOST at this port.",
+    ),
+) -> None:
+    """Run job consumers alone (scaled set-ups: beside ``dunops serve`` replicas with DUNOPS_WORKER=false)."""
+    settings = load_settings()
+    configure_logging(settings)
+    if settings.is_embedded_database:
+        settings.prepare_data_dir()
+    if metrics_port is not None:
+        prometheus_client.start_http_server(metrics_port, addr=settings.host)
+    run_worker(queue_for(settings), workers=workers or settings.worker_threads)
+
+
+def _exit_gracefully(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def prepare_database(settings: Settings, *, migrate: bool) -> Engine:
+    """The engine, with the data dir prepared and the schema migrated, or a clear error when it is behind."""
+    if settings.is_embedded_database:
+        settings.prepare_data_dir()
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        if migrate:
+            upgrade(engine)
+            log.info("database migrated")
+        else:
+            _require_current_schema(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise ConfigurationError(
+            f"DUNOPS_DATABASE_URL: cannot use the database ({type(exc).__name__})"
+        ) from exc
+    except ConfigurationError:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _require_current_schema(engine: Engine) -> None:
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current != heads:
+        raise ConfigurationError(
+            "the database schema is not current: run `dunops db upgrade` or `dunops serve --migrate`"
+        )
+
+
+def announce_first_owner(settings: Settings, engine: Engine) -> None:
+    """Print a one-time sign-in link for the first owner while the database has no user."""
+    with transaction(make_session_factory(engine)) as session:
+        link = issue_first_owner_link(session, settings)
+    if link is not None:
+        hours = settings.first_owner_link_hours
+        typer.echo(f"No user exists yet. Open this one-time link within {hours} hours to become the owner:")
+        typer.echo(f"  {link}")
+
+
+def configure_logging(settings: Settings) -> None:
+    """structlog for our logs and the libraries' (uvicorn, huey): JSON lines in production, console else."""
+    as_json = settings.log_json if settings.log_json is not None else settings.environment == "production"
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: structlog.types.Processor
+    if as_json:
+        renderer = structlog.processors.JSONRenderer()
+        shared.append(structlog.processors.format_exc_info)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.log_level.upper())
+    # huey logs every task at INFO; keep that for debugging only.
+    logging.getLogger("huey").setLevel(logging.DEBUG if settings.log_level == "debug" else logging.WARNING)

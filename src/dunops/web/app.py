@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from dunops.config import Settings, load_settings
 from dunops.storage.database import make_engine, make_session_factory
-from dunops.web import problems
+from dunops.web import observability, problems
 from dunops.web.routes import ROUTERS
 
 WEB_DIR = Path(__file__).parent
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
     problems.install(app)
+    observability.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

@@ -1,0 +1,138 @@
+"""A huey queue built from settings: SQLite in the data dir by default, Redis when ``redis_url`` is set."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import structlog
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+
+from dunops.config import Settings
+from dunops.jobs import registry
+from dunops.jobs.metrics import JobOutcome, count
+
+QUEUE_NAME = "dunops"
+JOBS_FILE = "jobs.sqlite3"
+
+log = structlog.get_logger(__name__)
+
+
+def jobs_file(settings: Settings) -> Path:
+    """Where the SQLite queue lives when no Redis is configured."""
+    return settings.data_dir / JOBS_FILE
+
+
+class JobQueue:
+    """One huey instance plus the settings its jobs run with; every registered job is bound to it."""
+
+    def __init__(self, settings: Settings, *, immediate: bool = False) -> None:
+        self.settings = settings
+        self.huey = _build_huey(settings, immediate)
+        self._context = registry.JobContext(settings)
+        self._bound: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self.bind_registered()
+
+    @property
+    def storage(self) -> str:
+        return "redis" if self.settings.redis_url else "sqlite"
+
+    @property
+    def immediate(self) -> bool:
+        """In immediate mode an enqueued job runs at once in the caller's thread (tests of callers)."""
+        return bool(self.huey.immediate)
+
+    @immediate.setter
+    def immediate(self, value: bool) -> None:
+        self.huey.immediate = value
+
+    def bind_registered(self) -> None:
+        """Bind every job registered since this queue was built (jobs register at import time)."""
+        with self._lock:
+            for spec in registry.registered().values():
+                if spec.name not in self._bound:
+                    self._bound[spec.name] = self._bind(spec)
+
+    def job_names(self) -> list[str]:
+        return sorted(self._bound)
+
+    def enqueue(self, name: str, /, **kwargs: Any) -> None:
+        """Queue the registered job ``name`` with keyword arguments (picklable values only)."""
+        if name not in self._bound:
+            registry.lookup(name)
+            self.bind_registered()
+        self._bound[name](**kwargs)
+        count(name, JobOutcome.ENQUEUED)
+
+    def pending(self) -> int:
+        """How many jobs wait in the queue (scheduled retries not included)."""
+        return int(self.huey.pending_count())
+
+    def run_pending(self) -> int:
+        """Run every queued job now in this thread; returns how many ran. For tests and one-off CLI use."""
+        ran = 0
+        # Check the count first: an empty Redis queue blocks a dequeue for its read timeout.
+        while self.huey.pending_count() > 0 and (task := self.huey.dequeue()) is not None:
+            self.huey.execute(task)
+            ran += 1
+        return ran
+
+    def _bind(self, spec: registry.JobSpec) -> Any:
+        context = self._context
+
+        def run(**kwargs: Any) -> None:
+            try:
+                registry.call(spec, context, kwargs)
+            except Exception as exc:
+                count(spec.name, JobOutcome.FAILED)
+                log.warning("job failed", job=spec.name, error=f"{type(exc).__name__}: {exc}")
+                raise
+            count(spec.name, JobOutcome.SUCCEEDED)
+
+        run.__name__ = spec.name
+        options: dict[str, Any] = {
+            "retries": spec.retries,
+            "retry_delay": spec.retry_delay,
+            "name": spec.name,
+        }
+        if spec.schedule is not None:
+            return self.huey.periodic_task(spec.schedule, **options)(run)
+        return self.huey.task(**options)(run)
+
+
+def _build_huey(settings: Settings, immediate: bool) -> Huey:
+    if settings.redis_url:
+        return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False, immediate=immediate)
+    path = jobs_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, immediate=immediate)
+
+
+# A process has one configuration; a test session has one per test. Keep the recent ones only.
+_MAX_QUEUES = 16
+_QUEUES: OrderedDict[str, JobQueue] = OrderedDict()
+_QUEUES_LOCK = threading.Lock()
+
+
+def queue_for(settings: Settings) -> JobQueue:
+    """The queue for these settings: one per distinct configuration, so a test's settings get their own."""
+    key = settings.model_dump_json()
+    with _QUEUES_LOCK:
+        queue = _QUEUES.get(key)
+        if queue is None:
+            queue = _QUEUES[key] = JobQueue(settings)
+            while len(_QUEUES) > _MAX_QUEUES:
+                _, evicted = _QUEUES.popitem(last=False)
+                if evicted.storage == "sqlite":
+                    evicted.huey.storage.close()  # reopened on next use by whoever still holds it
+        _QUEUES.move_to_end(key)
+        return queue
+
+
+def enqueue(settings: Settings, name: str, /, **kwargs: Any) -> None:
+    """Queue the job ``name`` on the queue configured by ``settings``."""
+    queue_for(settings).enqueue(name, **kwargs)

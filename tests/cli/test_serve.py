@@ -1,0 +1,166 @@
+"""``dunops serve`` as a real process: data dir, migrations, first-owner link, logs, graceful stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from dunops.config import Settings
+from dunops.notify import recent_mails, send_mail
+from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.jobs.support import wait_for
+from tests.support import free_port
+
+DUNOPS = Path(sys.executable).with_name("dunops")
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("DUNOPS_")}
+    return {**clean, **extra}
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "dunops serve exited during start-up"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("dunops serve did not answer /healthz")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    port = free_port()
+    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    env = _environment(DUNOPS_DATA_DIR=str(tmp_path / ".dunops"), DUNOPS_LOG_JSON="true")
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [str(DUNOPS), "serve", "--port", str(port)], cwd=tmp_path, env=env, stdout=out, stderr=err
+        )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", process)
+        yield f"http://127.0.0.1:{port}", process, tmp_path
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_serve_prepares_the_data_dir_and_prints_the_first_owner_link(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    base, process, workdir = served
+    assert httpx.get(f"{base}/readyz", timeout=5).json() == {"status": "ok", "database": "ok"}
+
+    data_dir = workdir / ".dunops"
+    assert (data_dir / "dunops.sqlite3").is_file()
+    key_file = data_dir / "master.key"
+    assert key_file.is_file()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    printed = (workdir / "stdout.txt").read_text()
+    links = re.findall(r"http://\S+/auth/first-owner/(\S+)", printed)
+    assert len(links) == 1, printed
+    token = links[0]
+
+    # The request log must carry neither the link's token nor a query string.
+    httpx.get(f"{base}/auth/first-owner/{token}?token={token}", timeout=5)
+
+    os.kill(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    logs = [json.loads(line) for line in (workdir / "stderr.txt").read_text().splitlines() if line.strip()]
+    events = [entry["event"] for entry in logs]
+    assert "job worker started" in events
+    assert "job worker stopped" in events, "graceful shutdown stops the consumer"
+    requests = [entry for entry in logs if entry["event"] == "request"]
+    assert {entry["route"] for entry in requests} >= {"/healthz", "/readyz", "/auth/first-owner/{token}"}
+    assert all(entry["request_id"] and entry["status"] for entry in requests)
+    assert token not in (workdir / "stderr.txt").read_text()
+
+
+def test_a_bad_setting_stops_serve_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(DUNOPS), "serve"],
+        cwd=tmp_path,
+        env=_environment(DUNOPS_PORT="abc", DUNOPS_DATA_DIR=str(tmp_path / ".dunops")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: DUNOPS_PORT: ")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".dunops").exists(), "nothing is created before the settings are valid"
+
+
+def test_serve_does_not_migrate_postgresql_unless_asked(tmp_path: Path, postgres_admin_url: str) -> None:
+    url = create_postgres_database(postgres_admin_url)
+    try:
+        result = subprocess.run(
+            [str(DUNOPS), "serve", "--port", str(free_port())],
+            cwd=tmp_path,
+            env=_environment(DUNOPS_DATABASE_URL=url, DUNOPS_DATA_DIR=str(tmp_path / ".dunops")),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        drop_postgres_database(postgres_admin_url, url)
+    assert result.returncode == 2
+    assert "--migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_worker_runs_queued_jobs_alone_and_stops_on_sigterm(tmp_path: Path) -> None:
+    data_dir = tmp_path / ".dunops"
+    settings = Settings(data_dir=data_dir)
+    engine = create_engine("sqlite://")
+    with Session(engine) as session:
+        send_mail(
+            session, settings, to="ada@example.com", subject="From the worker", body="queued before start"
+        )
+        session.commit()
+    engine.dispose()
+
+    stderr = tmp_path / "stderr.txt"
+    metrics_port = free_port()
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [str(DUNOPS), "worker", "--workers", "1", "--metrics-port", str(metrics_port)],
+            cwd=tmp_path,
+            env=_environment(DUNOPS_DATA_DIR=str(data_dir)),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        assert wait_for(lambda: len(recent_mails(settings)) == 1, timeout=30), stderr.read_text()
+        assert recent_mails(settings)[0].subject == "From the worker"
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        assert 'dunops_jobs_total{job="notify.deliver_mail",outcome="succeeded"} 1.0' in metrics
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "job worker stopped" in stderr.read_text()
