@@ -1,7 +1,27 @@
-"""Routes for pages."""
+"""The signed-in home page: the caller's workspaces (links only), or a redirect to the sign-in page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
 
-router = APIRouter()
+from dunops.accounts import workspaces
+from dunops.web.deps import DB
+from dunops.web.routes.auth import render, signed_in_record
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, db: DB) -> Response:
+    current = signed_in_record(request, db)
+    if current is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    record, principal = current
+    return render(
+        request,
+        "home.html",
+        user=principal.user,
+        workspaces=workspaces.listing(db, principal),
+        csrf_token=record.csrf_token,
+    )
