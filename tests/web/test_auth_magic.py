@@ -229,3 +229,32 @@ def test_a_new_first_owner_link_invalidates_the_older_one(
     db.execute(update(MagicLink).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.commit()
     assert browser.get(newer).status_code == 401
+
+
+def test_an_invited_person_without_an_account_signs_in_by_email_and_accepts(
+    browser: TestClient, db: Session, settings: Settings
+) -> None:
+    from dunops.accounts import access, invitations, workspaces
+    from dunops.accounts.permissions import Permission
+    from dunops.accounts.principal import Principal
+    from dunops.storage.models import Role
+
+    owner = add_user(db, "owner@example.com")
+    workspace = workspaces.create(db, Principal(user=owner), name="Platform")
+    grant = access.resolve(db, Principal(user=owner), workspace.slug, Permission.MEMBERS_MANAGE)
+    invitations.invite(db, settings, grant, "New.Person@Example.com", Role.EDITOR)
+    db.commit()
+
+    assert request_link(browser, "new.person@example.com").status_code in {200, 303}
+    page = browser.get(mailed_link(settings, "new.person@example.com"))
+    signed_in = browser.post(page.url.path, data={"form_token": form_token(page)})
+    assert signed_in.status_code == 303
+    assert [u.email for u in rows(db, select(User).where(User.email == "new.person@example.com"))] == [
+        "new.person@example.com"
+    ]
+
+    # An address nobody invited still gets nothing, and no account appears for it.
+    magic_links.request_sign_in(db, settings, "stranger@example.com")
+    db.commit()
+    assert not [mail for mail in recent_mails(settings) if mail.to == "stranger@example.com"]
+    assert rows(db, select(User).where(User.email == "stranger@example.com")) == []

@@ -47,7 +47,7 @@ def test_home_lists_only_my_workspaces_escaped(browser: TestClient, db: Session,
     assert page.status_code == 200
     assert "&lt;b&gt;Mine&lt;/b&gt;" in page.text
     assert "<b>Mine</b>" not in page.text
-    assert 'href="/w/b-mine-b"' in page.text
+    assert "<code>b-mine-b</code>" in page.text
     assert "Theirs" not in page.text
     assert issued.record.csrf_token in page.text  # the sign-out forms carry it
     assert browser.get("/sign-in").headers["location"] == "/"

@@ -121,6 +121,19 @@ def pending(session: Session, token: str) -> Pending:
     return Pending(invitation, workspace)
 
 
+def waiting_for(session: Session, email: str) -> bool:
+    """Whether an invitation that can still be accepted waits for this address."""
+    found = session.scalars(
+        select(Invitation.id).where(
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    ).first()
+    return found is not None
+
+
 def accept(session: Session, principal: Principal, token: str) -> Membership:
     """The signed-in user joins the workspace with the invited role, if the invitation is theirs."""
     found = pending(session, token)

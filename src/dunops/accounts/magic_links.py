@@ -2,7 +2,8 @@
 
 A sign-in link is requested by address; the answer never says whether the address has an account (a
 link row is written either way, so the per-address rate limit behaves the same), and mail goes only to
-existing active users. The first-owner link exists only while the instance has no user at all.
+existing active users and to addresses with an invitation waiting (whose first link creates the account:
+opening it proves the address). The first-owner link exists only while the instance has no user at all.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from dunops.accounts import users, workspaces
+from dunops.accounts import invitations, users, workspaces
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
 from dunops.errors import Conflict, InvalidInput, NotAuthenticated, Problem, RateLimited
@@ -72,16 +73,19 @@ def request_sign_in(session: Session, settings: Settings, email: str) -> None:
         )
     token = _new_link(session, address, LinkPurpose.SIGN_IN, timedelta(minutes=settings.magic_link_minutes))
     user = users.by_email(session, address)
-    if user is None or not user.is_active:
+    if user is None and not invitations.waiting_for(session, address):
+        return
+    if user is not None and not user.is_active:
         return
     minutes = settings.magic_link_minutes
+    greeting = f"Hello {user.name}" if user is not None and user.name else "Hello"
     send_mail(
         session,
         settings,
         to=address,
         subject="Your DunOps sign-in link",
         body=(
-            f"Hello{' ' + user.name if user.name else ''},\n\n"
+            f"{greeting},\n\n"
             f"open this link to sign in to DunOps:\n\n{sign_in_url(settings, token)}\n\n"
             f"It works once and expires in {minutes} minutes. If you did not ask for it, ignore this mail;"
             " nobody can sign in without opening the link.\n"
@@ -120,9 +124,11 @@ def check_sign_in(session: Session, token: str) -> None:
 
 
 def consume_sign_in(session: Session, token: str) -> User:
-    """The active user a sign-in link signs in; the link is used up."""
+    """The active user a sign-in link signs in (created for an invited address); the link is used up."""
     link = _use(session, token, LinkPurpose.SIGN_IN)
     user = users.by_email(session, link.email)
+    if user is None and invitations.waiting_for(session, link.email):
+        user = users.create(session, link.email)
     if user is None or not user.is_active:
         raise NotAuthenticated("this link cannot sign anyone in; the account is missing or suspended")
     return user
