@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dunops.errors import ConfigurationError
@@ -28,7 +28,7 @@ class OidcProviderSettings(BaseModel):
     kind: Literal["oidc", "github"] = "oidc"
     discovery_url: str = ""
     client_id: str
-    client_secret: str = ""
+    client_secret: SecretStr = SecretStr("")
     scope: str = "openid email profile"
     authorize_url: str = "https://github.com/login/oauth/authorize"
     token_url: str = "https://github.com/login/oauth/access_token"
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".dunops")
     database_url: str = ""
     redis_url: str = ""
-    master_key: str = ""
+    master_key: SecretStr = SecretStr("")
     environment: Literal["development", "production"] = "development"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool | None = None
@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     magic_link_per_hour: int = Field(default=5, ge=1)
     first_owner_link_hours: int = Field(default=24, ge=1)
     invitation_days: int = Field(default=7, ge=1)
+    change_expiry_days: int = Field(default=7, ge=1)
 
     oidc_providers: list[OidcProviderSettings] = Field(default_factory=list)
     oidc_timeout_seconds: float = Field(default=10, gt=0)
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     mail_from: str = "DunOps <dunops@localhost>"
 
     worker: bool = True
@@ -133,7 +134,7 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.outbox_dir.mkdir(exist_ok=True)
         self.zones_dir.mkdir(exist_ok=True)
-        if not self.master_key and not self.master_key_file.exists():
+        if not self.master_key.get_secret_value() and not self.master_key_file.exists():
             fd = os.open(self.master_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32) + "\n")

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 import structlog
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from dunops.config import Settings
@@ -66,7 +67,9 @@ def test_a_failed_login_never_reveals_the_password(
     mail_settings: Settings, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     password = "correct-horse-battery-staple"
-    settings = _smtp_settings(mail_settings, smtp_server.port, smtp_username="dunops", smtp_password=password)
+    settings = _smtp_settings(
+        mail_settings, smtp_server.port, smtp_username="dunops", smtp_password=SecretStr(password)
+    )
     mail = compose(sender=settings.mail_from, to="ada@example.com", subject="s", body="b")
     transport = SmtpTransport(settings)
     caplog.set_level(logging.DEBUG)

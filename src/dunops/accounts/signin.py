@@ -156,10 +156,11 @@ def _exchange_code(
         "client_id": chosen.client_id,
     }
     headers = {"Accept": "application/json"}
-    if chosen.client_secret and chosen.kind == "github":
-        data["client_secret"] = chosen.client_secret
-    elif chosen.client_secret:
-        credentials = f"{quote(chosen.client_id, safe='')}:{quote(chosen.client_secret, safe='')}"
+    client_secret = chosen.client_secret.get_secret_value()
+    if client_secret and chosen.kind == "github":
+        data["client_secret"] = client_secret
+    elif client_secret:
+        credentials = f"{quote(chosen.client_id, safe='')}:{quote(client_secret, safe='')}"
         headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
     try:
         response = http.post(token_endpoint, data=data, headers=headers)

@@ -69,7 +69,7 @@ class SmtpTransport:
         self.port = settings.smtp_port
         self.security = settings.smtp_security
         self.username = settings.smtp_username
-        self._password = settings.smtp_password
+        self._password = settings.smtp_password.get_secret_value()
 
     def __repr__(self) -> str:
         return f"SmtpTransport({self.host}:{self.port}, security={self.security})"
