@@ -29,8 +29,14 @@ def dunops_yaml(current: Path, desired: Path, origin: str) -> dict[str, Any]:
     validated = time.perf_counter()
     plan = plan_changes(before, after)
     planned = time.perf_counter()
-    return {"seconds": planned - start, "load": loaded - start, "validate": validated - loaded,
-            "plan": planned - validated, "changes": len(plan), "findings": len(findings)}  # fmt: skip
+    return {
+        "seconds": planned - start,
+        "load": loaded - start,
+        "validate": validated - loaded,
+        "plan": planned - validated,
+        "changes": len(plan),
+        "findings": len(findings),
+    }
 
 
 def dunops_parse(path: Path, fmt: str, origin: str) -> dict[str, Any]:

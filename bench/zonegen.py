@@ -28,12 +28,21 @@ def generate(size: int, seed: int = 1) -> Zone:
         slot = i % 100
         ttl = rng.choice((300, 300, 3600, 3600, 3600, 86400))
         if slot < 50:
-            values = [f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-                      for _ in range(rng.choice((1, 1, 1, 2)))]  # fmt: skip
+            values = [
+                f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+                for _ in range(rng.choice((1, 1, 1, 2)))
+            ]
             add(RRset.parse(f"host{i}.{ORIGIN}", "A", ttl, values, ORIGIN))
         elif slot < 60:
-            add(RRset.parse(f"v6host{i}.{ORIGIN}", "AAAA", ttl, [f"2001:db8:{i % 65536:x}::{rng.randrange(1, 65535):x}"],
-                            ORIGIN))  # fmt: skip
+            add(
+                RRset.parse(
+                    f"v6host{i}.{ORIGIN}",
+                    "AAAA",
+                    ttl,
+                    [f"2001:db8:{i % 65536:x}::{rng.randrange(1, 65535):x}"],
+                    ORIGIN,
+                )
+            )
         elif slot < 75:
             add(
                 RRset.parse(
@@ -56,14 +65,35 @@ def generate(size: int, seed: int = 1) -> Zone:
             value = " ".join(f'"{encoded[j : j + 255].decode()}"' for j in range(0, len(encoded), 255))
             add(RRset.parse(name, "TXT", ttl, [value], ORIGIN))
         elif slot < 90:
-            add(RRset.parse(f"mail{i}.{ORIGIN}", "MX", ttl, [f"10 mx1.mail{i}.example.", f"20 mx2.mail{i}.example."],
-                            ORIGIN))  # fmt: skip
+            add(
+                RRset.parse(
+                    f"mail{i}.{ORIGIN}",
+                    "MX",
+                    ttl,
+                    [f"10 mx1.mail{i}.example.", f"20 mx2.mail{i}.example."],
+                    ORIGIN,
+                )
+            )
         elif slot < 95:
-            add(RRset.parse(f"_sip._tcp.svc{i}.{ORIGIN}", "SRV", ttl,
-                            [f"10 {rng.randrange(100)} 5060 host{(i // 100) * 100 + rng.randrange(50)}"], ORIGIN))  # fmt: skip
+            add(
+                RRset.parse(
+                    f"_sip._tcp.svc{i}.{ORIGIN}",
+                    "SRV",
+                    ttl,
+                    [f"10 {rng.randrange(100)} 5060 host{(i // 100) * 100 + rng.randrange(50)}"],
+                    ORIGIN,
+                )
+            )
         elif slot < 98:
-            add(RRset.parse(f"caa{i}.{ORIGIN}", "CAA", ttl, ['0 issue "letsencrypt.org"', '0 iodef "mailto:sec@example.org"'],
-                            ORIGIN))  # fmt: skip
+            add(
+                RRset.parse(
+                    f"caa{i}.{ORIGIN}",
+                    "CAA",
+                    ttl,
+                    ['0 issue "letsencrypt.org"', '0 iodef "mailto:sec@example.org"'],
+                    ORIGIN,
+                )
+            )
         else:
             add(
                 RRset.parse(

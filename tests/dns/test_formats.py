@@ -20,13 +20,15 @@ from dunops.errors import InvalidInput, ZoneInvalid
 def test_tricky_bind_file_reads_every_record(corpus: Path) -> None:
     zone = read_bind((corpus / "tricky.zone").read_text())
     assert zone.origin == "example.com."
-    assert zone.soa is not None and zone.soa.values[0].endswith("2024060101 7200 900 1209600 300")
+    assert zone.soa is not None
+    assert zone.soa.values[0].endswith("2024060101 7200 900 1209600 300")
     assert zone.get("example.com.", "NS").values == ("ns1.example.com.", "ns2.example.com.")  # type: ignore[union-attr]
     assert zone.get("example.com.", "MX").ttl == 300  # type: ignore[union-attr]
     assert zone.get("quotes.example.com.", "TXT").values == ('"she said \\"hi\\"back\\\\slashsemi;colon"',)  # type: ignore[union-attr]
     assert zone.get("bytes.example.com.", "TXT").values == ('"caf\\195\\169plain-token"',)  # type: ignore[union-attr]
     dkim = zone.get("sel1._domainkey.example.com.", "TXT")
-    assert dkim is not None and dkim.values[0].count('" "') == 1
+    assert dkim is not None
+    assert dkim.values[0].count('" "') == 1
     assert zone.get("dhcp-4.example.com.", "A").values == ("10.0.0.4",)  # type: ignore[union-attr]
     assert zone.get("ptr012.example.com.", "CNAME") is not None
     assert zone.get("xn--bcher-kva.example.com.", "A") is not None
@@ -51,7 +53,8 @@ def test_octodns_file_reads_values_forms_metadata_and_escaped_semicolons(corpus:
     zone = read_octodns((corpus / "octodns.yaml").read_text(), "example.com.")
     assert zone.get("example.com.", "A").ttl == 3600  # type: ignore[union-attr]
     caa = zone.get("example.com.", "CAA")
-    assert caa is not None and caa.meta_dict == {"octodns": {"cloudflare": {"proxied": True}}}
+    assert caa is not None
+    assert caa.meta_dict == {"octodns": {"cloudflare": {"proxied": True}}}
     assert zone.get("_dmarc.example.com.", "TXT").values == ('"v=DMARC1; p=none; rua=mailto:d@example.com"',)  # type: ignore[union-attr]
     assert zone.get("*.example.com.", "A") is not None
     assert zone.get("ds.example.com.", "NS") is not None  # the later duplicate key wins, as in PyYAML
@@ -115,6 +118,16 @@ def test_format_detection_by_extension() -> None:
 def test_converting_to_bind_reports_dropped_metadata(corpus: Path) -> None:
     zone = read_octodns((corpus / "octodns.yaml").read_text(), "example.com.")
     text, report = write_zone(zone, ZoneFormat.BIND)
-    assert report.dropped == ['example.com. CAA: metadata {"octodns":{"cloudflare":{"proxied":true}}} '
-                              "(zone files cannot hold it)"]  # fmt: skip
+    assert report.dropped == [
+        'example.com. CAA: metadata {"octodns":{"cloudflare":{"proxied":true}}} (zone files cannot hold it)'
+    ]
     assert "CAA" in write_bind(read_bind(text))
+
+
+def test_include_cycles_are_refused_not_followed_forever(tmp_path: Path) -> None:
+    (tmp_path / "a.zone").write_text("a A 192.0.2.1\n$INCLUDE b.zone\n")
+    (tmp_path / "b.zone").write_text("b A 192.0.2.2\n$INCLUDE a.zone\n")
+    with pytest.raises(ZoneInvalid) as caught:
+        read_bind("$ORIGIN example.com.\n$TTL 60\n$INCLUDE a.zone\n", include_dir=tmp_path)
+    assert [problem.message for problem in caught.value.problems] == ["$INCLUDE a.zone includes itself"]
+    assert caught.value.problems[0].location == f"{tmp_path / 'b.zone'}:2:1"

@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 from dunops.dns import RRset, Zone, ZoneFormat, canonical_value, plan_changes, read_zone, write_zone
 from dunops.dns.rdata import general_canonical_value
 
-O = "example.com."
+ORIGIN = "example.com."
 _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
-_names = st.lists(_label, min_size=1, max_size=3).map(lambda labels: ".".join(labels) + "." + O)
+_names = st.lists(_label, min_size=1, max_size=3).map(lambda labels: ".".join(labels) + "." + ORIGIN)
 _ipv4 = st.ip_addresses(v=4).map(str)
 _ipv6 = st.ip_addresses(v=6).map(str)
 _text = st.text(max_size=200).map(lambda t: '"' + "".join(f"\\{x:03d}" for x in t.encode()) + '"')
@@ -23,22 +23,22 @@ _values = {
         st.tuples(st.integers(0, 9), st.integers(0, 65535), _names).map(lambda t: f"1 {t[0]} {t[1]} {t[2]}"),
         min_size=1,
         max_size=2,
-    ),  # fmt: skip
+    ),
     "CAA": st.lists(
         st.sampled_from(['0 issue "ca.example"', '128 issuewild ";"', '0 iodef "mailto:a@b.c"']),
         min_size=1,
         max_size=2,
-    ),  # fmt: skip
+    ),
 }
 
 
 @st.composite
 def zones(draw: st.DrawFn) -> Zone:
-    zone = Zone(O)
+    zone = Zone(ORIGIN)
     for name in draw(st.lists(_names, max_size=8, unique=True)):
         rtype = draw(st.sampled_from(sorted(_values)))
         ttl = draw(st.integers(0, 2**31 - 1))
-        zone.add(RRset.parse(name, rtype, ttl, draw(_values[rtype]), O))
+        zone.add(RRset.parse(name, rtype, ttl, draw(_values[rtype]), ORIGIN))
     return zone
 
 
@@ -48,7 +48,7 @@ def test_random_zones_round_trip_through_every_format(zone: Zone) -> None:
     for fmt in ZoneFormat:
         text, report = write_zone(zone, fmt)
         assert not report.dropped
-        assert read_zone(text, fmt, O) == zone
+        assert read_zone(text, fmt, ORIGIN) == zone
 
 
 @settings(max_examples=40, deadline=None)
@@ -64,6 +64,6 @@ def test_applying_a_plan_yields_the_desired_zone(current: Zone, desired: Zone) -
 def test_canonical_form_is_idempotent_and_fast_path_agrees(pair: tuple[str, list[str]]) -> None:
     rtype, values = pair
     for value in values:
-        canonical = canonical_value(rtype, value, O)
-        assert canonical_value(rtype, canonical, O) == canonical
-        assert general_canonical_value(rtype, value, O) == canonical
+        canonical = canonical_value(rtype, value, ORIGIN)
+        assert canonical_value(rtype, canonical, ORIGIN) == canonical
+        assert general_canonical_value(rtype, value, ORIGIN) == canonical

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dunops.dns import InvalidValue, canonical_value
-from dunops.dns.rdata import general_canonical_value, text_value_octets
+from dunops.dns import InvalidValue, RRset, Zone, canonical_value, plan_changes, read_bind, read_octodns
+from dunops.dns.rdata import general_canonical_value, text_value_from_bytes, text_value_octets
 
 ORIGIN = "example.com."
 
@@ -74,9 +74,17 @@ def test_long_txt_is_split_at_255_octets_and_joined_chunks_do_not_diff() -> None
 
 @pytest.mark.parametrize(
     ("rtype", "text"),
-    [("A", "192.0.2.256"), ("A", "01.2.3.4"), ("AAAA", "2001:db8::g"), ("MX", "70000 mx."),
-     ("SRV", "1 2 port target."), ("TXT", '"open'), ("DS", "1 2 3 XYZ"), ("CAA", "0 issue")],
-)  # fmt: skip
+    [
+        ("A", "192.0.2.256"),
+        ("A", "01.2.3.4"),
+        ("AAAA", "2001:db8::g"),
+        ("MX", "70000 mx."),
+        ("SRV", "1 2 port target."),
+        ("TXT", '"open'),
+        ("DS", "1 2 3 XYZ"),
+        ("CAA", "0 issue"),
+    ],
+)
 def test_invalid_values_are_refused_with_the_type_in_the_message(rtype: str, text: str) -> None:
     with pytest.raises(InvalidValue, match=rtype if rtype != "TXT" else "closing"):
         canonical_value(rtype, text, ORIGIN)
@@ -88,8 +96,6 @@ _octets = st.binary(max_size=600)
 @settings(max_examples=150)
 @given(_octets)
 def test_txt_octets_round_trip_through_the_canonical_form(data: bytes) -> None:
-    from dunops.dns.rdata import text_value_from_bytes
-
     value = text_value_from_bytes(data)
     assert text_value_octets(value) == data
     assert canonical_value("TXT", value, ORIGIN) == value
@@ -105,8 +111,31 @@ def test_address_fast_path_agrees_with_dnspython(address: object) -> None:
 
 
 @settings(max_examples=100)
-@given(st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.[A-Za-z0-9-]{1,20}){0,3}\.?", fullmatch=True),
-       st.integers(0, 65535))  # fmt: skip
+@given(
+    st.from_regex(r"[A-Za-z0-9_-]{1,20}(\.[A-Za-z0-9-]{1,20}){0,3}\.?", fullmatch=True), st.integers(0, 65535)
+)
 def test_target_fast_paths_agree_with_dnspython(name: str, number: int) -> None:
     for rtype, text in (("CNAME", name), ("MX", f"{number} {name}"), ("SRV", f"1 {number} 443 {name}")):
         assert canonical_value(rtype, text, ORIGIN) == general_canonical_value(rtype, text, ORIGIN)
+
+
+@pytest.mark.parametrize(
+    "text", ['0 ISSUE "ca.example"', '0 Issue "ca.example"', '0 issue "ca.example"', '0 IsSuE  "ca.example"']
+)
+def test_caa_tags_are_case_insensitive(text: str) -> None:
+    assert canonical_value("CAA", text, ORIGIN) == '0 issue "ca.example"'
+    assert general_canonical_value("CAA", text, ORIGIN) == '0 issue "ca.example"'
+
+
+def test_caa_tag_case_never_diffs_in_any_format() -> None:
+    upper = read_bind(f'$ORIGIN {ORIGIN}\n@ 300 CAA 0 ISSUE "ca.example"\n@ 300 CAA 0 IODEF "mailto:a@b.c"\n')
+    lower = Zone(
+        ORIGIN, [RRset.parse(ORIGIN, "CAA", 300, ['0 iodef "mailto:a@b.c"', '0 issue "ca.example"'], ORIGIN)]
+    )
+    yaml_zone = read_octodns(
+        "'':\n  ttl: 300\n  type: CAA\n  values:\n  - {flags: 0, tag: IODEF, value: 'mailto:a@b.c'}\n"
+        "  - {flags: 0, tag: Issue, value: ca.example}\n",
+        ORIGIN,
+    )
+    assert not plan_changes(upper, lower)
+    assert not plan_changes(lower, yaml_zone)

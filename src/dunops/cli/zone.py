@@ -31,14 +31,29 @@ OriginOption = Annotated[
 FormatOption = Annotated[
     ZoneFormat | None, typer.Option("--format", help="Input format; by default from the file extension.")
 ]
+IncludeDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--include-dir",
+        help="Allow $INCLUDE in zone files, for files inside this directory only (refused otherwise).",
+        exists=True,
+        file_okay=False,
+        dir_okay=True,
+    ),
+]
 
 
 def _say(line: str) -> None:
     typer.echo(line, err=True)
 
 
-def _load(path: Path, origin: str | None, zone_format: ZoneFormat | None) -> tuple[Zone, dict[RRsetKey, str]]:
-    """Read a zone file; exits 2 when the file cannot be read and 1 when it is invalid."""
+def _load(
+    path: Path, origin: str | None, zone_format: ZoneFormat | None, include_dir: Path | None = None
+) -> tuple[Zone, dict[RRsetKey, str]]:
+    """Read a zone file; exits 2 when the file cannot be read and 1 when it is invalid.
+
+    ``$INCLUDE`` names are read relative to ``include_dir`` and only files inside it are read.
+    """
     try:
         chosen = zone_format or detect_format(path)
     except InvalidInput as exc:
@@ -51,7 +66,9 @@ def _load(path: Path, origin: str | None, zone_format: ZoneFormat | None) -> tup
         raise typer.Exit(2) from exc
     positions: dict[RRsetKey, str] = {}
     try:
-        zone = read_zone(text, chosen, origin, filename=str(path), include_dir=None, positions=positions)
+        zone = read_zone(
+            text, chosen, origin, filename=str(path), include_dir=include_dir, positions=positions
+        )
     except InvalidInput as exc:
         _report(exc)
         raise typer.Exit(1 if exc.problems and exc.problems[0].code != "no-origin" else 2) from exc
@@ -71,9 +88,10 @@ def validate_command(
     zone_format: FormatOption = None,
     lenient: Annotated[bool, typer.Option(help="Report errors as warnings.")] = False,
     disable: Annotated[list[str] | None, typer.Option(help="Check id to switch off (repeatable).")] = None,
+    include_dir: IncludeDirOption = None,
 ) -> None:
     """Read a zone file and run every check; print each reason on its own line."""
-    zone, positions = _load(file, origin, zone_format)
+    zone, positions = _load(file, origin, zone_format, include_dir)
     try:
         findings = check_zone(zone, disabled=disable or (), lenient=lenient, positions=positions)
     except InvalidInput as exc:
@@ -94,9 +112,10 @@ def convert_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    include_dir: IncludeDirOption = None,
 ) -> None:
     """Convert a zone file to another format; say exactly what the target format cannot hold."""
-    zone, _ = _load(file, origin, zone_format)
+    zone, _ = _load(file, origin, zone_format, include_dir)
     text, report = write_zone(zone, to)
     for item in report.dropped:
         _say(f"dropped: {item}")
@@ -116,10 +135,11 @@ def diff_command(
     zone_format: FormatOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when there are changes.")] = False,
+    include_dir: IncludeDirOption = None,
 ) -> None:
     """Plan the changes from CURRENT to DESIRED and show them with their safety reasons."""
-    before, _ = _load(current, origin, zone_format)
-    after, _ = _load(desired, origin or before.origin, zone_format)
+    before, _ = _load(current, origin, zone_format, include_dir)
+    after, _ = _load(desired, origin or before.origin, zone_format, include_dir)
     if before.origin != after.origin:
         _say(f"error: the files are different zones: {before.origin} and {after.origin}")
         raise typer.Exit(2)

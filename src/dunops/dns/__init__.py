@@ -3,7 +3,7 @@
 No I/O beyond parsing text handed in, no database, no HTTP, no async. The public surface::
 
     Zone, RRset, RRsetKey            a zone's content: RRsets keyed by (lower-case name, type); SOA apart
-    rrset_fingerprint(r)             SHA-256 of an RRset's canonical form (``RRset.fingerprint``), or of absence
+    rrset_fingerprint(r)             SHA-256 of an RRset's canonical form, or of its absence
     canonical_value(type, text, o)   one value's canonical presentation form; RECORD_TYPES lists the types
     absolute_name / relative_name / display_name / name_key    names: origin, IDNA 2008, case
     parse_ttl("1h30m")               TTLs with BIND units

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from dunops.dns.names import name_sort_key
+from dunops.dns.rdata import RECORD_TYPES
 from dunops.dns.rrset import RRset, meta_text, rrset_fingerprint
 from dunops.dns.zone import Zone
 
@@ -28,10 +29,7 @@ class ChangeKind(StrEnum):
 class Capabilities:
     """What a target provider can hold: its record types and whether it manages apex NS records."""
 
-    record_types: frozenset[str] = frozenset(
-        {"A", "AAAA", "CAA", "CNAME", "DNAME", "DS", "HTTPS", "LOC", "MX", "NAPTR", "NS", "OPENPGPKEY",
-         "PTR", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT", "URI"}
-    )  # fmt: skip
+    record_types: frozenset[str] = RECORD_TYPES - {"ALIAS"}
     root_ns: bool = True
 
 
@@ -88,8 +86,12 @@ class Change:
 def _rrset_data(rrset: RRset | None) -> dict[str, Any] | None:
     if rrset is None:
         return None
-    data: dict[str, Any] = {"name": rrset.name, "type": rrset.rtype, "ttl": rrset.ttl,
-                            "values": list(rrset.values)}  # fmt: skip
+    data: dict[str, Any] = {
+        "name": rrset.name,
+        "type": rrset.rtype,
+        "ttl": rrset.ttl,
+        "values": list(rrset.values),
+    }
     if rrset.meta:
         data["meta"] = rrset.meta_dict
     return data
@@ -149,8 +151,14 @@ class Plan:
             Change(ChangeKind(item["kind"]), _rrset_from(item["before"]), _rrset_from(item["after"]))
             for item in data["changes"]
         )
-        return cls(data["origin"], changes, data.get("unchanged", 0), data.get("current_size", 0),
-                   data.get("desired_size", 0), tuple(data.get("skipped", ())))  # fmt: skip
+        return cls(
+            data["origin"],
+            changes,
+            data.get("unchanged", 0),
+            data.get("current_size", 0),
+            data.get("desired_size", 0),
+            tuple(data.get("skipped", ())),
+        )
 
     @property
     def hash(self) -> str:
@@ -225,5 +233,6 @@ def plan_changes(current: Zone, desired: Zone, capabilities: Capabilities | None
                 kept.append(change)
         changes = kept
     changes.sort(key=_sort_key)
-    return Plan(desired.origin, tuple(changes), unchanged, len(current_rrsets), len(desired_rrsets),
-                tuple(skipped))  # fmt: skip
+    return Plan(
+        desired.origin, tuple(changes), unchanged, len(current_rrsets), len(desired_rrsets), tuple(skipped)
+    )

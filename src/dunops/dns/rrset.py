@@ -103,9 +103,12 @@ class RRset:
 
     def replace(self, *, ttl: int | None = None, values: Iterable[str] | None = None) -> RRset:
         return RRset(
-            self.name, self.rtype, self.ttl if ttl is None else ttl,
-            self.values if values is None else values, self.meta,
-        )  # fmt: skip
+            self.name,
+            self.rtype,
+            self.ttl if ttl is None else ttl,
+            self.values if values is None else values,
+            self.meta,
+        )
 
     @property
     def meta_dict(self) -> dict[str, Any]:
@@ -113,8 +116,12 @@ class RRset:
         return dict(json.loads(self.meta)) if self.meta else {}
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"name": self.name, "type": self.rtype, "ttl": self.ttl,
-                                "values": list(self.values)}  # fmt: skip
+        data: dict[str, Any] = {
+            "name": self.name,
+            "type": self.rtype,
+            "ttl": self.ttl,
+            "values": list(self.values),
+        }
         if self.meta:
             data["octodns"] = self.meta_dict
         return data
@@ -142,6 +149,7 @@ def rrset_fingerprint(rrset: RRset | None) -> str:
         return hashlib.sha256(b"absent").hexdigest()
     payload = json.dumps(
         [rrset.key, rrset.rtype, rrset.ttl, list(rrset.values), rrset.meta],
-        separators=(",", ":"), ensure_ascii=False,
-    )  # fmt: skip
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -61,15 +61,25 @@ def _per_change(change: Change, origin: str, capabilities: Capabilities | None) 
             SafetyReason(f"caa:{key}", "caa", f"{verb} of CAA at {name}: who may issue certificates")
         )
     if key.startswith("*.") or key == "*":
-        reasons.append(SafetyReason(f"wildcard:{key} {rtype}", "wildcard",
-                                    f"{verb} of the wildcard {name} {rtype}: it answers for every unlisted name"))  # fmt: skip
+        reasons.append(
+            SafetyReason(
+                f"wildcard:{key} {rtype}",
+                "wildcard",
+                f"{verb} of the wildcard {name} {rtype}: it answers for every unlisted name",
+            )
+        )
     if (
         capabilities is not None
         and change.kind is not ChangeKind.DELETE
         and rtype not in capabilities.record_types
     ):
-        reasons.append(SafetyReason(f"unsupported-type:{key} {rtype}", "unsupported-type",
-                                    f"the target cannot hold {rtype} records ({name})"))  # fmt: skip
+        reasons.append(
+            SafetyReason(
+                f"unsupported-type:{key} {rtype}",
+                "unsupported-type",
+                f"the target cannot hold {rtype} records ({name})",
+            )
+        )
     return reasons
 
 
@@ -88,17 +98,26 @@ def analyse(
         for kind in (ChangeKind.UPDATE, ChangeKind.DELETE):
             share = plan.count(kind) / size
             if share > threshold:
-                reasons.append(SafetyReason(
-                    f"{kind.value}-share", f"{kind.value}-share",
-                    f"the plan would {kind.value} {share:.0%} of {size} RRsets (threshold {threshold:.0%})",
-                ))  # fmt: skip
+                reasons.append(
+                    SafetyReason(
+                        f"{kind.value}-share",
+                        f"{kind.value}-share",
+                        f"the plan would {kind.value} {share:.0%} of {size} RRsets "
+                        f"(threshold {threshold:.0%})",
+                    )
+                )
     if size > 0 and plan.desired_size == 0:
         reasons.append(
             SafetyReason("empty-zone", "empty-zone", "the desired zone is empty: every RRset goes")
         )
     elif size >= min_rrsets and plan.desired_size < size * 0.1:
-        reasons.append(SafetyReason("near-empty-zone", "near-empty-zone",
-                                    f"the desired zone keeps only {plan.desired_size} of {size} RRsets"))  # fmt: skip
+        reasons.append(
+            SafetyReason(
+                "near-empty-zone",
+                "near-empty-zone",
+                f"the desired zone keeps only {plan.desired_size} of {size} RRsets",
+            )
+        )
     seen: set[str] = set()
     for change in plan.changes:
         for reason in _per_change(change, origin, capabilities):

@@ -143,7 +143,10 @@ def _run_checks(zone: Zone) -> Iterator[_Raw]:
         if "ALIAS" in types and name != origin:
             yield "alias-apex", (name, "ALIAS"), "ALIAS is only allowed at the zone apex"
         if cuts and name != origin:
-            yield from _check_cuts(name, types, origin, delegations, dnames)
+            # most names sit one label below the apex, where no cut can be above them
+            parent = None if "\\" in name else name.split(".", 1)[1]
+            if parent != origin or name in delegations or origin in dnames:
+                yield from _check_cuts(name, types, origin, delegations, dnames)
     yield from _check_rrsets(zone, nodes, delegations)
     yield from _check_mail(zone, nodes)
 
@@ -155,9 +158,10 @@ def _check_cuts(
         extra = sorted(set(types) - {"NS", "DS", "A", "AAAA"})
         if extra:
             yield (
-                "below-delegation", (name, extra[0]),
+                "below-delegation",
+                (name, extra[0]),
                 f"{', '.join(extra)} at the delegation point {name}: only NS, DS and glue belong there",
-            )  # fmt: skip
+            )
     for ancestor in _ancestors(name, origin):
         if ancestor in dnames:
             yield "dname-subtree", (name, types[0]), f"{name} is beneath the DNAME at {ancestor}"
@@ -166,10 +170,11 @@ def _check_cuts(
             extra = sorted(set(types) - {"A", "AAAA"})
             if extra:
                 yield (
-                    "below-delegation", (name, extra[0]),
+                    "below-delegation",
+                    (name, extra[0]),
                     f"{', '.join(extra)} at {name} is beneath the delegation {ancestor}: only glue "
                     "(A, AAAA) may be there",
-                )  # fmt: skip
+                )
             return
 
 
@@ -186,7 +191,10 @@ def _target_of(rtype: str, value: str) -> str | None:
 def _with_empty_non_terminals(names: set[str], origin: str) -> set[str]:
     existing = set(names)
     for name in names:
-        existing.update(_ancestors(name, origin))
+        if "\\" not in name and name.split(".", 1)[-1] == origin:
+            existing.add(origin)  # the only name between it and the origin is the origin
+        else:
+            existing.update(_ancestors(name, origin))
     return existing
 
 

@@ -24,9 +24,13 @@ class ZoneFormat(StrEnum):
 
 
 _EXTENSIONS = {
-    ".zone": ZoneFormat.BIND, ".db": ZoneFormat.BIND, ".txt": ZoneFormat.BIND,
-    ".yaml": ZoneFormat.OCTODNS, ".yml": ZoneFormat.OCTODNS, ".json": ZoneFormat.JSON,
-}  # fmt: skip
+    ".zone": ZoneFormat.BIND,
+    ".db": ZoneFormat.BIND,
+    ".txt": ZoneFormat.BIND,
+    ".yaml": ZoneFormat.OCTODNS,
+    ".yml": ZoneFormat.OCTODNS,
+    ".json": ZoneFormat.JSON,
+}
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,11 @@ def detect_format(path: str | Path) -> ZoneFormat:
     except KeyError:
         known = ", ".join(sorted(_EXTENSIONS))
         raise InvalidInput.single(
-            f"cannot tell the format from the extension {suffix or '(none)'!r}: use one of {known} or --format",
-            str(path), "unknown-format",
-        ) from None  # fmt: skip
+            f"cannot tell the format from the extension {suffix or '(none)'!r}: "
+            f"use one of {known} or --format",
+            str(path),
+            "unknown-format",
+        ) from None
 
 
 def read_zone(

@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from dunops.dns.bulk import collector_paused
 from dunops.dns.names import InvalidName, absolute_name, relative_name
-from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
-from dunops.dns.rrset import RRset, parse_ttl
+from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value, record_type
+from dunops.dns.rrset import MAX_TTL, RRset, parse_ttl
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
 
@@ -23,13 +24,25 @@ _TTL_LIKE = re.compile(r"\d[\dsmhdwSMHDW]*\Z")
 _SPECIAL = frozenset('"()\\')
 _Token = tuple[str, int]
 
+# One physical line holding one record in its usual shape, ``[owner] [ttl] [IN] TYPE rdata [; comment]``,
+# with plain words and simple quoted strings and one space between rdata words (an owner never starts
+# with ``$``, which marks a directive). For such a line the rdata group is exactly the words joined by
+# spaces, as the general tokenizer would give them, so :meth:`_Reader.fast_record` can skip
+# tokenizing; any other line (and any line the fast path cannot finish) takes the general path, which
+# reports errors with their columns.
+_WORD = r'[^\s;"()\\]+'
+_FAST_RECORD = re.compile(
+    rf"(?:(?!\$)({_WORD})|)[ \t]+(?:(\d+)[ \t]+)?(?:IN[ \t]+)?([A-Z0-9]+)[ \t]+"
+    rf'((?:"[^"\\\n]*"|{_WORD})(?: (?:"[^"\\\n]*"|{_WORD}))*)[ \t]*(?:;.*)?\Z'
+)
+
 
 class _Record:
-    __slots__ = ("line", "name", "ttl", "values")
+    __slots__ = ("filename", "lineno", "name", "ttl", "values")
 
-    def __init__(self, name: str, ttl: int, line: str) -> None:
-        self.name, self.ttl, self.line = name, ttl, line
-        self.values: list[str] = []
+    def __init__(self, name: str, ttl: int, filename: str, lineno: int, value: str) -> None:
+        self.name, self.ttl, self.filename, self.lineno = name, ttl, filename, lineno
+        self.values = [value]
 
 
 class _Reader:
@@ -43,12 +56,19 @@ class _Reader:
         self.records: dict[RRsetKey, _Record] = {}
         self.soa: RRset | None = None
         self.problems: list[Problem] = []
+        self.including: list[Path] = []
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(message, where, "bind-syntax"))
 
     def read(self, text: str, filename: str) -> None:
-        for lineno, blank_owner, tokens in _logical_lines(text, filename, self.problems):
+        fast_record = self.fast_record
+        for lineno, blank_owner, tokens, fast in _logical_lines(text, filename, self.problems):
+            if fast is not None:
+                if fast_record(fast, filename, lineno):
+                    continue
+                tokens = []
+                _scan(fast.string, 0, tokens)
             where = f"{filename}:{lineno}:{tokens[0][1] + 1}"
             try:
                 if tokens[0][0].startswith("$") and not blank_owner:
@@ -83,22 +103,29 @@ class _Reader:
 
     def include(self, args: list[str], where: str) -> None:
         if self.include_dir is None:
-            raise ValueError("$INCLUDE is refused: no include directory was allowed")
+            raise ValueError("$INCLUDE is refused: no include directory was allowed (give --include-dir DIR)")
         if not args or len(args) > 2:
             raise ValueError("expected a file name and an optional origin after $INCLUDE")
         base = self.include_dir.resolve()
         path = (base / args[0]).resolve()
         if not path.is_relative_to(base):
-            raise ValueError(f"$INCLUDE {args[0]} is outside the allowed directory")
+            raise ValueError(f"$INCLUDE {args[0]} is outside the allowed directory {self.include_dir}")
+        if path in self.including:
+            raise ValueError(f"$INCLUDE {args[0]} includes itself")
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"cannot read $INCLUDE file {args[0]}: {exc.strerror}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ValueError(f"cannot read $INCLUDE file {args[0]}: {reason}") from exc
         saved = (self.origin, self.last_owner)
         if len(args) == 2:
             self.origin = absolute_name(args[1], self.origin or ".")
-        self.read(text, args[0])
-        self.origin, self.last_owner = saved
+        self.including.append(path)
+        try:
+            self.read(text, str(self.include_dir / args[0]))
+        finally:
+            self.including.pop()
+            self.origin, self.last_owner = saved
 
     def generate(self, tokens: list[_Token], filename: str, lineno: int) -> None:
         if len(tokens) < 4:
@@ -113,6 +140,44 @@ class _Reader:
         for number in range(start, stop + 1, step):
             expanded = [(_expand(text, number), column) for text, column in template]
             self.record(expanded, False, filename, lineno)
+
+    def fast_record(self, match: re.Match[str], filename: str, lineno: int) -> bool:
+        """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
+        owner_text, ttl_text, written_type, rdata = match.groups()
+        rtype = record_type(written_type)
+        if rtype is None:
+            return False
+        origin = self.origin
+        try:
+            if owner_text is None:
+                owner = self.last_owner
+                if owner is None:
+                    return False
+            elif origin is None and owner_text != "@" and not owner_text.endswith("."):
+                return False
+            else:
+                owner = absolute_name(owner_text, origin or ".")
+            if ttl_text is None:
+                ttl = self.default_ttl if self.default_ttl is not None else self.last_ttl
+                if ttl is None:
+                    return False
+            else:
+                ttl = int(ttl_text)
+                if ttl > MAX_TTL:
+                    return False
+            value = canonical_value(rtype, rdata, origin or ".")
+        except ValueError:
+            return False
+        self.last_owner = owner
+        if ttl_text is not None:
+            self.last_ttl = ttl
+        key = (owner.lower(), rtype)
+        entry = self.records.get(key)
+        if entry is None:
+            self.records[key] = _Record(owner, ttl, filename, lineno, value)
+        else:
+            entry.values.append(value)
+        return True
 
     def record(self, tokens: list[_Token], blank_owner: bool, filename: str, lineno: int) -> None:
         index = 0
@@ -143,11 +208,15 @@ class _Reader:
             column = tokens[-1][1] + len(tokens[-1][0]) + 1
             raise _positioned(filename, lineno, column, "expected a record type")
         rtype = tokens[index][0].upper()
+        rtype = record_type(rtype) or rtype
         if rtype not in RECORD_TYPES and rtype != "SOA":
             raise _positioned(
-                filename, lineno, tokens[index][1] + 1,
-                f"expected a record type, found {tokens[index][0]!r} (supported: {', '.join(sorted(RECORD_TYPES))}, SOA)",
-            )  # fmt: skip
+                filename,
+                lineno,
+                tokens[index][1] + 1,
+                f"expected a record type, found {tokens[index][0]!r} "
+                f"(supported: {', '.join(sorted(RECORD_TYPES))}, SOA)",
+            )
         if index + 1 >= size:
             raise _positioned(filename, lineno, tokens[index][1] + len(rtype) + 1, f"expected {rtype} data")
         if ttl is None:
@@ -168,8 +237,9 @@ class _Reader:
         key = (owner.lower(), rtype)
         entry = self.records.get(key)
         if entry is None:
-            entry = self.records[key] = _Record(owner, ttl, f"{filename}:{lineno}")
-        entry.values.append(value)
+            self.records[key] = _Record(owner, ttl, filename, lineno, value)
+        else:
+            entry.values.append(value)
 
 
 class _PositionedError(ValueError):
@@ -204,18 +274,26 @@ def _expand(text: str, number: int) -> str:
 
 def _logical_lines(
     text: str, filename: str, problems: list[Problem]
-) -> Iterator[tuple[int, bool, list[_Token]]]:
-    """(line number, owner omitted, tokens with 0-based columns) per record, parentheses joined."""
+) -> Iterator[tuple[int, bool, list[_Token], re.Match[str] | None]]:
+    """Per record: (line number, owner omitted, tokens with 0-based columns, fast match), parentheses
+    joined. A line in the usual record shape comes as its ``_FAST_RECORD`` match, not yet tokenized."""
     depth = 0
     pending: list[_Token] = []
     start_line, start_blank = 0, False
+    match_fast = _FAST_RECORD.match
+    no_tokens: list[_Token] = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        if depth == 0 and not _SPECIAL.intersection(line):
-            body = line.split(";", 1)[0] if ";" in line else line
-            words = body.split()
-            if words:
-                yield lineno, body[0] in " \t", _columns(body, words)
-            continue
+        if depth == 0:
+            fast = match_fast(line)
+            if fast is not None:
+                yield lineno, line[0] in " \t", no_tokens, fast
+                continue
+            if not _SPECIAL.intersection(line):
+                body = line.split(";", 1)[0] if ";" in line else line
+                words = body.split()
+                if words:
+                    yield lineno, body[0] in " \t", _columns(body, words), None
+                continue
         if depth == 0:
             start_line, start_blank, pending = lineno, line[:1] in (" ", "\t"), []
         try:
@@ -226,7 +304,7 @@ def _logical_lines(
             depth, pending = 0, []
             continue
         if depth == 0 and pending:
-            yield start_line, start_blank, pending
+            yield start_line, start_blank, pending, None
     if depth:
         problems.append(
             Problem("expected ')' before the end of the file", f"{filename}:{start_line}:1", "bind-syntax")
@@ -283,6 +361,7 @@ def _scan(line: str, depth: int, tokens: list[_Token]) -> int:
     return depth
 
 
+@collector_paused()
 def read_bind(
     text: str,
     origin: str | None = None,
@@ -306,10 +385,13 @@ def read_bind(
     assert zone_origin is not None
     zone = Zone(zone_origin, soa=reader.soa)
     rrsets = zone.rrsets
-    for key, entry in reader.records.items():
-        rrsets[key] = RRset(entry.name, key[1], entry.ttl, entry.values)
+    records = reader.records
+    for key in list(records):
+        entry = records.pop(key)  # each record is freed as its RRset is made: a lower peak
+        rrset = RRset(entry.name, key[1], entry.ttl, entry.values)
+        rrsets[rrset.key, key[1]] = rrset  # the RRset's own key string, not a lower-cased copy
         if positions is not None:
-            positions[key] = entry.line
+            positions[key] = f"{entry.filename}:{entry.lineno}"
     return zone
 
 

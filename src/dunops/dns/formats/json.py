@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dunops.dns.bulk import collector_paused
 from dunops.dns.names import InvalidName, absolute_name
-from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value, record_type
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
@@ -62,8 +63,12 @@ ZONE_JSON_SCHEMA: dict[str, Any] = {
 def zone_to_data(zone: Zone) -> dict[str, Any]:
     rrsets = []
     for rrset in zone.sorted():
-        item: dict[str, Any] = {"name": rrset.name, "type": rrset.rtype, "ttl": rrset.ttl,
-                                "values": list(rrset.values)}  # fmt: skip
+        item: dict[str, Any] = {
+            "name": rrset.name,
+            "type": rrset.rtype,
+            "ttl": rrset.ttl,
+            "values": list(rrset.values),
+        }
         if rrset.meta:
             item["meta"] = rrset.meta_dict
         rrsets.append(item)
@@ -79,10 +84,14 @@ def _fail(where: str, message: str) -> ZoneInvalid:
     return ZoneInvalid(f"{where}: {message}", [Problem(message, where, "json-shape")])
 
 
+@collector_paused()
 def zone_from_data(
-    data: Any, origin: str | None = None, *, filename: str = "<json>",
+    data: Any,
+    origin: str | None = None,
+    *,
+    filename: str = "<json>",
     positions: dict[RRsetKey, str] | None = None,
-) -> Zone:  # fmt: skip
+) -> Zone:
     """Build a zone from JSON data, canonicalising every value; raises ZoneInvalid with every problem."""
     if not isinstance(data, dict):
         raise _fail(filename, "expected an object with origin and rrsets")
@@ -95,8 +104,12 @@ def zone_from_data(
     soa_data = data.get("soa")
     if soa_data is not None:
         try:
-            soa = RRset(zone_origin, "SOA", int(soa_data["ttl"]),
-                        [canonical_value("SOA", str(soa_data["value"]), zone_origin)])  # fmt: skip
+            soa = RRset(
+                zone_origin,
+                "SOA",
+                int(soa_data["ttl"]),
+                [canonical_value("SOA", str(soa_data["value"]), zone_origin)],
+            )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(Problem(f"invalid soa: {exc}", f"{filename}: soa", "json-record"))
     zone = Zone(zone_origin, soa=soa)
@@ -112,8 +125,8 @@ def zone_from_data(
             if unknown:
                 raise InvalidValue(f"unknown field(s) {', '.join(sorted(unknown))}")
             name = absolute_name(str(item["name"]), zone_origin)
-            rtype = str(item["type"]).upper()
-            if rtype not in RECORD_TYPES:
+            rtype = record_type(str(item["type"]).upper())
+            if rtype is None:
                 raise InvalidValue(f"unsupported type {item['type']!r}")
             ttl = item["ttl"]
             if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
@@ -136,13 +149,18 @@ def zone_from_data(
     return zone
 
 
+@collector_paused()
 def read_json(
-    text: str, origin: str | None = None, *, filename: str = "<json>",
+    text: str,
+    origin: str | None = None,
+    *,
+    filename: str = "<json>",
     positions: dict[RRsetKey, str] | None = None,
-) -> Zone:  # fmt: skip
+) -> Zone:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ZoneInvalid.single(f"invalid JSON: {exc.msg}", f"{filename}:{exc.lineno}:{exc.colno}",
-                                 "json-syntax") from exc  # fmt: skip
+        raise ZoneInvalid.single(
+            f"invalid JSON: {exc.msg}", f"{filename}:{exc.lineno}:{exc.colno}", "json-syntax"
+        ) from exc
     return zone_from_data(data, origin, filename=filename, positions=positions)

@@ -10,7 +10,7 @@ requires.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import dns.exception
@@ -19,14 +19,15 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.svcbbase
 
-from dunops.dns.formats.yamlfast import load_yaml
+from dunops.dns.bulk import collector_paused
+from dunops.dns.formats.yamlfast import OutsideFastSubset, iter_top_level, load_yaml
 from dunops.dns.names import InvalidName, absolute_name, display_name, is_subdomain, relative_name
 from dunops.dns.rdata import (
-    RECORD_TYPES,
     InvalidValue,
     canonical_value,
     escape_octets,
     parse_character_strings,
+    record_type,
     text_value_from_bytes,
     text_value_octets,
 )
@@ -40,9 +41,14 @@ _RECORD_KEYS = frozenset({"type", "ttl", "value", "values"})
 
 def _text(value: Any) -> str:
     content = str(value).replace("\\;", ";")
-    if len(content) <= 255 and content.isascii() and content.isprintable() and '"' not in content:
-        if "\\" not in content:
-            return f'"{content}"'
+    if (
+        len(content) <= 255
+        and content.isascii()
+        and content.isprintable()
+        and '"' not in content
+        and "\\" not in content
+    ):
+        return f'"{content}"'
     return text_value_from_bytes(content.encode("utf-8"))
 
 
@@ -102,11 +108,18 @@ def _presentation(rtype: str, value: Any) -> str:
         raise InvalidValue(f"{rtype} value {value!r} has no {exc.args[0]!r}") from exc
 
 
+@collector_paused()
 def read_octodns(
     text: str, origin: str, *, filename: str = "<yaml>", positions: dict[RRsetKey, str] | None = None
 ) -> Zone:
     """Read an octoDNS YAML zone file for ``origin``; raises ZoneInvalid with every problem."""
     origin = absolute_name(origin, ".").lower()
+    try:
+        # One record block at a time, so that the whole document never sits in memory as YAML data
+        return _zone_from_items(iter_top_level(text), origin, filename, positions, streaming=True)
+    except (OutsideFastSubset, _OwnerTwice):
+        if positions is not None:
+            positions.clear()
     try:
         data = load_yaml(text)
     except Exception as exc:  # PyYAML raises several unrelated classes
@@ -120,21 +133,48 @@ def read_octodns(
         raise ZoneInvalid.single(
             "expected a mapping of names to records at the top level", filename, "yaml-shape"
         )
+    return _zone_from_items(data.items(), origin, filename, positions, streaming=False)
+
+
+class _OwnerTwice(Exception):
+    """Two top-level keys name the same owner: only the whole document says which one counts."""
+
+
+def _zone_from_items(
+    items: Iterable[tuple[Any, Any]],
+    origin: str,
+    filename: str,
+    positions: dict[RRsetKey, str] | None,
+    *,
+    streaming: bool,
+) -> Zone:
     zone = Zone(origin)
     rrsets = zone.rrsets
     problems: list[Problem] = []
-    for key, records in data.items():
+    owners: set[str] = set()
+    for key, records in items:
         records_list = records if isinstance(records, list) else [records]
         relative = "" if key is None else str(key)
+        try:
+            name, name_error = (absolute_name(relative, origin) if relative else origin), ""
+        except InvalidName as exc:
+            name, name_error = relative, str(exc)
+        if streaming:
+            owner = name.lower()
+            owner = name if owner == name else owner  # the string the RRset keeps as its key
+            if owner in owners:
+                raise _OwnerTwice
+            owners.add(owner)
         for record in records_list:
-            where = f"{filename}: {relative or '@'}"
+            written_type: str | None = None  # the type as written, once known (for the location)
             try:
-                name = absolute_name(relative, origin) if relative else origin
+                if name_error:
+                    raise InvalidName(name_error)
                 if not isinstance(record, dict):
                     raise InvalidValue(f"expected a record mapping, found {record!r}")
-                rtype = str(record.get("type", "")).upper()
-                where = f"{filename}: {relative or '@'} {rtype or '?'}"
-                if rtype not in RECORD_TYPES:
+                written_type = str(record.get("type", "")).upper()
+                rtype = record_type(written_type)
+                if rtype is None:
                     raise InvalidValue(f"unsupported or missing type {record.get('type')!r}")
                 ttl = record.get("ttl", DEFAULT_TTL)
                 if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
@@ -154,13 +194,17 @@ def read_octodns(
                 extra = (
                     {k: v for k, v in record.items() if k not in _RECORD_KEYS} if len(record) > 3 else None
                 )
-                rkey = (name.lower(), rtype)
+                rrset = RRset(name, rtype, ttl, values, meta_text(extra))
+                rkey = (rrset.key, rtype)
                 if rkey in rrsets:
                     raise InvalidValue(f"a second {rtype} record for the same name")
-                rrsets[rkey] = RRset(name, rtype, ttl, values, meta_text(extra))
+                rrsets[rkey] = rrset
                 if positions is not None:
-                    positions[rkey] = where.rsplit(" ", 1)[0]
+                    positions[rkey] = f"{filename}: {relative or '@'}"
             except (InvalidValue, InvalidName, TypeError, ValueError) as exc:
+                where = f"{filename}: {relative or '@'}"
+                if written_type is not None:
+                    where += f" {written_type or '?'}"
                 problems.append(Problem(str(exc), where, "octodns-record"))
     if problems:
         raise ZoneInvalid.collect(
@@ -192,16 +236,27 @@ def _octodns_value(rtype: str, value: str) -> Any:
         return {"flags": int(flags), "tag": tag, "value": parse_character_strings(rest).decode("utf-8")}
     if rtype == "DS":
         key_tag, algorithm, digest_type, digest = value.split(" ", 3)
-        return {"algorithm": int(algorithm), "digest": digest.replace(" ", ""),
-                "digest_type": int(digest_type), "key_tag": int(key_tag)}  # fmt: skip
+        return {
+            "algorithm": int(algorithm),
+            "digest": digest.replace(" ", ""),
+            "digest_type": int(digest_type),
+            "key_tag": int(key_tag),
+        }
     if rtype == "SSHFP":
         algorithm, kind, fingerprint = value.split(" ", 2)
-        return {"algorithm": int(algorithm), "fingerprint": fingerprint.replace(" ", ""),
-                "fingerprint_type": int(kind)}  # fmt: skip
+        return {
+            "algorithm": int(algorithm),
+            "fingerprint": fingerprint.replace(" ", ""),
+            "fingerprint_type": int(kind),
+        }
     if rtype == "TLSA":
         usage, selector, matching, data = value.split(" ", 3)
-        return {"certificate_association_data": data.replace(" ", ""), "certificate_usage": int(usage),
-                "matching_type": int(matching), "selector": int(selector)}  # fmt: skip
+        return {
+            "certificate_association_data": data.replace(" ", ""),
+            "certificate_usage": int(usage),
+            "matching_type": int(matching),
+            "selector": int(selector),
+        }
     if rtype in ("NAPTR", "URI", "LOC", "SVCB", "HTTPS"):
         return _structured(rtype, _parse(rtype, value))
     return value
@@ -209,20 +264,32 @@ def _octodns_value(rtype: str, value: str) -> Any:
 
 def _structured(rtype: str, rd: Any) -> dict[str, Any]:
     if rtype == "NAPTR":
-        return {"flags": rd.flags.decode(), "order": rd.order, "preference": rd.preference,
-                "regexp": rd.regexp.decode(), "replacement": rd.replacement.to_text(),
-                "service": rd.service.decode()}  # fmt: skip
+        return {
+            "flags": rd.flags.decode(),
+            "order": rd.order,
+            "preference": rd.preference,
+            "regexp": rd.regexp.decode(),
+            "replacement": rd.replacement.to_text(),
+            "service": rd.service.decode(),
+        }
     if rtype == "URI":
         return {"priority": rd.priority, "target": rd.target.decode(), "weight": rd.weight}
     if rtype == "LOC":
         lat, lon = rd.latitude, rd.longitude
         return {
-            "altitude": rd.altitude / 100, "lat_degrees": lat[0], "lat_direction": "N" if lat[4] > 0 else "S",
-            "lat_minutes": lat[1], "lat_seconds": lat[2] + lat[3] / 1000, "long_degrees": lon[0],
-            "long_direction": "E" if lon[4] > 0 else "W", "long_minutes": lon[1],
-            "long_seconds": lon[2] + lon[3] / 1000, "precision_horz": rd.horizontal_precision / 100,
-            "precision_vert": rd.vertical_precision / 100, "size": rd.size / 100,
-        }  # fmt: skip
+            "altitude": rd.altitude / 100,
+            "lat_degrees": lat[0],
+            "lat_direction": "N" if lat[4] > 0 else "S",
+            "lat_minutes": lat[1],
+            "lat_seconds": lat[2] + lat[3] / 1000,
+            "long_degrees": lon[0],
+            "long_direction": "E" if lon[4] > 0 else "W",
+            "long_minutes": lon[1],
+            "long_seconds": lon[2] + lon[3] / 1000,
+            "precision_horz": rd.horizontal_precision / 100,
+            "precision_vert": rd.vertical_precision / 100,
+            "size": rd.size / 100,
+        }
     params: dict[str, Any] = {}
     for key, param in rd.params.items():
         text = param.to_text() if param is not None else ""
@@ -253,10 +320,11 @@ def _yaml_scalar(value: Any) -> str:
     if text.isprintable():
         return "'" + text.replace("'", "''") + "'"
     escaped = "".join(
-        char if char.isprintable() and char not in '"\\' else
-        ("\\" + char if char in '"\\' else f"\\U{ord(char):08x}")
+        char
+        if char.isprintable() and char not in '"\\'
+        else ("\\" + char if char in '"\\' else f"\\U{ord(char):08x}")
         for char in text
-    )  # fmt: skip
+    )
     return f'"{escaped}"'
 
 

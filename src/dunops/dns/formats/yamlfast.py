@@ -5,11 +5,14 @@ block mappings and sequences of plain or quoted scalars. :func:`load_yaml` parse
 directly and hands any document that steps outside it (flow collections, anchors, tags, block
 scalars, comments after values, multi-line scalars...) to PyYAML's C loader, so the result is
 always what PyYAML would return; a test holds the two paths equal on the whole corpus.
+:func:`iter_top_level` gives the same data one top-level key at a time, so that a reader can build
+its zone without holding the whole document as YAML data.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -31,15 +34,15 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 _INDICATORS = frozenset("[]{}&*!|>%@`#,?\"'")
 
 
-class _Fallback(Exception):
-    pass
+class OutsideFastSubset(Exception):
+    """The document steps outside the subset :func:`iter_top_level` reads: use :func:`load_yaml`."""
 
 
 def load_yaml(text: str) -> Any:
     """The data of one YAML document, exactly as PyYAML's safe loader would return it."""
     try:
-        return _load_blocks(text)
-    except _Fallback:
+        return dict(iter_top_level(text))
+    except OutsideFastSubset:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
 
 
@@ -53,23 +56,23 @@ def _scalar(text: str) -> Any:
     first = text[0]
     if first == "'":
         if len(text) < 2 or text[-1] != "'" or "'" in text[1:-1].replace("''", ""):
-            raise _Fallback
+            raise OutsideFastSubset
         return text[1:-1].replace("''", "'")
     if first == '"':
         if len(text) < 2 or text[-1] != '"' or "\\" in text or '"' in text[1:-1]:
-            raise _Fallback
+            raise OutsideFastSubset
         return text[1:-1]
     if first in _INDICATORS or " #" in text or text[-1] in " :" or ": " in text or "\t" in text:
-        raise _Fallback
+        raise OutsideFastSubset
     if first in "-:" and text[1:2] in ("", " "):
-        raise _Fallback
+        raise OutsideFastSubset
     if _HEXISH.match(text):
         if _SEXAGESIMAL.match(text):
-            raise _Fallback
+            raise OutsideFastSubset
         return text
     if first.isalpha() and text not in _RESERVED_WORDS and not _looks_typed(text):
         return text
-    raise _Fallback
+    raise OutsideFastSubset
 
 
 def _looks_typed(text: str) -> bool:
@@ -80,14 +83,21 @@ def _looks_typed(text: str) -> bool:
 _BLOCK = re.compile(r"([^ \n#-][^\n]*):\n((?:[ -][^\n]*\n)*)")
 _ONE = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  value: ([^\n]+)\n\Z")
 _MANY = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  values:\n((?:  - [^\n]+\n)+)\Z")
+_ONE_MAPPING = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  value:\n((?:    [^ \n#-][^\n]*\n)+)\Z")
+_MANY_MAPPINGS = re.compile(
+    r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  values:\n((?:  - [^ \n#-][^\n]*\n(?:    [^ \n#-][^\n]*\n)*)+)\Z"
+)
 
 
-def _load_blocks(text: str) -> Any:
-    """Top-level keys one block at a time; the usual record shapes by one regex each."""
+def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of a top-level block mapping, one block at a time, as PyYAML reads them.
+
+    The usual record shapes take one regex each. Raises :class:`OutsideFastSubset`, possibly after
+    some pairs, when the document is not in the subset. A key may come twice (PyYAML keeps the last).
+    """
     if not text.endswith("\n"):
         text += "\n"
     position = 4 if text.startswith("---\n") else 0
-    result: dict[Any, Any] = {}
     size = len(text)
     match_block = _BLOCK.match
     memo: dict[str, Any] = {}
@@ -102,26 +112,73 @@ def _load_blocks(text: str) -> Any:
     while position < size:
         block = match_block(text, position)
         if block is None:
-            raise _Fallback
+            raise OutsideFastSubset
         position = block.end()
         key_text, body = block[1], block[2]
         key_source = _split_key(key_text + ":")[0]
         key = _scalar(key_source) if key_source else None
         if key is None:
-            raise _Fallback
+            raise OutsideFastSubset
         one = _ONE.match(body)
         if one is not None:
-            result[key] = {"ttl": scalar(one[1]), "type": scalar(one[2]), "value": _scalar(one[3])}
+            yield key, {"ttl": scalar(one[1]), "type": scalar(one[2]), "value": _scalar(one[3])}
             continue
         many = _MANY.match(body)
         if many is not None:
-            result[key] = {
-                "ttl": scalar(many[1]),
-                "type": scalar(many[2]),
-                "values": [_scalar(line[4:]) for line in many[3].split("\n")[:-1]],
-            }
+            yield (
+                key,
+                {
+                    "ttl": scalar(many[1]),
+                    "type": scalar(many[2]),
+                    "values": [_scalar(line[4:]) for line in many[3].split("\n")[:-1]],
+                },
+            )
             continue
-        result[key] = _FastParser("_:\n" + body).parse()["_"] if body else None
+        structured = _structured_record(body)
+        if structured is not None:
+            yield key, structured
+            continue
+        yield key, _FastParser("_:\n" + body).parse()["_"] if body else None
+
+
+def _structured_record(body: str) -> dict[str, Any] | None:
+    """A record whose value(s) are flat mappings (MX, SRV, CAA...), or None for the general parser."""
+    one = _ONE_MAPPING.match(body)
+    if one is not None:
+        value = _flat_mapping(one[3].split("\n")[:-1])
+        if value is None:
+            return None
+        return {"ttl": _scalar(one[1]), "type": _scalar(one[2]), "value": value}
+    many = _MANY_MAPPINGS.match(body)
+    if many is None:
+        return None
+    values = []
+    item: list[str] = []
+    for line in many[3].split("\n")[:-1]:
+        if line[2] == "-" and item:
+            values.append(_flat_mapping(item))
+            item = []
+        item.append(line)
+    values.append(_flat_mapping(item))
+    if None in values:
+        return None
+    return {"ttl": _scalar(many[1]), "type": _scalar(many[2]), "values": values}
+
+
+def _flat_mapping(lines: list[str]) -> dict[Any, Any] | None:
+    """``key: scalar`` lines indented by four (the first may start with ``  - ``) as one mapping."""
+    result: dict[Any, Any] = {}
+    for line in lines:
+        content = line[4:].rstrip(" ")
+        if "\t" in content or "\r" in content:
+            raise OutsideFastSubset
+        key_text, value_text = _split_key(content)
+        if not value_text:
+            return None
+        key = _scalar(key_text) if key_text else None
+        if key is None:
+            raise OutsideFastSubset
+        result[key] = _scalar(value_text)
     return result
 
 
@@ -129,16 +186,15 @@ class _FastParser:
     def __init__(self, text: str) -> None:
         self.lines: list[tuple[int, str]] = []
         if "\t" in text or "\r" in text:
-            raise _Fallback
+            raise OutsideFastSubset
         for number, line in enumerate(text.split("\n")):
             stripped = line.lstrip(" ")
             if not stripped or stripped[0] == "#":
                 continue
-            if number == 0 or not self.lines:
-                if line.rstrip() == "---":
-                    continue
+            if (number == 0 or not self.lines) and line.rstrip() == "---":
+                continue
             if line.startswith(("---", "...", "%")):
-                raise _Fallback
+                raise OutsideFastSubset
             self.lines.append((len(line) - len(stripped), stripped.rstrip(" ")))
         self.index = 0
 
@@ -147,10 +203,10 @@ class _FastParser:
             return None
         indent, _ = self.lines[0]
         if indent != 0:
-            raise _Fallback
+            raise OutsideFastSubset
         value = self.node(0)
         if self.index != len(self.lines):
-            raise _Fallback
+            raise OutsideFastSubset
         return value
 
     def node(self, indent: int) -> Any:
@@ -195,14 +251,14 @@ class _FastParser:
             line_indent, content = lines[self.index]
             if line_indent != indent:
                 if line_indent > indent:
-                    raise _Fallback
+                    raise OutsideFastSubset
                 break
             if content == "-" or content.startswith("- "):
                 break
             key_text, value_text = _split_key(content)
             key = _scalar(key_text) if key_text else None
             if key is None:
-                raise _Fallback
+                raise OutsideFastSubset
             self.index += 1
             if value_text:
                 result[key] = _scalar(value_text)
@@ -223,7 +279,7 @@ def _split_key(content: str) -> tuple[str, str]:
         while True:
             end = content.find("'", end)
             if end == -1:
-                raise _Fallback
+                raise OutsideFastSubset
             if content[end + 1 : end + 2] == "'":
                 end += 2
                 continue
@@ -233,10 +289,10 @@ def _split_key(content: str) -> tuple[str, str]:
             return key, ""
         if rest.startswith(": "):
             return key, rest[2:].lstrip(" ")
-        raise _Fallback
+        raise OutsideFastSubset
     position = content.find(": ")
     if position == -1:
         if content.endswith(":"):
             return content[:-1], ""
-        raise _Fallback
+        raise OutsideFastSubset
     return content[:position], content[position + 2 :].lstrip(" ")
