@@ -1,1 +1,4 @@
-"""The chat agent: reads records on demand and proposes changes through the workflow; never approves or applies."""
+"""The chat agent: reads records on demand and proposes changes through the workflow.
+
+It never approves or applies.
+"""

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from dunops.cli import audit, db, members, outbox, serve, tokens, users, workspaces
+from dunops.cli import (
+    audit,
+    changes,
+    connections,
+    db,
+    deployments,
+    keys,
+    members,
+    outbox,
+    serve,
+    tokens,
+    users,
+    workspaces,
+    zones,
+)
 from dunops.cli.zone import zone_app
 
 app = typer.Typer(
@@ -20,6 +34,11 @@ app.add_typer(members.app, name="members")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(audit.app, name="audit")
 app.add_typer(zone_app, name="zone")
+app.add_typer(keys.app, name="keys")
+app.add_typer(connections.app, name="connections")
+app.add_typer(zones.app, name="zones")
+app.add_typer(changes.app, name="changes")
+app.add_typer(deployments.app, name="deployments")
 serve.register(app)
 outbox.register(app)
 

@@ -1,37 +1,23 @@
 """The change-request state machine: one table of allowed transitions; every other move is refused.
 
 ``draft -> pending_review -> approved -> applying -> applied -> verified``, with the exits
-``rejected``, ``cancelled``, ``expired``, ``stale`` and ``failed``.
+``rejected``, ``cancelled``, ``expired``, ``stale`` and ``failed``. A revision (an edit or a re-plan)
+moves an open request back to ``draft`` or ``pending_review``; an apply that could not start (the zone
+was busy) moves ``applying`` back to ``approved`` with nothing written.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from dunops.errors import Conflict
-
-
-class ChangeState(StrEnum):
-    DRAFT = "draft"
-    PENDING_REVIEW = "pending_review"
-    APPROVED = "approved"
-    APPLYING = "applying"
-    APPLIED = "applied"
-    VERIFIED = "verified"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    STALE = "stale"
-    FAILED = "failed"
-
+from dunops.storage.models import ChangeState
 
 S = ChangeState
 
 TRANSITIONS: dict[ChangeState, frozenset[ChangeState]] = {
-    S.DRAFT: frozenset({S.DRAFT, S.PENDING_REVIEW, S.CANCELLED, S.EXPIRED, S.STALE}),
-    S.PENDING_REVIEW: frozenset({S.DRAFT, S.PENDING_REVIEW, S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED, S.STALE}),
-    S.APPROVED: frozenset({S.DRAFT, S.PENDING_REVIEW, S.APPLYING, S.CANCELLED, S.EXPIRED, S.STALE}),
-    S.APPLYING: frozenset({S.APPLIED, S.STALE, S.FAILED}),
+    S.DRAFT: frozenset({S.DRAFT, S.PENDING_REVIEW, S.CANCELLED, S.EXPIRED}),
+    S.PENDING_REVIEW: frozenset({S.DRAFT, S.PENDING_REVIEW, S.APPROVED, S.REJECTED, S.CANCELLED, S.EXPIRED}),
+    S.APPROVED: frozenset({S.DRAFT, S.PENDING_REVIEW, S.APPLYING, S.CANCELLED, S.EXPIRED}),
+    S.APPLYING: frozenset({S.APPROVED, S.APPLIED, S.STALE, S.FAILED}),
     S.APPLIED: frozenset({S.VERIFIED}),
     S.STALE: frozenset({S.DRAFT, S.PENDING_REVIEW, S.CANCELLED, S.EXPIRED}),
     S.VERIFIED: frozenset(),
@@ -42,6 +28,8 @@ TRANSITIONS: dict[ChangeState, frozenset[ChangeState]] = {
 }
 
 OPEN_STATES = frozenset({S.DRAFT, S.PENDING_REVIEW, S.APPROVED, S.STALE})
+"""States in which a request can still be revised, reviewed or cancelled, and in which it expires."""
+
 FINAL_STATES = frozenset(state for state, targets in TRANSITIONS.items() if not targets)
 
 
@@ -49,3 +37,6 @@ def check_transition(current: ChangeState, target: ChangeState, *, what: str = "
     """Refuse any move the table does not list, naming both states."""
     if target not in TRANSITIONS[current]:
         raise Conflict(f"a {what} in state '{current}' cannot move to '{target}'")
+
+
+__all__ = ["FINAL_STATES", "OPEN_STATES", "TRANSITIONS", "ChangeState", "check_transition"]

@@ -1,6 +1,20 @@
 """Every ORM model; importing this package registers them all on ``Base.metadata``."""
 
 from dunops.storage.models.audit import AuditEvent
+from dunops.storage.models.change import (
+    Approval,
+    ApprovalPolicy,
+    ChangeRequest,
+    ChangeRevision,
+    ChangeState,
+    Comment,
+    Decision,
+    Deployment,
+    DeploymentState,
+    NotificationMute,
+)
+from dunops.storage.models.connection import ProviderConnection
+from dunops.storage.models.lease import ZoneLease
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -12,22 +26,40 @@ from dunops.storage.models.user import (
     UserStatus,
     WebSession,
 )
+from dunops.storage.models.vault import WorkspaceKey
 from dunops.storage.models.workspace import Invitation, Membership, Role, Workspace, WorkspaceStatus
+from dunops.storage.models.zone import VersionSource, Zone, ZoneVersion
 
 __all__ = [
     "ApiToken",
+    "Approval",
+    "ApprovalPolicy",
     "AuditEvent",
+    "ChangeRequest",
+    "ChangeRevision",
+    "ChangeState",
+    "Comment",
+    "Decision",
+    "Deployment",
+    "DeploymentState",
     "Identity",
     "Invitation",
     "LinkPurpose",
     "LoginAttempt",
     "MagicLink",
     "Membership",
+    "NotificationMute",
     "PendingLink",
+    "ProviderConnection",
     "Role",
     "User",
     "UserStatus",
+    "VersionSource",
     "WebSession",
     "Workspace",
+    "WorkspaceKey",
     "WorkspaceStatus",
+    "Zone",
+    "ZoneLease",
+    "ZoneVersion",
 ]

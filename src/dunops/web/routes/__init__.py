@@ -2,16 +2,38 @@
 
 from fastapi import APIRouter
 
-from dunops.web.routes import audit, auth, health, invitations, me, members, pages, tokens, workspaces
+from dunops.web import observability
+from dunops.web.routes import (
+    audit,
+    auth,
+    changes,
+    connections,
+    deployments,
+    health,
+    invitations,
+    me,
+    members,
+    pages,
+    policy,
+    tokens,
+    workspaces,
+    zones,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    observability.router,
     me.router,
     workspaces.router,
     members.router,
     invitations.router,
     tokens.router,
     audit.router,
+    connections.router,
+    zones.router,
+    changes.router,
+    deployments.router,
+    policy.router,
     auth.router,
     pages.router,
 ]

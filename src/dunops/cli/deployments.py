@@ -1,0 +1,54 @@
+"""``dunops deployments``: list and show deployments, and roll one back as a new change request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dunops.accounts.permissions import Permission
+from dunops.cli import context
+from dunops.cli.changes import Email, Slug, deployment_line, describe, grant, vault
+from dunops.cli.output import emit_json, handled
+from dunops.web.routes.changes import deployment_data
+from dunops.workflow import deployments, requests
+
+app = typer.Typer(help="Deployments: history and rollback.", no_args_is_help=True)
+
+DeploymentId = Annotated[int, typer.Argument(help="The deployment's number.")]
+
+
+@app.command("list")
+@handled
+def listing(
+    email: Email, workspace: Slug, zone: Annotated[str | None, typer.Option("--zone")] = None
+) -> None:
+    with context.unit_of_work() as session:
+        who = grant(session, email, workspace, Permission.ZONES_READ)
+        lines = [deployment_line(d) for d in deployments.listing(session, who, zone=zone)]
+    typer.echo("\n".join(lines) if lines else "no deployments")
+
+
+@app.command("show")
+@handled
+def show(email: Email, workspace: Slug, deployment_id: DeploymentId) -> None:
+    with context.unit_of_work() as session:
+        who = grant(session, email, workspace, Permission.ZONES_READ)
+        data = deployment_data(deployments.get(session, who, deployment_id))
+    emit_json(data)
+
+
+@app.command("rollback")
+@handled
+def rollback(
+    email: Email,
+    workspace: Slug,
+    deployment_id: DeploymentId,
+    submit: Annotated[bool, typer.Option("--submit/--draft", help="Ask for review at once.")] = True,
+) -> None:
+    """Create a change request restoring what the deployment changed (reviewed like any other)."""
+    with context.unit_of_work() as session:
+        who = grant(session, email, workspace, Permission.CHANGES_PROPOSE)
+        change = deployments.rollback(session, context.settings(), who, vault(), deployment_id, submit=submit)
+        line = describe(change, requests.view(session, context.settings(), who, change.id))
+    typer.echo(line)

@@ -1,0 +1,146 @@
+"""``dunops zones``: import (from a connection or a file), list, show, sync with drift, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from dunops.accounts import access, users
+from dunops.accounts.access import Access
+from dunops.accounts.permissions import Permission
+from dunops.cli import context
+from dunops.cli.output import EXIT_USAGE, emit_json, fail, handled
+from dunops.dns.formats import detect_format
+from dunops.security.master_key import load_master_key
+from dunops.security.vault import Vault
+from dunops.sync import sync as zone_sync
+from dunops.zones import zones
+
+app = typer.Typer(help="Zones: import, list, show, sync, export.", no_args_is_help=True)
+
+Email = Annotated[str, typer.Option("--email", help="The member acting.")]
+Slug = Annotated[str, typer.Option("--workspace", help="The workspace slug.")]
+ZoneName = Annotated[str, typer.Argument(help="The zone, e.g. example.com")]
+
+
+def _vault() -> Vault:
+    return Vault(load_master_key(context.settings()))
+
+
+def _grant(session: Session, email: str, workspace: str, permission: Permission) -> Access:
+    return access.resolve(
+        session, context.operator(users.require_by_email(session, email)), workspace, permission
+    )
+
+
+def _describe(view: zones.ZoneView) -> str:
+    zone, version = view.zone, view.version
+    where = f"connection {zone.connection_id}" if zone.connection_id else "plan-only"
+    current = (
+        f"v{version.number} ({version.source}, {version.rrset_count} RRsets)" if version else "no version"
+    )
+    schedule = f"sync every {zone.sync_every_minutes} min" if zone.sync_every_minutes else "sync on demand"
+    return f"{zone.fqdn}\t{where}\t{current}\t{schedule}"
+
+
+@app.command("import")
+@handled
+def import_zone(
+    email: Email,
+    workspace: Slug,
+    name: ZoneName,
+    connection: Annotated[
+        int | None, typer.Option("--connection", help="Read it from this connection.")
+    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="Read it from a zone file (plan-only).")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="bind, octodns or json")] = None,
+) -> None:
+    """Import a zone from a connection, or a plan-only zone from a file."""
+    if (connection is None) == (file is None):
+        raise fail("give exactly one of --connection or --file", EXIT_USAGE)
+    content = ""
+    if file is not None:
+        try:
+            content = file.read_text()
+        except OSError as exc:
+            raise fail(f"{file}: {exc.strerror}", EXIT_USAGE) from exc
+        format = format or detect_format(file).value
+    with context.unit_of_work() as session:
+        grant = _grant(session, email, workspace, Permission.ZONES_MANAGE)
+        if connection is not None:
+            view = zones.import_from_connection(session, grant, _vault(), name=name, connection_id=connection)
+        else:
+            view = zones.import_from_file(session, grant, name=name, format=format or "bind", content=content)
+        line = _describe(view)
+    typer.echo(f"imported {line}")
+
+
+@app.command("list")
+@handled
+def listing(email: Email, workspace: Slug) -> None:
+    """The workspace's zones."""
+    with context.unit_of_work() as session:
+        lines = [
+            _describe(view)
+            for view in zones.listing(session, _grant(session, email, workspace, Permission.ZONES_READ))
+        ]
+    for line in lines:
+        typer.echo(line)
+
+
+@app.command("show")
+@handled
+def show(email: Email, workspace: Slug, name: ZoneName) -> None:
+    """One zone and its records as last stored."""
+    with context.unit_of_work() as session:
+        grant = _grant(session, email, workspace, Permission.ZONES_READ)
+        line = _describe(zones.show(session, grant, name))
+        records = [line for rrset in zones.records(session, grant, name) for line in rrset.lines()]
+    typer.echo(line)
+    for record in records:
+        typer.echo(record)
+
+
+@app.command("sync")
+@handled
+def sync(
+    email: Email,
+    workspace: Slug,
+    name: ZoneName,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the drift as JSON.")] = False,
+) -> None:
+    """Read the zone from its provider now; changes made outside DunOps are stored as drift."""
+    with context.unit_of_work() as session:
+        grant = _grant(session, email, workspace, Permission.ZONES_MANAGE)
+        result = zone_sync.sync(session, grant, _vault(), name)
+        number = result.version.number if result.version else None
+    if as_json:
+        emit_json({"zone": result.zone.fqdn, "changed": result.changed, "version": number,
+                   "drift": result.drift.to_data()})  # fmt: skip
+        return
+    if not result.changed:
+        typer.echo(f"{result.zone.fqdn}: no drift")
+        return
+    typer.echo(f"{result.zone.fqdn}: drift stored as version {number}")
+    typer.echo(result.drift.render(), nl=False)
+
+
+@app.command("export")
+@handled
+def export(
+    email: Email,
+    workspace: Slug,
+    name: ZoneName,
+    format: Annotated[str, typer.Option("--format", help="bind, octodns or json")] = "bind",
+) -> None:
+    """Print the zone's records in a zone format."""
+    with context.unit_of_work() as session:
+        text, report = zones.export(
+            session, _grant(session, email, workspace, Permission.ZONES_READ), name, format
+        )
+    typer.echo(text, nl=False)
+    for dropped in report.dropped:
+        typer.echo(f"dropped: {dropped}", err=True)

@@ -1,0 +1,168 @@
+"""``/api/v1/workspaces/{slug}/connections``: provider connections; secrets are write-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunops.accounts import access
+from dunops.accounts.permissions import Permission
+from dunops.security.master_key import load_master_key
+from dunops.security.vault import Vault
+from dunops.storage.models import ProviderConnection
+from dunops.web.deps import DB, CurrentPrincipal, settings_of
+from dunops.zones import connections, kinds
+
+router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["connections"])
+
+
+def vault_of(request: Request) -> Vault:
+    """The vault under the configured master key (read per request, so a rotation takes effect at once)."""
+    return Vault(load_master_key(settings_of(request)))
+
+
+class ConnectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description=f"One of: {', '.join(sorted(kinds.KINDS))}.")
+    name: str
+    config: dict[str, Any] = Field(default_factory=dict, description="Non-secret settings of the kind.")
+    secrets: dict[str, Any] = Field(
+        default_factory=dict, description="Credentials; write-only: stored encrypted, never returned."
+    )
+
+
+class ConnectionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    config: dict[str, Any] | None = Field(default=None, description="Fields to change; null resets one.")
+    secrets: dict[str, Any] | None = Field(default=None, description="Secret fields to replace.")
+
+
+class LastTest(BaseModel):
+    ok: bool
+    message: str
+    at: datetime
+
+
+class ConnectionOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    config: dict[str, Any]
+    secret_fields: list[str] = Field(
+        description="Names of the stored secret fields (values are never shown)."
+    )
+    zones: int
+    created_at: datetime
+    updated_at: datetime
+    last_test: LastTest | None
+
+    @classmethod
+    def of(cls, connection: ProviderConnection, zones: int) -> ConnectionOut:
+        last = None
+        if connection.last_tested_at is not None and connection.last_test_ok is not None:
+            last = LastTest(
+                ok=connection.last_test_ok, message=connection.last_test_message, at=connection.last_tested_at
+            )
+        return cls(
+            id=connection.id,
+            kind=connection.kind,
+            name=connection.name,
+            config=connection.config,
+            secret_fields=connections.secret_fields(connection),
+            zones=zones,
+            created_at=connection.created_at,
+            updated_at=connection.updated_at,
+            last_test=last,
+        )
+
+
+class TrialOut(BaseModel):
+    ok: bool
+    message: str
+
+
+class ProviderZoneOut(BaseModel):
+    name: str
+    provider_id: str
+    record_count: int | None
+    note: str
+
+
+@router.get("/connections")
+def list_connections(slug: str, db: DB, principal: CurrentPrincipal) -> list[ConnectionOut]:
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
+    return [ConnectionOut.of(c, connections.zone_count(db, c)) for c in connections.listing(db, grant)]
+
+
+@router.post("/connections", status_code=status.HTTP_201_CREATED)
+def create_connection(
+    slug: str, body: ConnectionIn, request: Request, db: DB, principal: CurrentPrincipal
+) -> ConnectionOut:
+    """Add a connection (admin and above). Config is checked per kind; secrets are sealed at once."""
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_MANAGE)
+    connection = connections.create(
+        db, grant, vault_of(request), kind=body.kind, name=body.name, config=body.config, secrets=body.secrets
+    )
+    return ConnectionOut.of(connection, 0)
+
+
+@router.get("/connections/{connection_id}")
+def get_connection(slug: str, connection_id: int, db: DB, principal: CurrentPrincipal) -> ConnectionOut:
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
+    connection = connections.get(db, grant, connection_id)
+    return ConnectionOut.of(connection, connections.zone_count(db, connection))
+
+
+@router.patch("/connections/{connection_id}")
+def update_connection(
+    slug: str,
+    connection_id: int,
+    body: ConnectionUpdate,
+    request: Request,
+    db: DB,
+    principal: CurrentPrincipal,
+) -> ConnectionOut:
+    """Rename, change config, or replace secrets (admin and above)."""
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_MANAGE)
+    connection = connections.update(
+        db, grant, vault_of(request), connection_id, name=body.name, config=body.config, secrets=body.secrets
+    )
+    return ConnectionOut.of(connection, connections.zone_count(db, connection))
+
+
+@router.delete("/connections/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_connection(
+    slug: str, connection_id: int, db: DB, principal: CurrentPrincipal, detach: bool = False
+) -> Response:
+    """Delete a connection; with zones attached only when ``detach=true`` (they become plan-only)."""
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_MANAGE)
+    connections.remove(db, grant, connection_id, detach=detach)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/connections/{connection_id}/test")
+def test_connection(
+    slug: str, connection_id: int, request: Request, db: DB, principal: CurrentPrincipal
+) -> TrialOut:
+    """Try the connection against the provider; a failure is reported in the body, not as an error."""
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
+    result = connections.try_connection(db, grant, vault_of(request), connection_id)
+    return TrialOut(ok=result.ok, message=result.message)
+
+
+@router.get("/connections/{connection_id}/zones")
+def provider_zones(
+    slug: str, connection_id: int, request: Request, db: DB, principal: CurrentPrincipal
+) -> list[ProviderZoneOut]:
+    """The zones the provider holds now (read live)."""
+    grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
+    return [
+        ProviderZoneOut(name=z.name, provider_id=z.provider_id, record_count=z.record_count, note=z.note)
+        for z in connections.provider_zones(db, grant, vault_of(request), connection_id)
+    ]

@@ -1,0 +1,252 @@
+"""``/api/v1/workspaces/{slug}/zones``: import, read, export, sync, history and plan-against-live."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from dunops.accounts import access
+from dunops.accounts.permissions import Permission
+from dunops.dns.formats import ZoneFormat, read_zone
+from dunops.dns.formats.json import zone_from_data
+from dunops.dns.rrset import RRset
+from dunops.dns.zone import Zone as ZoneContent
+from dunops.errors import InvalidInput
+from dunops.storage.models import ZoneVersion
+from dunops.sync import planning, sync
+from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.routes.connections import vault_of
+from dunops.zones import versions, zones
+
+router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
+
+_MEDIA_TYPES = {
+    ZoneFormat.BIND: "text/dns; charset=utf-8",
+    ZoneFormat.OCTODNS: "application/yaml; charset=utf-8",
+    ZoneFormat.JSON: "application/json",
+}
+_SUFFIXES = {ZoneFormat.BIND: "zone", ZoneFormat.OCTODNS: "yaml", ZoneFormat.JSON: "json"}
+
+
+class ZoneIn(BaseModel):
+    """Import from a connection (``connection_id``) or from a file (``format`` + ``content``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    connection_id: int | None = None
+    format: str | None = Field(default=None, description="bind, octodns or json (file import)")
+    content: str | None = Field(default=None, description="the zone file's text (file import)")
+
+
+class ZoneUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sync_every_minutes: int | None = Field(
+        default=None, description="Sync every N minutes; null turns it off."
+    )
+
+
+class VersionOut(BaseModel):
+    number: int
+    source: str
+    content_hash: str
+    rrsets: int
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, version: ZoneVersion) -> VersionOut:
+        return cls(
+            number=version.number,
+            source=version.source,
+            content_hash=version.content_hash,
+            rrsets=version.rrset_count,
+            created_at=version.created_at,
+            created_by=version.created_by,
+        )
+
+
+class ZoneOut(BaseModel):
+    name: str
+    connection_id: int | None = Field(description="null for a plan-only zone")
+    current_version: VersionOut | None
+    sync_every_minutes: int | None
+    last_synced_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: zones.ZoneView) -> ZoneOut:
+        zone = view.zone
+        return cls(
+            name=zone.fqdn,
+            connection_id=zone.connection_id,
+            current_version=VersionOut.of(view.version) if view.version else None,
+            sync_every_minutes=zone.sync_every_minutes,
+            last_synced_at=zone.last_synced_at,
+            created_at=zone.created_at,
+        )
+
+
+class RRsetOut(BaseModel):
+    name: str
+    type: str
+    ttl: int
+    values: list[str]
+
+    @classmethod
+    def of(cls, rrset: RRset) -> RRsetOut:
+        return cls(name=rrset.name, type=rrset.rtype, ttl=rrset.ttl, values=list(rrset.values))
+
+
+class SyncOut(BaseModel):
+    zone: str
+    changed: bool
+    version: VersionOut | None
+    summary: str
+    drift: dict[str, Any] = Field(description="RRset changes from the last version to the provider's zone")
+
+
+class DiffOut(BaseModel):
+    zone: str
+    older: int
+    newer: int
+    summary: str
+    changes: dict[str, Any]
+
+
+class PlanIn(BaseModel):
+    """Either ``edits`` (upsert/delete RRsets) or a desired zone (``desired`` or ``format``/``content``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    edits: list[Any] | None = None
+    desired: dict[str, Any] | None = None
+    format: str | None = None
+    content: str | None = None
+
+
+@router.get("/zones")
+def list_zones(slug: str, db: DB, principal: CurrentPrincipal) -> list[ZoneOut]:
+    grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
+    return [ZoneOut.of(view) for view in zones.listing(db, grant)]
+
+
+@router.post("/zones", status_code=status.HTTP_201_CREATED)
+def import_zone(slug: str, body: ZoneIn, request: Request, db: DB, principal: CurrentPrincipal) -> ZoneOut:
+    """Import a zone from a connection, or a plan-only zone from a file in any supported format."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
+    if body.connection_id is not None:
+        if body.format is not None or body.content is not None:
+            raise InvalidInput.single(
+                "give either connection_id or format and content, not both", "connection_id"
+            )
+        view = zones.import_from_connection(
+            db, grant, vault_of(request), name=body.name, connection_id=body.connection_id
+        )
+    else:
+        if body.content is None:
+            raise InvalidInput.single("give connection_id, or format and content", "content")
+        view = zones.import_from_file(
+            db, grant, name=body.name, format=body.format or "bind", content=body.content
+        )
+    return ZoneOut.of(view)
+
+
+@router.get("/zones/{zone}")
+def get_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> ZoneOut:
+    grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
+    return ZoneOut.of(zones.show(db, grant, zone))
+
+
+@router.patch("/zones/{zone}")
+def update_zone(slug: str, zone: str, body: ZoneUpdate, db: DB, principal: CurrentPrincipal) -> ZoneOut:
+    """Turn the periodic sync on (``sync_every_minutes``: N) or off (null)."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
+    if "sync_every_minutes" in body.model_fields_set:
+        zones.set_schedule(db, grant, zone, body.sync_every_minutes)
+    return ZoneOut.of(zones.show(db, grant, zone))
+
+
+@router.delete("/zones/{zone}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> Response:
+    """Forget the zone in DunOps; the provider's zone is not touched."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
+    zones.forget(db, grant, zone)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/zones/{zone}/records")
+def zone_records(
+    slug: str,
+    zone: str,
+    db: DB,
+    principal: CurrentPrincipal,
+    name: str | None = None,
+    type: str | None = None,
+) -> list[RRsetOut]:
+    """The zone's RRsets as last stored; ``name`` and ``type`` filter them."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
+    return [RRsetOut.of(rrset) for rrset in zones.records(db, grant, zone, owner=name, rtype=type)]
+
+
+@router.get("/zones/{zone}/export")
+def export_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal, format: str = "bind") -> Response:
+    """The zone's records as a BIND zone file, an octoDNS YAML file or JSON."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
+    text, report = zones.export(db, grant, zone, format)
+    fqdn = zones.clean_fqdn(zone, "zone")
+    headers = {"Content-Disposition": f'attachment; filename="{fqdn}.{_SUFFIXES[report.target]}"'}
+    if report.dropped:
+        headers["X-DunOps-Dropped"] = str(len(report.dropped))
+    return Response(text, media_type=_MEDIA_TYPES[report.target], headers=headers)
+
+
+@router.post("/zones/{zone}/sync")
+def sync_zone(slug: str, zone: str, request: Request, db: DB, principal: CurrentPrincipal) -> SyncOut:
+    """Read the zone from its provider now; a difference from the last version is stored as drift."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
+    result = sync.sync(db, grant, vault_of(request), zone)
+    return SyncOut(
+        zone=result.zone.fqdn,
+        changed=result.changed,
+        version=VersionOut.of(result.version) if result.version else None,
+        summary=result.drift.summary(),
+        drift=result.drift.to_data(),
+    )
+
+
+@router.get("/zones/{zone}/versions")
+def zone_versions(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> list[VersionOut]:
+    """Every stored version, newest first."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
+    return [VersionOut.of(version) for version in versions.listing(db, zones.get(db, grant, zone))]
+
+
+@router.get("/zones/{zone}/versions/{older}/diff/{newer}")
+def zone_diff(slug: str, zone: str, older: int, newer: int, db: DB, principal: CurrentPrincipal) -> DiffOut:
+    """The RRset changes from version ``older`` to version ``newer``."""
+    grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
+    plan = versions.diff(db, zones.get(db, grant, zone), older, newer)
+    return DiffOut(zone=plan.origin, older=older, newer=newer, summary=plan.summary(), changes=plan.to_data())
+
+
+@router.post("/zones/{zone}/plan")
+def plan_zone(
+    slug: str, zone: str, body: PlanIn, request: Request, db: DB, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Plan against the provider's zone as served now; read-only (nothing is stored or written)."""
+    grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
+    desired: ZoneContent | None = None
+    origin = zones.clean_fqdn(zone, "zone") + "."
+    if body.desired is not None:
+        desired = zone_from_data(body.desired, origin, filename="desired")
+    elif body.content is not None:
+        desired = read_zone(
+            body.content, zones.zone_format(body.format or "bind"), origin, filename="content"
+        )
+    live = planning.plan_against_live(db, grant, vault_of(request), zone, desired=desired, edits=body.edits)
+    return live.to_data()

@@ -1,0 +1,132 @@
+"""Deployments: list and show them, and roll one back.
+
+A rollback is a new change request that restores the RRsets a deployment touched to their content
+before it, planned against the zone as served now and reviewed like any other. Restoring a zone
+version works the same way with the whole version as the desired zone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dunops.accounts.access import Access
+from dunops.accounts.permissions import Permission
+from dunops.config import Settings
+from dunops.dns.plan import Plan
+from dunops.dns.zone import Zone as ZoneContent
+from dunops.errors import Conflict, NotFound
+from dunops.security.vault import Vault
+from dunops.storage.models import (
+    ChangeRequest,
+    ChangeRevision,
+    Deployment,
+    DeploymentState,
+    ProviderConnection,
+    Zone,
+)
+from dunops.workflow import requests
+from dunops.zones import connections, versions, zones
+
+WROTE = frozenset(
+    {DeploymentState.APPLIED, DeploymentState.VERIFIED, DeploymentState.UNVERIFIED, DeploymentState.FAILED}
+)
+
+
+def listing(session: Session, grant: Access, *, zone: str | None = None) -> list[Deployment]:
+    grant.require(Permission.ZONES_READ)
+    query = select(Deployment).where(Deployment.workspace_id == grant.workspace.id)
+    if zone:
+        query = query.where(Deployment.zone_id == zones.get(session, grant, zone).id)
+    return list(session.scalars(query.order_by(Deployment.id.desc()).limit(500)))
+
+
+def get(session: Session, grant: Access, deployment_id: int) -> Deployment:
+    grant.require(Permission.ZONES_READ)
+    deployment = session.scalars(
+        select(Deployment).where(
+            Deployment.id == deployment_id, Deployment.workspace_id == grant.workspace.id
+        )
+    ).first()
+    if deployment is None:
+        raise NotFound(f"deployment {deployment_id} not found")
+    return deployment
+
+
+def _live(session: Session, vault: Vault, zone: Zone) -> ZoneContent:
+    if zone.connection_id is None:
+        return versions.current_content(session, zone)
+    connection = session.get(ProviderConnection, zone.connection_id)
+    if connection is None or connection.workspace_id != zone.workspace_id:
+        return versions.current_content(session, zone)
+    with connections.provider_for(session, vault, connection) as provider:
+        return provider.fetch(zone.fqdn)
+
+
+def rollback(
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    vault: Vault,
+    deployment_id: int,
+    *,
+    submit: bool = True,
+    title: str | None = None,
+) -> ChangeRequest:
+    """A new change request restoring every RRset the deployment touched to its content before it."""
+    grant.require(Permission.CHANGES_PROPOSE)
+    deployment = get(session, grant, deployment_id)
+    if deployment.state not in WROTE:
+        raise Conflict(f"deployment {deployment.id} is {deployment.state}: it wrote nothing to roll back")
+    revision = session.get(ChangeRevision, deployment.revision_id)
+    zone = session.get(Zone, deployment.zone_id)
+    assert revision is not None
+    assert zone is not None
+    plan = Plan.from_json(revision.plan)
+    desired = _live(session, vault, zone).copy()
+    for change in plan.changes:
+        desired.remove(change.rrset.key, change.rtype)
+        if change.before is not None:
+            desired.add(change.before, replace=True)
+    return requests.create(
+        session,
+        settings,
+        grant,
+        vault,
+        zone=zone.fqdn,
+        title=title or f"Roll back deployment {deployment.id}",
+        description=(
+            f"Restores the {len(plan)} RRset(s) deployment {deployment.id} changed "
+            "to their content before it."
+        ),
+        desired=desired,
+        submit=submit,
+        rollback_of=deployment.id,
+    )
+
+
+def restore_version(
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    vault: Vault,
+    zone_name: str,
+    number: int,
+    *,
+    submit: bool = True,
+) -> ChangeRequest:
+    """A new change request making the zone what version ``number`` stored."""
+    grant.require(Permission.CHANGES_PROPOSE)
+    zone = zones.get(session, grant, zone_name)
+    version = versions.by_number(session, zone, number)
+    return requests.create(
+        session,
+        settings,
+        grant,
+        vault,
+        zone=zone.fqdn,
+        title=f"Restore {zone.fqdn} to version {number}",
+        description=f"Makes the zone what version {number} ({version.source}) stored.",
+        desired=versions.content_of(version),
+        submit=submit,
+    )

@@ -1,0 +1,56 @@
+"""The workflow's jobs: the apply of one deployment, and the periodic expiry of old requests."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.exceptions import TaskLockedException
+
+from dunops.jobs import JobContext, job, periodic, queue_for
+from dunops.storage.database import make_engine, make_session_factory, transaction
+from dunops.workflow import apply, requests
+
+EXPIRE_JOB = "workflow.expire_requests"
+
+
+@job(apply.APPLY_JOB)
+def apply_deployment(
+    context: JobContext,
+    *,
+    deployment_id: int,
+    lease_wait: float = apply.LEASE_WAIT_SECONDS,
+    verify_attempts: int = apply.VERIFY_ATTEMPTS,
+    verify_interval: float = apply.VERIFY_INTERVAL_SECONDS,
+) -> None:
+    """Run one deployment (idempotent: a deployment that already ran is left alone)."""
+    engine = make_engine(context.settings.sqlalchemy_url)
+    try:
+        apply.run_deployment(
+            make_session_factory(engine),
+            context.settings,
+            deployment_id,
+            lease_wait=lease_wait,
+            verify_attempts=verify_attempts,
+            verify_interval=verify_interval,
+        )
+    finally:
+        engine.dispose()
+
+
+def expire_requests_now(context: JobContext) -> list[int]:
+    """Expire every open request past its time now; returns their ids."""
+    engine = make_engine(context.settings.sqlalchemy_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            return requests.expire_due(session, context.settings)
+    finally:
+        engine.dispose()
+
+
+@periodic(EXPIRE_JOB, crontab(minute="*/10"))
+def expire_requests(context: JobContext) -> None:
+    """Every ten minutes: move open requests past their expiry to ``expired`` and tell their authors."""
+    try:
+        with queue_for(context.settings).huey.lock_task(EXPIRE_JOB):
+            expire_requests_now(context)
+    except TaskLockedException:
+        return  # another replica is expiring requests right now

@@ -1,0 +1,534 @@
+"""Change requests: create (from RRset edits or a full desired zone), revise, submit, cancel, comment,
+read, and expire.
+
+The server plans against the provider's live state (:func:`dunops.sync.planning.plan_for_zone`) and
+stores each plan as an immutable revision with its hash, fingerprints and risk reasons. A new revision
+makes every earlier approval void. Every transition goes through :func:`move`, which checks the state
+table and writes an AuditEvent naming the actor, the request, the revision and the plan hash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dunops import audit
+from dunops.accounts.access import Access
+from dunops.accounts.permissions import Permission
+from dunops.accounts.principal import Principal
+from dunops.config import Settings
+from dunops.dns.formats import read_zone
+from dunops.dns.formats.json import zone_from_data, zone_to_data
+from dunops.dns.plan import Plan
+from dunops.dns.safety import analyse
+from dunops.dns.zone import Zone as ZoneContent
+from dunops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from dunops.security.vault import Vault
+from dunops.storage.base import utcnow
+from dunops.storage.models import (
+    Approval,
+    ChangeRequest,
+    ChangeRevision,
+    ChangeState,
+    Comment,
+    Decision,
+    Deployment,
+    Zone,
+)
+from dunops.sync.planning import LivePlan, plan_for_zone
+from dunops.workflow import notifications
+from dunops.workflow import policy as policies
+from dunops.workflow.states import OPEN_STATES, check_transition
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+COMMENT_MAX = 10_000
+
+S = ChangeState
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """A request with what a reader needs: the current revision, approvals, comments, deployments."""
+
+    change: ChangeRequest
+    zone: Zone
+    revision: ChangeRevision | None
+    revisions: list[ChangeRevision]
+    approvals: list[Approval]
+    comments: list[Comment]
+    deployments: list[Deployment]
+    policy: policies.Policy
+    valid_approvals: int = 0
+    protected: list[str] = field(default_factory=list)
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def get(session: Session, grant: Access, change_id: int, *, lock: bool = False) -> ChangeRequest:
+    """A request of the caller's workspace; another workspace's request is ``NotFound`` like a missing one."""
+    query = select(ChangeRequest).where(
+        ChangeRequest.id == change_id, ChangeRequest.workspace_id == grant.workspace.id
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    change = session.scalars(query).first()
+    if change is None:
+        raise NotFound(f"change request {change_id} not found")
+    return change
+
+
+def current_revision(session: Session, change: ChangeRequest) -> ChangeRevision:
+    revision = session.get(ChangeRevision, change.current_revision_id) if change.current_revision_id else None
+    if revision is None:
+        raise Conflict(f"change request {change.id} has no plan")
+    return revision
+
+
+def plan_of(revision: ChangeRevision) -> Plan:
+    return Plan.from_json(revision.plan)
+
+
+def valid_approvals(session: Session, change: ChangeRequest, revision: ChangeRevision) -> list[Approval]:
+    """Approvals that count: of the current revision, for its exact plan hash."""
+    return list(
+        session.scalars(
+            select(Approval)
+            .where(
+                Approval.change_request_id == change.id,
+                Approval.revision_id == revision.id,
+                Approval.plan_hash == revision.plan_hash,
+                Approval.decision == Decision.APPROVE,
+            )
+            .order_by(Approval.id)
+        )
+    )
+
+
+def view(session: Session, settings: Settings, grant: Access, change_id: int) -> ChangeView:
+    grant.require(Permission.ZONES_READ)
+    change = get(session, grant, change_id)
+    expire_if_due(session, settings, change)
+    return _view(session, change)
+
+
+def _view(session: Session, change: ChangeRequest) -> ChangeView:
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    revision = session.get(ChangeRevision, change.current_revision_id) if change.current_revision_id else None
+    revisions = list(
+        session.scalars(
+            select(ChangeRevision)
+            .where(ChangeRevision.change_request_id == change.id)
+            .order_by(ChangeRevision.number)
+        )
+    )
+    approvals = list(
+        session.scalars(select(Approval).where(Approval.change_request_id == change.id).order_by(Approval.id))
+    )
+    comments = list(
+        session.scalars(select(Comment).where(Comment.change_request_id == change.id).order_by(Comment.id))
+    )
+    deployments = list(
+        session.scalars(
+            select(Deployment).where(Deployment.change_request_id == change.id).order_by(Deployment.id)
+        )
+    )
+    policy = policies.for_zone(session, zone)
+    valid = len(valid_approvals(session, change, revision)) if revision else 0
+    protected = policy.protected_in(plan_of(revision)) if revision else []
+    return ChangeView(
+        change, zone, revision, revisions, approvals, comments, deployments, policy, valid, protected
+    )
+
+
+def listing(
+    session: Session, settings: Settings, grant: Access, *, state: str | None = None, zone: str | None = None
+) -> list[ChangeRequest]:
+    grant.require(Permission.ZONES_READ)
+    query = select(ChangeRequest).where(ChangeRequest.workspace_id == grant.workspace.id)
+    if state:
+        try:
+            query = query.where(ChangeRequest.state == ChangeState(state))
+        except ValueError:
+            choices = ", ".join(s.value for s in ChangeState)
+            raise InvalidInput.single(f"unknown state; expected one of {choices}", "state") from None
+    if zone:
+        from dunops.zones import zones as zone_service
+
+        query = query.where(ChangeRequest.zone_id == zone_service.get(session, grant, zone).id)
+    found = list(session.scalars(query.order_by(ChangeRequest.id.desc()).limit(500)))
+    for change in found:
+        expire_if_due(session, settings, change)
+    return found
+
+
+# -- transitions -------------------------------------------------------------------------------------
+
+
+def move(
+    session: Session,
+    change: ChangeRequest,
+    target: ChangeState,
+    actor: Principal | None,
+    action: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Make one transition allowed by the state table and write its AuditEvent."""
+    previous = change.state
+    check_transition(previous, target)
+    change.state = target
+    change.updated_at = utcnow()
+    session.flush()
+    revision = session.get(ChangeRevision, change.current_revision_id) if change.current_revision_id else None
+    audit.record(
+        session,
+        workspace_id=change.workspace_id,
+        actor=actor,
+        action=action,
+        target=f"change:{change.id}",
+        details={
+            "from": previous.value,
+            "to": target.value,
+            "revision": revision.number if revision else None,
+            "plan_hash": revision.plan_hash if revision else None,
+            **(details or {}),
+        },
+    )
+
+
+def is_expired(change: ChangeRequest) -> bool:
+    return change.state in OPEN_STATES and utcnow() >= change.expires_at
+
+
+def expire_if_due(session: Session, settings: Settings, change: ChangeRequest) -> bool:
+    """Persist the expiry of an open request past its time (reads and the periodic job call this)."""
+    if not is_expired(change):
+        return False
+    move(session, change, S.EXPIRED, None, "change.expire", {"expires_at": change.expires_at.isoformat()})
+    notifications.to_author(session, settings, change, "expired")
+    return True
+
+
+def refuse_if_expired(change: ChangeRequest) -> None:
+    """Every action on a request past its expiry is refused (the state itself is stored by the job)."""
+    if is_expired(change):
+        raise Conflict(
+            f"change request {change.id} expired at {change.expires_at.isoformat(timespec='seconds')}"
+        )
+
+
+def expire_due(session: Session, settings: Settings) -> list[int]:
+    """Expire every open request past its time, in every workspace; returns their ids."""
+    due = session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.state.in_(list(OPEN_STATES)), ChangeRequest.expires_at <= utcnow())
+        .order_by(ChangeRequest.id)
+    )
+    return [change.id for change in list(due) if expire_if_due(session, settings, change)]
+
+
+# -- planning ----------------------------------------------------------------------------------------
+
+
+def _text(value: Any, location: str, limit: int, *, required: bool, single_line: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidInput.single("is required" if required else "must be text", location)
+    text = value.strip()
+    if len(text) > limit:
+        raise InvalidInput.single(f"at most {limit} characters", location)
+    if single_line and ("\n" in text or "\r" in text):
+        raise InvalidInput.single("must be a single line", location)
+    return text
+
+
+def desired_zone(desired: Any, origin: str) -> ZoneContent:
+    """A desired zone given as ``{"format": "bind"|"octodns"|"json", "content": "..."}``."""
+    from dunops.zones.zones import zone_format
+
+    if not isinstance(desired, Mapping):
+        raise InvalidInput.single("must be an object with format and content", "desired")
+    content = desired.get("content")
+    if not isinstance(content, str) or not content.strip():
+        raise InvalidInput.single("is required: the desired zone's text", "desired.content")
+    chosen = zone_format(str(desired.get("format", "bind")), "desired.format")
+    return read_zone(content, chosen, origin, filename="desired.content")
+
+
+def _zone_of(session: Session, grant: Access, name: Any) -> Zone:
+    from dunops.zones import zones as zone_service
+
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput.single("is required (a zone of this workspace)", "zone")
+    try:
+        return zone_service.get(session, grant, name)
+    except NotFound:
+        raise InvalidInput.single(f"no zone {name!r} in this workspace", "zone") from None
+
+
+def _plan(
+    session: Session, vault: Vault, zone: Zone, *, edits: Any, desired: Any, source: dict[str, Any] | None
+) -> tuple[LivePlan, dict[str, Any]]:
+    """Plan against live from edits, a desired zone, or (re-plan) a stored source."""
+    if edits is not None and desired is not None:
+        raise InvalidInput.single("give either edits or desired, not both", "edits")
+    if edits is None and desired is None and source is None:
+        raise InvalidInput.single("give edits or a desired zone", "edits")
+    if edits is not None:
+        if not isinstance(edits, Sequence) or isinstance(edits, str):
+            raise InvalidInput.single("must be a list of edits", "edits")
+        return plan_for_zone(session, vault, zone, edits=list(edits)), {"edits": list(edits)}
+    if desired is not None:
+        target = desired if isinstance(desired, ZoneContent) else desired_zone(desired, zone.fqdn + ".")
+        data = zone_to_data(target)
+        return plan_for_zone(session, vault, zone, desired=target), {"desired_zone": data}
+    assert source is not None
+    if "edits" in source:
+        return plan_for_zone(session, vault, zone, edits=source["edits"]), source
+    target = zone_from_data(source["desired_zone"], zone.fqdn + ".", filename="desired")
+    return plan_for_zone(session, vault, zone, desired=target), source
+
+
+def _add_revision(
+    session: Session, change: ChangeRequest, live: LivePlan, source: dict[str, Any], actor: Principal
+) -> ChangeRevision:
+    if live.unsupported:
+        raise InvalidInput.collect(live.unsupported, "the provider cannot hold every change of this plan")
+    plan = live.plan
+    reasons = analyse(plan)
+    change.revision_number += 1
+    revision = ChangeRevision(
+        change_request_id=change.id,
+        number=change.revision_number,
+        plan=plan.to_json(),
+        plan_hash=plan.hash,
+        fingerprints=[
+            {"name": name, "type": rtype, "fingerprint": value}
+            for (name, rtype), value in sorted(live.fingerprints.items())
+        ],
+        risk_reasons=[{"id": r.id, "code": r.code, "message": r.message} for r in reasons],
+        source=source,
+        summary=plan.summary()[:400],
+        created_by_id=actor.user.id,
+        created_by=actor.label,
+    )
+    session.add(revision)
+    session.flush()
+    change.current_revision_id = revision.id
+    change.updated_at = utcnow()
+    session.flush()
+    return revision
+
+
+def fingerprints_of(revision: ChangeRevision) -> dict[tuple[str, str], str]:
+    return {(item["name"], item["type"]): item["fingerprint"] for item in revision.fingerprints}
+
+
+def _no_changes(change: ChangeRequest) -> InvalidInput:
+    return InvalidInput.single(
+        f"no changes: the zone already serves what change request {change.id} asks for", "plan"
+    )
+
+
+def _require_author(grant: Access, change: ChangeRequest, what: str) -> None:
+    user_id = grant.principal.user.id
+    if user_id not in {change.created_by_id, change.on_behalf_of_id}:
+        raise PermissionDenied(f"only the author of change request {change.id} may {what} it")
+
+
+# -- actions -----------------------------------------------------------------------------------------
+
+
+def create(
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    vault: Vault,
+    *,
+    zone: Any,
+    title: Any,
+    description: Any = None,
+    edits: Any = None,
+    desired: Any = None,
+    submit: bool = False,
+    rollback_of: int | None = None,
+) -> ChangeRequest:
+    """Plan the edits or desired zone against live and store the request with revision 1."""
+    grant.require(Permission.CHANGES_PROPOSE)
+    clean_title = _text(title, "title", TITLE_MAX, required=True, single_line=True)
+    clean_description = _text(description, "description", DESCRIPTION_MAX, required=False)
+    target = _zone_of(session, grant, zone)
+    live, source = _plan(session, vault, target, edits=edits, desired=desired, source=None)
+    principal = grant.principal
+    now = utcnow()
+    change = ChangeRequest(
+        workspace_id=grant.workspace.id,
+        zone_id=target.id,
+        title=clean_title,
+        description=clean_description,
+        state=S.DRAFT,
+        created_by_id=principal.user.id,
+        created_by_token_id=principal.token.id if principal.token else None,
+        created_by=principal.label,
+        rollback_of_id=rollback_of,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=settings.change_expiry_days),
+    )
+    session.add(change)
+    session.flush()
+    revision = _add_revision(session, change, live, source, principal)
+    audit.record(
+        session,
+        workspace_id=change.workspace_id,
+        actor=principal,
+        action="change.create",
+        target=f"change:{change.id}",
+        details={
+            "zone": target.fqdn,
+            "to": S.DRAFT.value,
+            "revision": revision.number,
+            "plan_hash": revision.plan_hash,
+            "changes": len(live.plan),
+            "rollback_of": rollback_of,
+        },
+    )
+    if submit:
+        _submit(session, settings, grant, change)
+    return change
+
+
+def _submit(session: Session, settings: Settings, grant: Access, change: ChangeRequest) -> None:
+    revision = current_revision(session, change)
+    plan = plan_of(revision)
+    if not plan:
+        raise _no_changes(change)
+    move(session, change, S.PENDING_REVIEW, grant.principal, "change.submit")
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    policy = policies.for_zone(session, zone)
+    notifications.awaiting_review(
+        session, settings, change, plan.render()[-2000:], policy.approver_role(plan).rank
+    )
+
+
+def submit(session: Session, settings: Settings, grant: Access, change_id: int) -> ChangeRequest:
+    """Ask for review: draft -> pending_review; a plan with no changes is refused."""
+    grant.require(Permission.CHANGES_PROPOSE)
+    change = get(session, grant, change_id, lock=True)
+    refuse_if_expired(change)
+    _require_author(grant, change, "submit")
+    if change.state is not S.DRAFT:
+        check_transition(change.state, S.PENDING_REVIEW)
+        raise Conflict(f"change request {change.id} is already {change.state}")
+    _submit(session, settings, grant, change)
+    return change
+
+
+def revise(
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    vault: Vault,
+    change_id: int,
+    *,
+    edits: Any = None,
+    desired: Any = None,
+    title: Any = None,
+    description: Any = None,
+) -> ChangeRequest:
+    """A new revision from new edits or a desired zone, or (neither given) a re-plan of the last source.
+
+    Approvals of earlier revisions no longer count; a request under review goes back to review.
+    """
+    grant.require(Permission.CHANGES_PROPOSE)
+    change = get(session, grant, change_id, lock=True)
+    refuse_if_expired(change)
+    _require_author(grant, change, "revise")
+    if change.state not in OPEN_STATES:
+        raise Conflict(f"change request {change.id} is {change.state}: it can no longer be revised")
+    if title is not None:
+        change.title = _text(title, "title", TITLE_MAX, required=True, single_line=True)
+    if description is not None:
+        change.description = _text(description, "description", DESCRIPTION_MAX, required=False)
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    previous = current_revision(session, change)
+    live, source = _plan(session, vault, zone, edits=edits, desired=desired, source=previous.source)
+    target = S.DRAFT if change.state is S.DRAFT else S.PENDING_REVIEW
+    if target is S.PENDING_REVIEW and not live.plan:
+        raise _no_changes(change)
+    revision = _add_revision(session, change, live, source, grant.principal)
+    move(
+        session,
+        change,
+        target,
+        grant.principal,
+        "change.revise",
+        {"previous_revision": previous.number, "previous_plan_hash": previous.plan_hash},
+    )
+    if target is S.PENDING_REVIEW:
+        plan = live.plan
+        policy = policies.for_zone(session, zone)
+        notifications.awaiting_review(
+            session, settings, change, plan.render()[-2000:], policy.approver_role(plan).rank
+        )
+    del revision
+    return change
+
+
+def cancel(session: Session, grant: Access, change_id: int) -> ChangeRequest:
+    """Withdraw an open request (its author, or an admin)."""
+    grant.require(Permission.CHANGES_PROPOSE)
+    change = get(session, grant, change_id, lock=True)
+    refuse_if_expired(change)
+    if not grant.allows(Permission.POLICY_MANAGE):
+        _require_author(grant, change, "cancel")
+    move(session, change, S.CANCELLED, grant.principal, "change.cancel")
+    return change
+
+
+def comment(session: Session, grant: Access, change_id: int, body: Any) -> Comment:
+    """Add a comment (any member who may propose or review)."""
+    grant.require(Permission.CHANGES_PROPOSE)
+    change = get(session, grant, change_id)
+    text = _text(body, "body", COMMENT_MAX, required=True)
+    note = Comment(
+        change_request_id=change.id, user_id=grant.principal.user.id, author=grant.principal.label, body=text
+    )
+    session.add(note)
+    session.flush()
+    audit.record(
+        session,
+        workspace_id=change.workspace_id,
+        actor=grant.principal,
+        action="change.comment",
+        target=f"change:{change.id}",
+        details={"comment": note.id},
+    )
+    return note
+
+
+def revision_data(revision: ChangeRevision) -> dict[str, Any]:
+    """A revision as the API and CLI show it."""
+    plan = Plan.from_json(revision.plan)
+    return {
+        "number": revision.number,
+        "plan_hash": revision.plan_hash,
+        "summary": revision.summary,
+        "plan": json.loads(revision.plan),
+        "rendered": plan.render(),
+        "risk_reasons": revision.risk_reasons,
+        "fingerprints": revision.fingerprints,
+        "created_by": revision.created_by,
+        "created_at": revision.created_at.isoformat(),
+    }

@@ -1,0 +1,187 @@
+"""Review: approve or reject the current revision of a change request.
+
+An approval binds to the plan hash the reviewer states they reviewed; it must be the current
+revision's hash. The author, and the person an agent proposed the change for, never approve it. The
+approver needs the approve permission and the policy's minimum role (admin for protected names), and
+acknowledges every risk reason of the plan by its id. Only a person approves: an agent has no path here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dunops.accounts.access import Access
+from dunops.accounts.permissions import Permission
+from dunops.config import Settings
+from dunops.errors import Conflict, InvalidInput, PermissionDenied, Problem
+from dunops.storage.models import Approval, ChangeRequest, ChangeRevision, ChangeState, Decision, Zone
+from dunops.workflow import notifications
+from dunops.workflow import policy as policies
+from dunops.workflow.requests import (
+    COMMENT_MAX,
+    current_revision,
+    get,
+    move,
+    plan_of,
+    refuse_if_expired,
+    valid_approvals,
+)
+
+S = ChangeState
+
+
+def _may_review(session: Session, grant: Access, change: ChangeRequest, revision: ChangeRevision) -> None:
+    grant.require(Permission.CHANGES_APPROVE)
+    user_id = grant.principal.user.id
+    if user_id == change.created_by_id:
+        raise PermissionDenied(f"the author of change request {change.id} cannot review it")
+    if change.on_behalf_of_id is not None and user_id == change.on_behalf_of_id:
+        raise PermissionDenied(
+            f"change request {change.id} was proposed on your behalf: another member must review it"
+        )
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    policy = policies.for_zone(session, zone)
+    plan = plan_of(revision)
+    needed = policy.approver_role(plan)
+    if grant.role.rank < needed.rank:
+        protected = policy.protected_in(plan)
+        why = f" (it changes protected names: {', '.join(protected)})" if protected else ""
+        raise PermissionDenied(f"reviewing change request {change.id} needs the {needed} role or above{why}")
+
+
+def _already(session: Session, grant: Access, revision: ChangeRevision) -> Approval | None:
+    return session.scalars(
+        select(Approval).where(
+            Approval.revision_id == revision.id, Approval.user_id == grant.principal.user.id
+        )
+    ).first()
+
+
+def _record(
+    session: Session,
+    grant: Access,
+    change: ChangeRequest,
+    revision: ChangeRevision,
+    decision: Decision,
+    acknowledged: list[str],
+    comment: str,
+) -> Approval:
+    if _already(session, grant, revision) is not None:
+        raise Conflict(f"you have already reviewed revision {revision.number} of change request {change.id}")
+    approval = Approval(
+        change_request_id=change.id,
+        revision_id=revision.id,
+        user_id=grant.principal.user.id,
+        token_id=grant.principal.token.id if grant.principal.token else None,
+        reviewer=grant.principal.label,
+        plan_hash=revision.plan_hash,
+        acknowledged=acknowledged,
+        decision=decision,
+        comment=comment,
+    )
+    try:
+        with session.begin_nested():
+            session.add(approval)
+    except IntegrityError:
+        raise Conflict(
+            f"you have already reviewed revision {revision.number} of change request {change.id}"
+        ) from None
+    return approval
+
+
+def _comment(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > COMMENT_MAX:
+        raise InvalidInput.single(f"must be text of at most {COMMENT_MAX} characters", "comment")
+    return value.strip()
+
+
+def _pending(change: ChangeRequest, verb: str) -> None:
+    if change.state is not S.PENDING_REVIEW:
+        raise Conflict(
+            f"change request {change.id} is {change.state}: only a request pending review can be {verb}"
+        )
+
+
+def approve(
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    change_id: int,
+    *,
+    plan_hash: Any,
+    acknowledge: Any = (),
+    comment: Any = None,
+) -> ChangeRequest:
+    """Approve the current revision; enough valid approvals move the request to ``approved``."""
+    grant.require(Permission.CHANGES_APPROVE)
+    text = _comment(comment)
+    if not isinstance(plan_hash, str) or not plan_hash.strip():
+        raise InvalidInput.single("is required: the hash of the plan you reviewed", "plan_hash")
+    if not isinstance(acknowledge, Sequence) or isinstance(acknowledge, str):
+        raise InvalidInput.single("must be a list of risk reason ids", "acknowledge")
+    acknowledged = [str(item) for item in acknowledge]
+    change = get(session, grant, change_id, lock=True)
+    refuse_if_expired(change)
+    revision = current_revision(session, change)
+    _may_review(session, grant, change, revision)
+    _pending(change, "approved")
+    if plan_hash.strip().lower() != revision.plan_hash:
+        raise Conflict(
+            f"the plan you reviewed ({plan_hash.strip()[:12]}) is not the current plan of change request "
+            f"{change.id}: revision {revision.number} has plan hash {revision.plan_hash}; review it again",
+            [Problem("is not the current plan's hash", "plan_hash")],
+        )
+    reasons = {reason["id"]: reason for reason in revision.risk_reasons}
+    problems = [
+        Problem(f"acknowledge risk '{rid}': {reason['message']}", "acknowledge", rid)
+        for rid, reason in reasons.items()
+        if rid not in acknowledged
+    ]
+    problems.extend(
+        Problem(f"'{rid}' is not a risk reason of this plan", "acknowledge", rid)
+        for rid in acknowledged
+        if rid not in reasons
+    )
+    if problems:
+        raise InvalidInput.collect(problems, f"{len(problems)} risk acknowledgement problem(s)")
+    _record(session, grant, change, revision, Decision.APPROVE, sorted(set(acknowledged)), text)
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    required = policies.for_zone(session, zone).approvals_required
+    count = len(valid_approvals(session, change, revision))
+    details = {"approvals": count, "required": required, "acknowledged": sorted(set(acknowledged))}
+    if count >= required:
+        move(session, change, S.APPROVED, grant.principal, "change.approve", details)
+        notifications.to_author(
+            session, settings, change, "approved", f"Approved by {grant.principal.label}."
+        )
+    else:
+        move(session, change, S.PENDING_REVIEW, grant.principal, "change.approval", details)
+    return change
+
+
+def reject(
+    session: Session, settings: Settings, grant: Access, change_id: int, *, comment: Any = None
+) -> ChangeRequest:
+    """Reject the current revision: the request ends ``rejected``."""
+    grant.require(Permission.CHANGES_APPROVE)
+    text = _comment(comment)
+    change = get(session, grant, change_id, lock=True)
+    refuse_if_expired(change)
+    revision = current_revision(session, change)
+    _may_review(session, grant, change, revision)
+    _pending(change, "rejected")
+    _record(session, grant, change, revision, Decision.REJECT, [], text)
+    move(session, change, S.REJECTED, grant.principal, "change.reject", {"comment": text[:500]})
+    notifications.to_author(
+        session, settings, change, "rejected", f"Rejected by {grant.principal.label}. {text}".strip()
+    )
+    return change
