@@ -118,7 +118,9 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     data_dir = tmp_path / "data"
-    configured = Settings(data_dir=data_dir, database_url=database_url, base_url="http://testserver")
+    configured = Settings(
+        data_dir=data_dir, database_url=database_url, base_url="http://testserver", zonefile_roots=[tmp_path]
+    )
     configured.prepare_data_dir()
     return configured
 

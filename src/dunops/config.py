@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = "DunOps <dunops@localhost>"
 
+    zonefile_roots: list[Path] = Field(default_factory=list)
+
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
 

@@ -16,7 +16,7 @@ from dunops.security.master_key import load_master_key, new_master_key_text
 from dunops.security.vault import destroy_workspace_key
 from dunops.storage.models import ProviderConnection, WorkspaceKey
 from dunops.zones import connections
-from tests.zones.helpers import cli, grant_for, member, vault_for  # noqa: F401
+from tests.zones.helpers import cli, directories_for, grant_for, member, vault_for  # noqa: F401
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("cli")
@@ -28,10 +28,12 @@ def stored(db: Session, settings: Settings) -> dict[str, int]:
     ids = {}
     for slug in ("acme", "beta"):
         user, _ = member(db, slug, f"owner@{slug}.test")
+        grant = grant_for(db, user, slug)
         connection = connections.create(
             db,
-            grant_for(db, user, slug),
+            grant,
             vault_for(settings),
+            directories=directories_for(settings, grant),
             kind="powerdns",
             name=f"{slug}-pdns",
             config={"url": "http://127.0.0.1:1"},

@@ -172,10 +172,10 @@ class Rfc2136Backend(Backend):
             "server": self.server.host,
             "port": port,
             "zones": self.zones,
-            "key_name": self.server.key_name,
-            "key_algorithm": self.server.key_algorithm,
+            "tsig_name": self.server.key_name,
+            "tsig_algorithm": self.server.key_algorithm,
         }
-        return build("rfc2136", config, {"key_secret": secret}, name=CONNECTION, timeout=TIMEOUT)
+        return build("rfc2136", config, {"tsig_secret": secret}, name=CONNECTION, timeout=TIMEOUT)
 
     def provider(self) -> Provider:
         return self._build(self.server.key_secret, self.server.port)

@@ -21,8 +21,8 @@ def test_build_fills_defaults() -> None:
     assert isinstance(provider, PowerDNSProvider)
     assert provider.server_id == "localhost"
     assert provider.describe() == "connection 'pdns' (PowerDNS)"
-    config = {"server": "127.0.0.1", "port": "5353", "key_name": "k.", "zones": "a.test, b.test"}
-    rfc = build("rfc2136", config, {"key_secret": "c2VjcmV0"})
+    config = {"server": "127.0.0.1", "port": "5353", "tsig_name": "k.", "zones": "a.test, b.test"}
+    rfc = build("rfc2136", config, {"tsig_secret": "c2VjcmV0"})
     assert isinstance(rfc, Rfc2136Provider)
     assert (rfc.port, rfc.zones) == (5353, ["a.test.", "b.test."])
 
@@ -34,11 +34,11 @@ def test_every_bad_field_is_named_at_once() -> None:
         "config.url", "config.colour", "secrets.api_key",
     }  # fmt: skip
     with pytest.raises(InvalidInput) as bad_port:
-        build("rfc2136", {"server": "h", "key_name": "k", "port": "fifty"}, {"key_secret": "c2VjcmV0"})
+        build("rfc2136", {"server": "h", "tsig_name": "k", "port": "fifty"}, {"tsig_secret": "c2VjcmV0"})
     assert [problem.location for problem in bad_port.value.problems] == ["config.port"]
     with pytest.raises(InvalidInput) as bad_secret:
-        build("rfc2136", {"server": "h", "key_name": "k"}, {"key_secret": "not base64!"})
-    assert bad_secret.value.problems[0].location == "secrets.key_secret"
+        build("rfc2136", {"server": "h", "tsig_name": "k"}, {"tsig_secret": "not base64!"})
+    assert bad_secret.value.problems[0].location == "secrets.tsig_secret"
     with pytest.raises(InvalidInput) as unknown:
         build("bind9", {}, {})
     assert unknown.value.problems[0].location == "kind"

@@ -13,7 +13,7 @@ from dunops.errors import StalePlan, ZoneInvalid
 from dunops.storage.models import ProviderConnection
 from dunops.sync.planning import plan_for_zone
 from dunops.zones import connections, zones
-from tests.zones.helpers import ZONE_TEXT, grant_for, member, vault_for, zone_directory
+from tests.zones.helpers import ZONE_TEXT, directories_for, grant_for, member, vault_for, zone_directory
 
 
 def test_the_plan_and_fingerprints_drive_a_compare_and_set_apply(
@@ -23,7 +23,14 @@ def test_the_plan_and_fingerprints_drive_a_compare_and_set_apply(
     grant, vault = grant_for(db, user, "acme"), vault_for(settings)
     directory = zone_directory(tmp_path)
     connection = connections.create(
-        db, grant, vault, kind="zonefile", name="files", config={"directory": str(directory)}, secrets={}
+        db,
+        grant,
+        vault,
+        kind="zonefile",
+        name="files",
+        config={"directory": str(directory)},
+        secrets={},
+        directories=directories_for(settings, grant),
     )
     zone = zones.import_from_connection(
         db, grant, vault, name="example.test", connection_id=connection.id

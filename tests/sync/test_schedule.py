@@ -16,7 +16,7 @@ from dunops.storage.models import Workspace, WorkspaceStatus, Zone
 from dunops.sync.schedule import JOB_NAME, run_due_syncs
 from dunops.sync.sync import due_zone_ids
 from dunops.zones import connections, zones
-from tests.zones.helpers import ZONE_TEXT, grant_for, member, vault_for, zone_directory
+from tests.zones.helpers import ZONE_TEXT, directories_for, grant_for, member, vault_for, zone_directory
 
 
 def _zone(db: Session, settings: Settings, slug: str, directory: Path, every: int | None) -> Zone:
@@ -24,7 +24,14 @@ def _zone(db: Session, settings: Settings, slug: str, directory: Path, every: in
     grant = grant_for(db, user, slug)
     vault = vault_for(settings)
     connection = connections.create(
-        db, grant, vault, kind="zonefile", name="files", config={"directory": str(directory)}, secrets={}
+        db,
+        grant,
+        vault,
+        kind="zonefile",
+        name="files",
+        config={"directory": str(directory)},
+        secrets={},
+        directories=directories_for(settings, grant),
     )
     view = zones.import_from_connection(db, grant, vault, name="example.test", connection_id=connection.id)
     if every is not None:

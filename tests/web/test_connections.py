@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunops.storage.models import Role
+from dunops.config import Settings
+from dunops.storage.models import Role, Workspace
 from tests.servers.powerdns import PowerDNSServer, powerdns_server  # noqa: F401
 from tests.zones.helpers import api_token, bearer, member, zone_directory
 
@@ -226,3 +228,30 @@ def test_powerdns_connection_against_a_real_server(
     tested = client.post(f"{BASE}/{bad['id']}/test", headers=owner)
     assert tested.json()["ok"] is False
     assert wrong_key not in tested.text
+
+
+def test_zone_file_directories_stay_where_the_operator_allows(
+    client: TestClient, owner: dict[str, str], settings: Settings, db: Session
+) -> None:
+    # Outside the workspace's own folder and the operator's roots: refused, naming the field.
+    for outside in ("/etc", str(settings.data_dir.parent.parent), "../other-workspace"):
+        body = {"kind": "zonefile", "name": "files", "config": {"directory": outside}}
+        refused = client.post(BASE, json=body, headers=owner)
+        assert refused.status_code == 422, outside
+        assert [error["field"] for error in refused.json()["errors"]] == ["config.directory"]
+
+    # A relative directory lives in the workspace's own folder, which another workspace cannot name.
+    body = {"kind": "zonefile", "name": "own", "config": {"directory": "primary"}}
+    created = client.post(BASE, json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    directory = Path(created.json()["config"]["directory"])
+    workspace_id = db.scalars(select(Workspace.id).where(Workspace.slug == "acme")).one()
+    assert directory == (settings.zones_dir / f"workspace-{workspace_id}" / "primary").resolve()
+    assert directory.is_dir()
+
+    user, other = member(db, "beta", "owner@beta.example")
+    other_owner = bearer(api_token(db, user, other))
+    db.commit()
+    body = {"kind": "zonefile", "name": "theirs", "config": {"directory": str(directory)}}
+    response = client.post("/api/v1/workspaces/beta/connections", json=body, headers=other_owner)
+    assert response.status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from dunops.security.master_key import load_master_key
 from dunops.security.tokens import digest, new_api_token
 from dunops.security.vault import Vault
 from dunops.storage.models import ApiToken, Membership, Role, User, Workspace
+from dunops.zones.kinds import ZoneDirectories
 
 ZONE_TEXT = """$ORIGIN example.test.
 @ 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 10800 3600 604800 3600
@@ -84,6 +86,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
     """The CLI pointed at the test database and data dir (import this fixture into a CLI test module)."""
     monkeypatch.setenv("DUNOPS_DATABASE_URL", settings.sqlalchemy_url)
     monkeypatch.setenv("DUNOPS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DUNOPS_ZONEFILE_ROOTS", json.dumps([str(root) for root in settings.zonefile_roots]))
     monkeypatch.delenv("DUNOPS_MASTER_KEY", raising=False)
     context.settings.cache_clear()
     context.engine.cache_clear()
@@ -92,3 +95,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
         context.engine().dispose()
     context.settings.cache_clear()
     context.engine.cache_clear()
+
+
+def directories_for(settings: Settings, grant: Access) -> ZoneDirectories:
+    """Where the workspace of ``grant`` may keep zone files under ``settings``."""
+    return ZoneDirectories.for_workspace(settings, grant.workspace.id)

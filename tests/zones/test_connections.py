@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dunops.config import Settings
 from dunops.errors import InvalidInput, Problem, ProviderError
 from dunops.zones import connections
-from tests.zones.helpers import grant_for, member, vault_for
+from tests.zones.helpers import directories_for, grant_for, member, vault_for
 
 
 def test_secrets_merge_on_update_and_a_broken_ciphertext_can_be_replaced(
@@ -21,13 +21,17 @@ def test_secrets_merge_on_update_and_a_broken_ciphertext_can_be_replaced(
         db,
         grant,
         vault,
+        directories=directories_for(settings, grant),
         kind="route53",
         name="aws",
         config={},
         secrets={"access_key_id": "AKIAEXAMPLE", "secret_access_key": "first-secret"},
     )
     assert connection.config == {"region": "us-east-1"}
-    connections.update(db, grant, vault, connection.id, secrets={"secret_access_key": "second-secret"})
+    places = directories_for(settings, grant)
+    connections.update(
+        db, grant, vault, connection.id, directories=places, secrets={"secret_access_key": "second-secret"}
+    )
     assert connections.reveal_secrets(db, vault, connection) == {
         "access_key_id": "AKIAEXAMPLE",
         "secret_access_key": "second-secret",
@@ -37,10 +41,17 @@ def test_secrets_merge_on_update_and_a_broken_ciphertext_can_be_replaced(
     results = connections.check_secrets(db, vault)
     assert [(r.connection_name, r.ok) for r in results] == [("aws", False)]
     with pytest.raises(InvalidInput) as partial:
-        connections.update(db, grant, vault, connection.id, secrets={"secret_access_key": "third"})
+        connections.update(
+            db, grant, vault, connection.id, directories=places, secrets={"secret_access_key": "third"}
+        )
     assert [p.location for p in partial.value.problems] == ["secrets.access_key_id"]
     connections.update(
-        db, grant, vault, connection.id, secrets={"access_key_id": "AKIANEW", "secret_access_key": "third"}
+        db,
+        grant,
+        vault,
+        connection.id,
+        directories=places,
+        secrets={"access_key_id": "AKIANEW", "secret_access_key": "third"},
     )
     assert connections.check_secrets(db, vault)[0].ok
 
@@ -58,7 +69,14 @@ def test_errors_raised_while_using_a_provider_lose_every_secret_value(
     user, _ = member(db, "acme", "owner@example.com")
     grant, vault = grant_for(db, user, "acme"), vault_for(settings)
     connection = connections.create(
-        db, grant, vault, kind="cloudflare", name="cf", config={}, secrets={"api_token": "cf-token-123456"}
+        db,
+        grant,
+        vault,
+        kind="cloudflare",
+        name="cf",
+        config={},
+        secrets={"api_token": "cf-token-123456"},
+        directories=directories_for(settings, grant),
     )
     with pytest.raises(ProviderError) as caught, connections.provider_for(db, vault, connection):
         raise ProviderError(

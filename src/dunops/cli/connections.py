@@ -18,6 +18,7 @@ from dunops.cli.output import EXIT_REFUSED, EXIT_USAGE, emit_json, fail, handled
 from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.zones import connections
+from dunops.zones.kinds import ZoneDirectories
 
 app = typer.Typer(help="Provider connections.", no_args_is_help=True)
 
@@ -72,7 +73,14 @@ def add(
             Permission.CONNECTIONS_MANAGE,
         )
         created = connections.create(
-            session, grant, _vault(), kind=kind, name=name, config=config_values, secrets=secrets
+            session,
+            grant,
+            _vault(),
+            kind=kind,
+            name=name,
+            config=config_values,
+            secrets=secrets,
+            directories=ZoneDirectories.for_workspace(context.settings(), grant.workspace.id),
         )
         connection_id = created.id
     typer.echo(f"connection {connection_id} added")

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dunops import notify
+from dunops import notify, sync, workflow
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
@@ -29,7 +29,7 @@ from dunops.storage.database import alembic_config, make_engine, make_session_fa
 from dunops.web.app import create_app
 
 # Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
-JOB_PACKAGES = (notify,)
+JOB_PACKAGES = (notify, sync, workflow)
 
 log = structlog.get_logger(__name__)
 

@@ -34,6 +34,10 @@ class FieldSpec:
     required: bool = True
     default: Any = None
     help: str = ""
+    # Only the operator may set it (it would let a workspace admin act on the DunOps host).
+    operator_only: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,14 @@ KINDS: dict[str, ProviderKind] = {
         "Zone files",
         (
             FieldSpec("directory", "Directory of <zone>.zone files"),
-            FieldSpec("reload_command", "Reload command (argv list, {zone} is replaced)", _LIST, False, ()),
+            FieldSpec(
+                "reload_command",
+                "Reload command (argv list, {zone} is replaced)",
+                _LIST,
+                required=False,
+                default=(),
+                operator_only=True,
+            ),
             FieldSpec(
                 "server_address",
                 "Server serving these files (host:port), for verification",
@@ -86,12 +97,12 @@ KINDS: dict[str, ProviderKind] = {
         "RFC 2136 server (BIND, Knot)",
         (
             FieldSpec("server", "Server address"),
-            FieldSpec("port", "Port", _INT, False, 53),
+            FieldSpec("port", "Port", _INT, False, 53, minimum=1, maximum=65535),
             FieldSpec("zones", "Zones served", _LIST, False, ()),
-            FieldSpec("key_name", "TSIG key name"),
-            FieldSpec("key_algorithm", "TSIG algorithm", required=False, default="hmac-sha256"),
+            FieldSpec("tsig_name", "TSIG key name"),
+            FieldSpec("tsig_algorithm", "TSIG algorithm", required=False, default="hmac-sha256"),
         ),
-        (FieldSpec("key_secret", "TSIG secret (base64)", _SECRET),),
+        (FieldSpec("tsig_secret", "TSIG secret (base64)", _SECRET),),
     ),
     "route53": ProviderKind(
         "route53",
@@ -135,12 +146,19 @@ def _classes() -> dict[str, type[Provider]]:
     return {cls.kind: cls for cls in classes}
 
 
+_MAX_TEXT = 2000
+
+
 def _coerce(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) -> Any:
     if spec.type is FieldType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
             problems.append(Problem("must be a whole number", where))
             return None
-        return int(value)
+        number = int(value)
+        low, high = spec.minimum, spec.maximum
+        if (low is not None and number < low) or (high is not None and number > high):
+            problems.append(Problem(f"must be between {low} and {high}", where))
+        return number
     if spec.type is FieldType.LIST:
         if isinstance(value, str):
             value = [part for part in value.replace(",", " ").split() if part]
@@ -151,35 +169,62 @@ def _coerce(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) ->
     if not isinstance(value, str):
         problems.append(Problem("must be a string", where))
         return None
+    if len(value) > _MAX_TEXT:
+        problems.append(Problem(f"is too long (at most {_MAX_TEXT} characters)", where))
+        return None
     value = value.strip()
-    if spec.type is FieldType.URL and value and not value.startswith(("http://", "https://")):
-        problems.append(Problem("must start with http:// or https://", where))
+    if spec.type is FieldType.URL:
+        if value and not value.startswith(("http://", "https://")):
+            problems.append(Problem("must start with http:// or https://", where))
+        return value.rstrip("/")
     return value
 
 
-def parse_fields(kind: str, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> dict[str, Any]:
-    """Constructor arguments from config and secrets, or InvalidInput naming every bad field."""
+def kind_of(kind: str) -> ProviderKind:
     spec = KINDS.get(kind)
     if spec is None:
         raise InvalidInput.single(f"unknown provider kind; use one of {', '.join(sorted(KINDS))}", "kind")
+    return spec
+
+
+def check_fields(
+    kind: str, config: Mapping[str, Any], secrets: Mapping[str, Any], *, operator: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The cleaned config and secrets, or InvalidInput naming every bad field.
+
+    With ``operator=False`` (input from a workspace member) operator-only fields are refused.
+    """
+    spec = kind_of(kind)
     problems: list[Problem] = []
-    arguments: dict[str, Any] = {}
+    cleaned: list[dict[str, Any]] = []
     for section, fields, given in (("config", spec.config, config), ("secrets", spec.secrets, secrets)):
-        known = {field.name for field in fields}
-        problems.extend(Problem("unknown field", f"{section}.{name}") for name in given if name not in known)
-        for field in fields:
+        offered = {field.name: field for field in fields if operator or not field.operator_only}
+        problems.extend(
+            Problem(f"is not a {section} field of this kind", f"{section}.{name}")
+            for name in given
+            if name not in offered
+        )
+        arguments: dict[str, Any] = {}
+        for field in offered.values():
             where = f"{section}.{field.name}"
             value = given.get(field.name)
             if value is None or value == "":
                 if field.required:
                     problems.append(Problem("is required", where))
-                elif field.default is not None:
+                elif field.default not in (None, "", ()):
                     arguments[field.name] = field.default
                 continue
             arguments[field.name] = _coerce(field, value, where, problems)
+        cleaned.append(arguments)
     if problems:
         raise InvalidInput.collect(problems, f"the {spec.label} connection settings are invalid")
-    return arguments
+    return cleaned[0], cleaned[1]
+
+
+def parse_fields(kind: str, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> dict[str, Any]:
+    """Constructor arguments from config and secrets, or InvalidInput naming every bad field."""
+    config_arguments, secret_arguments = check_fields(kind, config, secrets)
+    return {**config_arguments, **secret_arguments}
 
 
 def build(

@@ -81,10 +81,10 @@ class Rfc2136Provider(Provider):
         self,
         *,
         server: str,
-        key_name: str,
-        key_secret: str,
+        tsig_name: str,
+        tsig_secret: str,
         port: int = 53,
-        key_algorithm: str = "hmac-sha256",
+        tsig_algorithm: str = "hmac-sha256",
         zones: Sequence[str] = (),
         name: str = "",
         timeout: float = 10.0,
@@ -93,17 +93,17 @@ class Rfc2136Provider(Provider):
         self.server = server
         self.port = port
         self.zones = [zone.lower().rstrip(".") + "." for zone in zones]
-        if key_algorithm not in ALGORITHMS:
+        if tsig_algorithm not in ALGORITHMS:
             raise InvalidInput.single(
-                f"unknown TSIG algorithm; use one of {', '.join(ALGORITHMS)}", "config.key_algorithm"
+                f"unknown TSIG algorithm; use one of {', '.join(ALGORITHMS)}", "config.tsig_algorithm"
             )
-        self.algorithm = ALGORITHMS[key_algorithm]
+        self.algorithm = ALGORITHMS[tsig_algorithm]
         try:
-            base64.b64decode(key_secret, validate=True)
-            self.keyring = dns.tsigkeyring.from_text({key_name: key_secret})
+            base64.b64decode(tsig_secret, validate=True)
+            self.keyring = dns.tsigkeyring.from_text({tsig_name: tsig_secret})
         except (binascii.Error, ValueError, dns.exception.DNSException) as exc:
-            raise InvalidInput.single("the TSIG secret must be base64", "secrets.key_secret") from exc
-        self.key_name = dns.name.from_text(key_name)
+            raise InvalidInput.single("the TSIG secret must be base64", "secrets.tsig_secret") from exc
+        self.key_name = dns.name.from_text(tsig_name)
 
     @property
     def where(self) -> str:

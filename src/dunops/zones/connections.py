@@ -26,6 +26,7 @@ from dunops.security.vault import Binding, Purpose, Sealed, SecretUnreadable, Va
 from dunops.storage.base import utcnow
 from dunops.storage.models import ProviderConnection, Workspace, Zone
 from dunops.zones import kinds
+from dunops.zones.kinds import ZoneDirectories
 
 NAME_MAX = 100
 DEFAULT_TIMEOUT = 10.0
@@ -103,6 +104,7 @@ def create(
     name: str,
     config: Mapping[str, Any],
     secrets: Mapping[str, Any],
+    directories: ZoneDirectories,
 ) -> ProviderConnection:
     """Validate and store a new connection; its secrets are sealed, never stored in the clear."""
     grant.require(Permission.CONNECTIONS_MANAGE)
@@ -113,7 +115,7 @@ def create(
         problems.append(error)
         cleaned_name = ""
     try:
-        cleaned_config, cleaned_secrets = kinds.validate(kind, config, secrets)
+        cleaned_config, cleaned_secrets = kinds.validate(kind, config, secrets, directories)
     except InvalidInput as error:
         problems.append(error)
     if problems:
@@ -182,6 +184,7 @@ def update(
     vault: Vault,
     connection_id: int,
     *,
+    directories: ZoneDirectories,
     name: str | None = None,
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
@@ -213,7 +216,9 @@ def update(
         if not secrets:
             # validate the config alone: the stored secrets are known to be complete
             merged_secrets = {field: "unchanged" for field in secret_fields(connection)}
-        cleaned_config, cleaned_secrets = kinds.validate(connection.kind, merged_config, merged_secrets)
+        cleaned_config, cleaned_secrets = kinds.validate(
+            connection.kind, merged_config, merged_secrets, directories
+        )
         if cleaned_config != connection.config:
             connection.config = cleaned_config
             changed.append("config")
@@ -300,8 +305,8 @@ def _scrubbed(error: DunopsError, secrets: Mapping[str, str]) -> DunopsError:
 def _build(connection: ProviderConnection, secrets: Mapping[str, str], timeout: float) -> Provider:
     return build(
         connection.kind,
-        kinds.provider_fields(connection.kind, connection.config),
-        kinds.provider_fields(connection.kind, secrets),
+        connection.config,
+        secrets,
         timeout=timeout,
         name=connection.name,
     )

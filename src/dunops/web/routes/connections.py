@@ -15,6 +15,7 @@ from dunops.security.vault import Vault
 from dunops.storage.models import ProviderConnection
 from dunops.web.deps import DB, CurrentPrincipal, settings_of
 from dunops.zones import connections, kinds
+from dunops.zones.kinds import ZoneDirectories
 
 router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["connections"])
 
@@ -107,7 +108,14 @@ def create_connection(
     """Add a connection (admin and above). Config is checked per kind; secrets are sealed at once."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_MANAGE)
     connection = connections.create(
-        db, grant, vault_of(request), kind=body.kind, name=body.name, config=body.config, secrets=body.secrets
+        db,
+        grant,
+        vault_of(request),
+        kind=body.kind,
+        name=body.name,
+        config=body.config,
+        secrets=body.secrets,
+        directories=ZoneDirectories.for_workspace(settings_of(request), grant.workspace.id),
     )
     return ConnectionOut.of(connection, 0)
 
@@ -131,7 +139,14 @@ def update_connection(
     """Rename, change config, or replace secrets (admin and above)."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_MANAGE)
     connection = connections.update(
-        db, grant, vault_of(request), connection_id, name=body.name, config=body.config, secrets=body.secrets
+        db,
+        grant,
+        vault_of(request),
+        connection_id,
+        directories=ZoneDirectories.for_workspace(settings_of(request), grant.workspace.id),
+        name=body.name,
+        config=body.config,
+        secrets=body.secrets,
     )
     return ConnectionOut.of(connection, connections.zone_count(db, connection))
 
