@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dunops.cli.main import app
 from dunops.storage.models import Role
-from tests.zones.helpers import cli, member, zone_directory  # noqa: F401
+from tests.zones.helpers import member, zone_directory
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("cli")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dunops.cli.main import app
-from tests.zones.helpers import cli, member, zone_directory  # noqa: F401
+from tests.zones.helpers import member, zone_directory
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("cli")

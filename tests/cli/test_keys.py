@@ -16,7 +16,7 @@ from dunops.security.master_key import load_master_key, new_master_key_text
 from dunops.security.vault import destroy_workspace_key
 from dunops.storage.models import ProviderConnection, WorkspaceKey
 from dunops.zones import connections
-from tests.zones.helpers import cli, directories_for, grant_for, member, vault_for  # noqa: F401
+from tests.zones.helpers import directories_for, grant_for, member, vault_for
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("cli")

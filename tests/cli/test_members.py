@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.accounts.users import require_by_email
-from tests.cli.test_users import Invoke, cli_environment
-
-
-@pytest.fixture
-def cli(
-    database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Invoke]:
-    with cli_environment(database_url, tmp_path, monkeypatch) as invoke:
-        yield invoke
+from tests.cli.conftest import Invoke
 
 
 def test_add_a_member(cli: Invoke, db: Session) -> None:

@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from tests.cli.test_users import Invoke, cli_environment
-
-
-@pytest.fixture
-def cli(
-    database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Invoke]:
-    with cli_environment(database_url, tmp_path, monkeypatch) as invoke:
-        yield invoke
+from tests.cli.conftest import Invoke
 
 
 def _workspace(cli: Invoke) -> None:

@@ -2,45 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import pytest
-from click.testing import Result
-from sqlalchemy import Engine
-from typer.testing import CliRunner
-
-from dunops.cli import context
-from dunops.cli.main import app
-
-Invoke = Callable[..., Result]
-
-
-@contextmanager
-def cli_environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
-    """Run ``dunops`` against the test database with a fresh data dir; shared by the CLI tests."""
-    monkeypatch.setenv("DUNOPS_DATABASE_URL", database_url)
-    monkeypatch.setenv("DUNOPS_DATA_DIR", str(tmp_path / "cli-data"))
-    context.settings.cache_clear()
-    context.engine.cache_clear()
-    runner = CliRunner()
-    try:
-        yield lambda *args: runner.invoke(app, [str(arg) for arg in args])
-    finally:
-        if context.engine.cache_info().currsize:
-            context.engine().dispose()
-        context.settings.cache_clear()
-        context.engine.cache_clear()
-
-
-@pytest.fixture
-def cli(
-    database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Invoke]:
-    """``engine`` is requested so that PostgreSQL tables are emptied after each test."""
-    with cli_environment(database_url, tmp_path, monkeypatch) as invoke:
-        yield invoke
+from tests.cli.conftest import Invoke
 
 
 def test_create_list_suspend_unsuspend(cli: Invoke) -> None:

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine
-
-from tests.cli.test_users import Invoke, cli_environment
-
-
-@pytest.fixture
-def cli(
-    database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Invoke]:
-    with cli_environment(database_url, tmp_path, monkeypatch) as invoke:
-        yield invoke
+from tests.cli.conftest import Invoke
 
 
 def test_create_and_list(cli: Invoke) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dunops.cli.main import app
-from tests.zones.helpers import ZONE_TEXT, cli, member, zone_directory  # noqa: F401
+from tests.zones.helpers import ZONE_TEXT, member, zone_directory
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("cli")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy.orm import Session
 
 from dunops.accounts.access import Access, resolve
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
-from dunops.cli import context
 from dunops.config import Settings
 from dunops.security.master_key import load_master_key
 from dunops.security.tokens import digest, new_api_token
@@ -79,22 +75,6 @@ def zone_directory(root: Path, text: str = ZONE_TEXT, name: str = "example.test"
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{name}.zone").write_text(text)
     return directory
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[None]:
-    """The CLI pointed at the test database and data dir (import this fixture into a CLI test module)."""
-    monkeypatch.setenv("DUNOPS_DATABASE_URL", settings.sqlalchemy_url)
-    monkeypatch.setenv("DUNOPS_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("DUNOPS_ZONEFILE_ROOTS", json.dumps([str(root) for root in settings.zonefile_roots]))
-    monkeypatch.delenv("DUNOPS_MASTER_KEY", raising=False)
-    context.settings.cache_clear()
-    context.engine.cache_clear()
-    yield
-    if context.engine.cache_info().currsize:
-        context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
 
 
 def directories_for(settings: Settings, grant: Access) -> ZoneDirectories:
