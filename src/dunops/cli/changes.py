@@ -7,17 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
-from dunops.accounts import access, users
-from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.cli import context
 from dunops.cli.output import EXIT_USAGE, emit_json, fail, handled
 from dunops.dns.formats import detect_format
 from dunops.jobs import queue_for
-from dunops.security.master_key import load_master_key
-from dunops.security.vault import Vault
 from dunops.storage.models import ChangeRequest, Deployment
 from dunops.workflow import apply, requests, review
 
@@ -27,16 +22,6 @@ Email = Annotated[str, typer.Option("--email", help="The member acting.")]
 Slug = Annotated[str, typer.Option("--workspace", help="The workspace slug.")]
 ChangeId = Annotated[int, typer.Argument(help="The change request's number.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def vault() -> Vault:
-    return Vault(load_master_key(context.settings()))
-
-
-def grant(session: Session, email: str, workspace: str, permission: Permission) -> Access:
-    return access.resolve(
-        session, context.operator(users.require_by_email(session, email)), workspace, permission
-    )
 
 
 def describe(change: ChangeRequest, view: requests.ChangeView | None = None) -> str:
@@ -102,12 +87,12 @@ def create(
             raise fail(f"cannot read {desired}: {error}", EXIT_USAGE) from None
         wanted = {"format": format or detect_format(desired).value, "content": text}
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.CHANGES_PROPOSE)
+        who = context.grant(session, email, workspace, Permission.CHANGES_PROPOSE)
         change = requests.create(
             session,
             context.settings(),
             who,
-            vault(),
+            context.vault(),
             zone=zone,
             title=title,
             description=description,
@@ -128,7 +113,7 @@ def listing(
     zone: Annotated[str | None, typer.Option("--zone")] = None,
 ) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.ZONES_READ)
+        who = context.grant(session, email, workspace, Permission.ZONES_READ)
         found = requests.listing(session, context.settings(), who, state=state, zone=zone)
         lines = [describe(c, requests.view(session, context.settings(), who, c.id)) for c in found]
     typer.echo("\n".join(lines) if lines else "no change requests")
@@ -138,7 +123,7 @@ def listing(
 @handled
 def show(email: Email, workspace: Slug, change_id: ChangeId, as_json: AsJson = False) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.ZONES_READ)
+        who = context.grant(session, email, workspace, Permission.ZONES_READ)
         view = requests.view(session, context.settings(), who, change_id)
         if as_json:
             emit_json(
@@ -161,7 +146,7 @@ def show(email: Email, workspace: Slug, change_id: ChangeId, as_json: AsJson = F
 @handled
 def submit(email: Email, workspace: Slug, change_id: ChangeId) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.CHANGES_PROPOSE)
+        who = context.grant(session, email, workspace, Permission.CHANGES_PROPOSE)
         line = describe(requests.submit(session, context.settings(), who, change_id))
     typer.echo(line)
 
@@ -179,7 +164,7 @@ def approve(
     comment: Annotated[str, typer.Option("--comment")] = "",
 ) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.CHANGES_APPROVE)
+        who = context.grant(session, email, workspace, Permission.CHANGES_APPROVE)
         change = review.approve(
             session,
             context.settings(),
@@ -202,7 +187,7 @@ def reject(
     comment: Annotated[str, typer.Option("--comment")] = "",
 ) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.CHANGES_APPROVE)
+        who = context.grant(session, email, workspace, Permission.CHANGES_APPROVE)
         line = describe(review.reject(session, context.settings(), who, change_id, comment=comment))
     typer.echo(line)
 
@@ -219,7 +204,7 @@ def apply_change(
 ) -> None:
     """Queue the apply; with --wait, run it in this process and print the outcome."""
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.CHANGES_APPLY)
+        who = context.grant(session, email, workspace, Permission.CHANGES_APPLY)
         deployment_id = apply.start_apply(session, context.settings(), who, change_id).id
     if wait:
         queue_for(context.settings()).run_pending()

@@ -11,12 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from dunops.accounts import access, users
 from dunops.accounts.permissions import Permission
 from dunops.cli import context
 from dunops.cli.output import EXIT_REFUSED, EXIT_USAGE, emit_json, fail, handled
-from dunops.security.master_key import load_master_key
-from dunops.security.vault import Vault
 from dunops.zones import connections
 from dunops.zones.kinds import ZoneDirectories
 
@@ -24,10 +21,6 @@ app = typer.Typer(help="Provider connections.", no_args_is_help=True)
 
 Email = Annotated[str, typer.Option("--email", help="The member acting.")]
 Slug = Annotated[str, typer.Option("--workspace", help="The workspace slug.")]
-
-
-def _vault() -> Vault:
-    return Vault(load_master_key(context.settings()))
 
 
 def _pairs(items: list[str], option: str) -> dict[str, Any]:
@@ -66,16 +59,11 @@ def add(
     config_values = _pairs(config or [], "--config")
     secrets = {field: _secret(field) for field in secret or []}
     with context.unit_of_work() as session:
-        grant = access.resolve(
-            session,
-            context.operator(users.require_by_email(session, email)),
-            workspace,
-            Permission.CONNECTIONS_MANAGE,
-        )
+        grant = context.grant(session, email, workspace, Permission.CONNECTIONS_MANAGE)
         created = connections.create(
             session,
             grant,
-            _vault(),
+            context.vault(),
             kind=kind,
             name=name,
             config=config_values,
@@ -95,12 +83,7 @@ def listing(
 ) -> None:
     """The workspace's connections (config only; secrets are never shown)."""
     with context.unit_of_work() as session:
-        grant = access.resolve(
-            session,
-            context.operator(users.require_by_email(session, email)),
-            workspace,
-            Permission.CONNECTIONS_READ,
-        )
+        grant = context.grant(session, email, workspace, Permission.CONNECTIONS_READ)
         rows: list[dict[str, Any]] = [
             {
                 "id": c.id,
@@ -124,13 +107,8 @@ def listing(
 def test(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Argument()]) -> None:
     """Try the connection against its provider (exit 1 when it does not work)."""
     with context.unit_of_work() as session:
-        grant = access.resolve(
-            session,
-            context.operator(users.require_by_email(session, email)),
-            workspace,
-            Permission.CONNECTIONS_READ,
-        )
-        result = connections.try_connection(session, grant, _vault(), connection_id)
+        grant = context.grant(session, email, workspace, Permission.CONNECTIONS_READ)
+        result = connections.try_connection(session, grant, context.vault(), connection_id)
     typer.echo(("ok: " if result.ok else "failed: ") + result.message)
     if not result.ok:
         raise typer.Exit(EXIT_REFUSED)
@@ -141,13 +119,8 @@ def test(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Argu
 def zones(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Argument()]) -> None:
     """The zones the provider holds now."""
     with context.unit_of_work() as session:
-        grant = access.resolve(
-            session,
-            context.operator(users.require_by_email(session, email)),
-            workspace,
-            Permission.CONNECTIONS_READ,
-        )
-        found = connections.provider_zones(session, grant, _vault(), connection_id)
+        grant = context.grant(session, email, workspace, Permission.CONNECTIONS_READ)
+        found = connections.provider_zones(session, grant, context.vault(), connection_id)
     for zone in found:
         typer.echo(zone.name)
 
@@ -162,12 +135,7 @@ def remove(
 ) -> None:
     """Delete a connection (refused while zones use it, unless --detach)."""
     with context.unit_of_work() as session:
-        grant = access.resolve(
-            session,
-            context.operator(users.require_by_email(session, email)),
-            workspace,
-            Permission.CONNECTIONS_MANAGE,
-        )
+        grant = context.grant(session, email, workspace, Permission.CONNECTIONS_MANAGE)
         detached = connections.remove(session, grant, connection_id, detach=detach)
     typer.echo(
         f"connection {connection_id} removed" + (f"; {detached} zone(s) now plan-only" if detached else "")

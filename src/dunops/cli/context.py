@@ -9,8 +9,13 @@ from functools import cache
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from dunops.accounts import access, users
+from dunops.accounts.access import Access
+from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings, load_settings
+from dunops.security.master_key import load_master_key
+from dunops.security.vault import Vault
 from dunops.storage.database import make_engine, make_session_factory, transaction, upgrade
 from dunops.storage.models import User
 
@@ -41,3 +46,12 @@ def unit_of_work() -> Iterator[Session]:
 def operator(user: User) -> Principal:
     """The CLI acts as an operator on behalf of the named user."""
     return Principal.system(user)
+
+
+def grant(session: Session, email: str, workspace: str, permission: Permission) -> Access:
+    """The access of the user with ``email`` to ``workspace``, refused unless it carries ``permission``."""
+    return access.resolve(session, operator(users.require_by_email(session, email)), workspace, permission)
+
+
+def vault() -> Vault:
+    return Vault(load_master_key(settings()))

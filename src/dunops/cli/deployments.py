@@ -8,7 +8,7 @@ import typer
 
 from dunops.accounts.permissions import Permission
 from dunops.cli import context
-from dunops.cli.changes import Email, Slug, deployment_line, describe, grant, vault
+from dunops.cli.changes import Email, Slug, deployment_line, describe
 from dunops.cli.output import emit_json, handled
 from dunops.web.routes.changes import deployment_data
 from dunops.workflow import deployments, requests
@@ -24,7 +24,7 @@ def listing(
     email: Email, workspace: Slug, zone: Annotated[str | None, typer.Option("--zone")] = None
 ) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.ZONES_READ)
+        who = context.grant(session, email, workspace, Permission.ZONES_READ)
         lines = [deployment_line(d) for d in deployments.listing(session, who, zone=zone)]
     typer.echo("\n".join(lines) if lines else "no deployments")
 
@@ -33,7 +33,7 @@ def listing(
 @handled
 def show(email: Email, workspace: Slug, deployment_id: DeploymentId) -> None:
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.ZONES_READ)
+        who = context.grant(session, email, workspace, Permission.ZONES_READ)
         data = deployment_data(deployments.get(session, who, deployment_id))
     emit_json(data)
 
@@ -48,7 +48,9 @@ def rollback(
 ) -> None:
     """Create a change request restoring what the deployment changed (reviewed like any other)."""
     with context.unit_of_work() as session:
-        who = grant(session, email, workspace, Permission.CHANGES_PROPOSE)
-        change = deployments.rollback(session, context.settings(), who, vault(), deployment_id, submit=submit)
+        who = context.grant(session, email, workspace, Permission.CHANGES_PROPOSE)
+        change = deployments.rollback(
+            session, context.settings(), who, context.vault(), deployment_id, submit=submit
+        )
         line = describe(change, requests.view(session, context.settings(), who, change.id))
     typer.echo(line)

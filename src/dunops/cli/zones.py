@@ -6,16 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from dunops.accounts import access, users
-from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.cli import context
 from dunops.cli.output import EXIT_USAGE, emit_json, fail, handled
 from dunops.dns.formats import detect_format
-from dunops.security.master_key import load_master_key
-from dunops.security.vault import Vault
 from dunops.sync import sync as zone_sync
 from dunops.zones import zones
 
@@ -24,16 +19,6 @@ app = typer.Typer(help="Zones: import, list, show, sync, export.", no_args_is_he
 Email = Annotated[str, typer.Option("--email", help="The member acting.")]
 Slug = Annotated[str, typer.Option("--workspace", help="The workspace slug.")]
 ZoneName = Annotated[str, typer.Argument(help="The zone, e.g. example.com")]
-
-
-def _vault() -> Vault:
-    return Vault(load_master_key(context.settings()))
-
-
-def _grant(session: Session, email: str, workspace: str, permission: Permission) -> Access:
-    return access.resolve(
-        session, context.operator(users.require_by_email(session, email)), workspace, permission
-    )
 
 
 def _describe(view: zones.ZoneView) -> str:
@@ -69,9 +54,11 @@ def import_zone(
             raise fail(f"{file}: {exc.strerror}", EXIT_USAGE) from exc
         format = format or detect_format(file).value
     with context.unit_of_work() as session:
-        grant = _grant(session, email, workspace, Permission.ZONES_MANAGE)
+        grant = context.grant(session, email, workspace, Permission.ZONES_MANAGE)
         if connection is not None:
-            view = zones.import_from_connection(session, grant, _vault(), name=name, connection_id=connection)
+            view = zones.import_from_connection(
+                session, grant, context.vault(), name=name, connection_id=connection
+            )
         else:
             view = zones.import_from_file(session, grant, name=name, format=format or "bind", content=content)
         line = _describe(view)
@@ -85,7 +72,9 @@ def listing(email: Email, workspace: Slug) -> None:
     with context.unit_of_work() as session:
         lines = [
             _describe(view)
-            for view in zones.listing(session, _grant(session, email, workspace, Permission.ZONES_READ))
+            for view in zones.listing(
+                session, context.grant(session, email, workspace, Permission.ZONES_READ)
+            )
         ]
     for line in lines:
         typer.echo(line)
@@ -96,7 +85,7 @@ def listing(email: Email, workspace: Slug) -> None:
 def show(email: Email, workspace: Slug, name: ZoneName) -> None:
     """One zone and its records as last stored."""
     with context.unit_of_work() as session:
-        grant = _grant(session, email, workspace, Permission.ZONES_READ)
+        grant = context.grant(session, email, workspace, Permission.ZONES_READ)
         line = _describe(zones.show(session, grant, name))
         records = [line for rrset in zones.records(session, grant, name) for line in rrset.lines()]
     typer.echo(line)
@@ -114,8 +103,8 @@ def sync(
 ) -> None:
     """Read the zone from its provider now; changes made outside DunOps are stored as drift."""
     with context.unit_of_work() as session:
-        grant = _grant(session, email, workspace, Permission.ZONES_MANAGE)
-        result = zone_sync.sync(session, grant, _vault(), name)
+        grant = context.grant(session, email, workspace, Permission.ZONES_MANAGE)
+        result = zone_sync.sync(session, grant, context.vault(), name)
         number = result.version.number if result.version else None
     if as_json:
         emit_json({"zone": result.zone.fqdn, "changed": result.changed, "version": number,
@@ -139,7 +128,7 @@ def export(
     """Print the zone's records in a zone format."""
     with context.unit_of_work() as session:
         text, report = zones.export(
-            session, _grant(session, email, workspace, Permission.ZONES_READ), name, format
+            session, context.grant(session, email, workspace, Permission.ZONES_READ), name, format
         )
     typer.echo(text, nl=False)
     for dropped in report.dropped:
