@@ -112,6 +112,7 @@ def listing(
     state: Annotated[str | None, typer.Option("--state")] = None,
     zone: Annotated[str | None, typer.Option("--zone")] = None,
 ) -> None:
+    """Change requests of the workspace, newest first."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
         found = requests.listing(session, context.settings(), who, state=state, zone=zone)
@@ -122,6 +123,7 @@ def listing(
 @app.command("show")
 @handled
 def show(email: Email, workspace: Slug, change_id: ChangeId, as_json: AsJson = False) -> None:
+    """One change request: its state, plan, approvals and deployments."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
         view = requests.view(session, context.settings(), who, change_id)
@@ -145,6 +147,7 @@ def show(email: Email, workspace: Slug, change_id: ChangeId, as_json: AsJson = F
 @app.command("submit")
 @handled
 def submit(email: Email, workspace: Slug, change_id: ChangeId) -> None:
+    """Submit a draft for review (refused when its plan has no changes)."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.CHANGES_PROPOSE)
         line = describe(requests.submit(session, context.settings(), who, change_id))
@@ -163,6 +166,7 @@ def approve(
     ] = None,
     comment: Annotated[str, typer.Option("--comment")] = "",
 ) -> None:
+    """Approve the current revision, stating the plan hash you reviewed."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.CHANGES_APPROVE)
         change = review.approve(
@@ -186,6 +190,7 @@ def reject(
     change_id: ChangeId,
     comment: Annotated[str, typer.Option("--comment")] = "",
 ) -> None:
+    """Reject the request under review."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.CHANGES_APPROVE)
         line = describe(review.reject(session, context.settings(), who, change_id, comment=comment))

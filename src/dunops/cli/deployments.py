@@ -23,6 +23,7 @@ DeploymentId = Annotated[int, typer.Argument(help="The deployment's number.")]
 def listing(
     email: Email, workspace: Slug, zone: Annotated[str | None, typer.Option("--zone")] = None
 ) -> None:
+    """Deployments of the workspace, newest first."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
         lines = [deployment_line(d) for d in deployments.listing(session, who, zone=zone)]
@@ -32,6 +33,7 @@ def listing(
 @app.command("show")
 @handled
 def show(email: Email, workspace: Slug, deployment_id: DeploymentId) -> None:
+    """One deployment: who, when, per-change results and verification."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
         data = deployment_data(deployments.get(session, who, deployment_id))
