@@ -134,3 +134,16 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on each database and on Redis, so a CI log shows every variant ran."""
+    passed = terminalreporter.stats.get("passed", [])
+    counts = {
+        "sqlite": sum("sqlite" in report.nodeid for report in passed),
+        "postgresql": sum("postgresql" in report.nodeid for report in passed),
+        "redis": sum("redis" in report.nodeid for report in passed),
+    }
+    terminalreporter.write_line(
+        "variants passed: " + ", ".join(f"{name} {count}" for name, count in counts.items())
+    )
