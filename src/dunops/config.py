@@ -133,7 +133,8 @@ class Settings(BaseSettings):
 
     def prepare_data_dir(self) -> None:
         """Create the data dir (and a 0600 master key file when no key is configured)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Only the service's own user may read the database, the key file, the outbox and the zone files.
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.outbox_dir.mkdir(exist_ok=True)
         self.zones_dir.mkdir(exist_ok=True)
         if not self.master_key.get_secret_value() and not self.master_key_file.exists():

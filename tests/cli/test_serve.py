@@ -73,6 +73,7 @@ def test_serve_prepares_the_data_dir_and_prints_the_first_owner_link(
     key_file = data_dir / "master.key"
     assert key_file.is_file()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
 
     printed = (workdir / "stdout.txt").read_text()
     links = re.findall(r"http://\S+/auth/first-owner/(\S+)", printed)
