@@ -1,4 +1,7 @@
-"""``python -m bench [--sizes 10000,100000,1000000]``: DunOps against octoDNS 1.22 and dnspython.
+"""``python -m bench [--suite dns|providers|all] [--sizes 10000,100000,1000000]``: DunOps benchmarks.
+
+The ``dns`` suite times the engine against octoDNS 1.22 and dnspython (below); the ``providers`` suite
+(:mod:`bench.providers`) times imports and applies against real PowerDNS, BIND and moto servers.
 
 Zones are generated deterministically under ``bench/.work/``; every measurement runs in its own
 process, which reports its own peak RSS (VmHWM), with a time limit. Prints a Markdown table with
@@ -151,7 +154,17 @@ def _hardware() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
+    parser.add_argument("--suite", choices=("dns", "providers", "all"), default="all")
+    arguments = parser.parse_args()
+    if arguments.suite in ("dns", "all"):
+        _dns_suite([int(size) for size in arguments.sizes.split(",")])
+    if arguments.suite in ("providers", "all"):
+        from bench import providers
+
+        providers.main()
+
+
+def _dns_suite(sizes: list[int]) -> None:
     rows = []
     for size in sizes:
         rows.append(_measure(size))
