@@ -1,7 +1,7 @@
 """One provider measurement in its own process (its own peak RSS); prints one JSON line.
 
 ``fetch CONNECTION ORIGIN`` times ``Provider.fetch``. ``apply CONNECTION DESIRED_YAML ORIGIN
-[--profile PATH] [--max-records N]`` times what a user pays to apply a desired zone (read it, fetch,
+[--profile PATH]`` times what a user pays to apply a desired zone (read it, fetch,
 plan, ``Provider.apply`` with its compare-and-set re-read and read-back), then checks that the
 provider serves the desired zone. ``octodns CONFIG ORIGIN`` times octoDNS's ``Manager.sync`` (read,
 plan, apply) with the same desired zone.
@@ -63,23 +63,10 @@ def _apply(provider: Any, desired_yaml: Path, origin: str) -> dict[str, Any]:
     }
 
 
-def _limit_rfc2136_messages(records: int) -> None:
-    """Split RFC 2136 updates at ``records`` records a message instead of the provider's 1,000."""
-    import functools
-
-    from dunops.providers import rfc2136
-
-    rfc2136.split_messages = functools.partial(rfc2136.split_messages, limit=records)  # type: ignore[assignment]
-
-
-def apply(
-    connection: Path, desired_yaml: Path, origin: str, profile: str = "", max_records: int = 0
-) -> dict[str, Any]:
+def apply(connection: Path, desired_yaml: Path, origin: str, profile: str = "") -> dict[str, Any]:
     from dunops.dns import plan_changes
 
     provider = _provider(connection)
-    if max_records:
-        _limit_rfc2136_messages(max_records)
     if profile:
         profiler = cProfile.Profile()
         result = profiler.runcall(_apply, provider, desired_yaml, origin)
@@ -110,8 +97,7 @@ def main() -> None:
         result = fetch(Path(args[0]), args[1])
     elif task == "apply":
         options = dict(zip(args[3::2], args[4::2], strict=True))
-        profile, records = options.get("--profile", ""), int(options.get("--max-records", "0"))
-        result = apply(Path(args[0]), Path(args[1]), args[2], profile, records)
+        result = apply(Path(args[0]), Path(args[1]), args[2], options.get("--profile", ""))
     elif task == "octodns":
         result = octodns(Path(args[0]), args[1])
     else:

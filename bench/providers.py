@@ -41,7 +41,6 @@ OCTODNS_LIMIT = 900.0
 IMPORT_REPEAT = 3
 SEED_BATCH = 5_000
 ROUTE53_BATCH_VALUES = 400  # an UPSERT counts its values twice against Route53's 1,000
-RFC2136_RETRY_RECORDS = 120  # 120 DKIM-sized records stay under the 65,535-byte DNS message limit
 RATIO_TARGET = 3.0
 IMPORT_TARGET = 5.0
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -95,14 +94,6 @@ def _connection(
     path.write_text(json.dumps({"kind": kind, "config": config, "secrets": secrets}), encoding="utf-8")
     path.chmod(0o600)
     return str(path)
-
-
-def _field(section: str, *names: str) -> str:
-    """The name the rfc2136 kind gives a field (the first of ``names`` it declares)."""
-    from dunops.providers import KINDS
-
-    declared = {spec.name for spec in getattr(KINDS["rfc2136"], section)}
-    return next((name for name in names if name in declared), names[0])
 
 
 def _desired_yaml(directory: Path, zone: Zone) -> str:
@@ -245,10 +236,14 @@ def _bind(work: Path, zone: Zone, desired: Zone, started: list[servers.ServerPro
     desired, _ = _held(desired, "rfc2136")
     bind = servers.start_bind(work / "bind", ORIGIN, write_bind(zone))
     started.append(bind.process)
-    config = {"server": "127.0.0.1", "port": bind.port, "zones": [ORIGIN]}
-    config[_field("config", "tsig_name", "key_name")] = bind.key_name
-    config[_field("config", "tsig_algorithm", "key_algorithm")] = bind.key_algorithm
-    secrets = {_field("secrets", "tsig_secret", "key_secret"): bind.key_secret}
+    config = {
+        "server": "127.0.0.1",
+        "port": bind.port,
+        "zones": [ORIGIN],
+        "tsig_name": bind.key_name,
+        "tsig_algorithm": bind.key_algorithm,
+    }
+    secrets = {"tsig_secret": bind.key_secret}
     connection = _connection(work, "bind", "rfc2136", config, secrets)
     note = f"dropped types: {', '.join(dropped)}" if dropped else ""
     imported = _best("fetch", connection, ORIGIN, repeat=IMPORT_REPEAT)
@@ -258,18 +253,6 @@ def _bind(work: Path, zone: Zone, desired: Zone, started: list[servers.ServerPro
         Row(f"import {len(zone):,} RRsets (fetch)", "BIND 9.18 (AXFR, TSIG)", imported, note=note),
         Row(f"apply {_changes(ours)} changes", "BIND 9.18 (RFC 2136, TSIG)", ours, note=note),
     ]
-    if ours is not None and ours["outcomes"].get("written", 0) < ours["changes"]:
-        # nothing landed (each message is atomic and the first failed): measure again with smaller
-        # messages, to show what the apply costs once the provider splits by size
-        retry = _run("apply", connection, desired_yaml, ORIGIN, "--max-records", str(RFC2136_RETRY_RECORDS))
-        rows.append(
-            Row(
-                f"apply {_changes(retry)} changes",
-                f"BIND 9.18 (RFC 2136), bench workaround: ≤ {RFC2136_RETRY_RECORDS} records a message",
-                retry,
-                note=note,
-            )
-        )
     return rows
 
 
@@ -408,14 +391,6 @@ def section(rows: list[Row], level: str) -> str:
     dropped = "every backend holds every type, none dropped"
     if any("dropped types" in row.note for row in rows):
         dropped = "types a backend cannot hold are dropped for it, as its rows say"
-    workaround = [
-        f"- {row.backend}: DunOps's RFC 2136 provider splits an update at 1,000 records, not at the "
-        "65,535-byte DNS message size, so a message of long TXT records is too big and nothing is "
-        "written; this row replaces `split_messages` inside the benchmark's worker to show the cost "
-        "once that is fixed."
-        for row in rows
-        if "workaround" in row.backend
-    ]
     return "\n".join(
         [
             f"{level} Providers",
@@ -440,7 +415,6 @@ def section(rows: list[Row], level: str) -> str:
             "read, plan and one PATCH. PowerDNS is reset to the same starting content before each.",
             f"- moto answers Route53 slowly, so its zone has {MOTO_SIZE:,} RRsets: every RRset the "
             "5,000 changes update or delete, plus the first others in name order; the changes are the same.",
-            *workaround,
         ]
     )
 

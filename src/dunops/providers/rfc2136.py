@@ -2,8 +2,9 @@
 
 Each UPDATE message carries the compare-and-set in its prerequisites: for each touched RRset the
 exact previous content must be present (or the RRset absent for a create), otherwise the server
-answers NXRRSET/YXRRSET and writes nothing. A message holds at most 1000 resource records; a plan is
-split into several messages only when it must be, and the result says which message landed.
+answers NXRRSET/YXRRSET and writes nothing. A message holds at most 1000 resource records and stays
+well inside the 65,535 octets a DNS message may have (long DKIM keys fill it long before 1000 records);
+a plan is split into several messages only when it must be, and the result says which message landed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from dunops.providers.base import PlannedChange, Provider, change_rrset, outcome
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
 MAX_RECORDS_PER_MESSAGE = 1000
+# A DNS message is at most 65,535 octets; keep room for the header, the zone section and the TSIG record.
+MAX_MESSAGE_OCTETS = 60_000
 ALGORITHMS = {
     "hmac-sha256": dns.tsig.HMAC_SHA256,
     "hmac-sha512": dns.tsig.HMAC_SHA512,
@@ -53,17 +56,37 @@ def _record_count(change: PlannedChange) -> int:
     return before + 1 + after
 
 
-def split_messages(changes: Sequence[PlannedChange], limit: int = MAX_RECORDS_PER_MESSAGE) -> list[list[int]]:
-    """Indexes of the changes in each UPDATE message: as few messages as the record limit allows."""
+def _octets(change: PlannedChange) -> int:
+    """An upper bound of the change's size on the wire: prerequisite, delete and new records.
+
+    Each record costs its owner name (text length + 1 when uncompressed), type, class, TTL and length
+    (10 octets) and its data, which is never longer than its presentation form plus a few octets.
+    """
+    name = change_rrset(change).name
+    per_record = len(name) + 1 + 10 + 4
+    values = [
+        *(change.before.values if change.before else ()),
+        *(change.after.values if change.after else ()),
+    ]
+    return per_record * (len(values) + 1) + sum(len(value) for value in values)
+
+
+def split_messages(
+    changes: Sequence[PlannedChange],
+    limit: int = MAX_RECORDS_PER_MESSAGE,
+    octets: int = MAX_MESSAGE_OCTETS,
+) -> list[list[int]]:
+    """Indexes of the changes in each UPDATE message: as few messages as both limits allow."""
     groups: list[list[int]] = [[]]
-    size = 0
+    records = size = 0
     for index, change in enumerate(changes):
-        count = _record_count(change)
-        if groups[-1] and size + count > limit:
+        count, length = _record_count(change), _octets(change)
+        if groups[-1] and (records + count > limit or size + length > octets):
             groups.append([])
-            size = 0
+            records = size = 0
         groups[-1].append(index)
-        size += count
+        records += count
+        size += length
     return groups
 
 
