@@ -255,3 +255,42 @@ def test_zone_file_directories_stay_where_the_operator_allows(
     body = {"kind": "zonefile", "name": "theirs", "config": {"directory": str(directory)}}
     response = client.post("/api/v1/workspaces/beta/connections", json=body, headers=other_owner)
     assert response.status_code == 422
+
+
+def test_moving_a_connection_needs_its_secrets_again(client: TestClient, owner: dict[str, str]) -> None:
+    body = {
+        "kind": "powerdns",
+        "name": "pdns",
+        "config": {"url": "http://127.0.0.1:8081"},
+        "secrets": {"api_key": "the-stored-key"},
+    }
+    created = client.post(BASE, json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    url = f"{BASE}/{created.json()['id']}"
+
+    # The stored key must never follow the connection to a server the editor names.
+    moved = client.patch(url, json={"config": {"url": "http://127.0.0.1:9999"}}, headers=owner)
+    assert moved.status_code == 422
+    assert [error["field"] for error in moved.json()["errors"]] == ["secrets"]
+    assert "config.url" in moved.json()["detail"]
+    assert client.get(url, headers=owner).json()["config"]["url"] == "http://127.0.0.1:8081"
+
+    # Changing what does not move it, or moving it with the secrets given again, is fine.
+    assert client.patch(url, json={"config": {"server_id": "main"}}, headers=owner).status_code == 200
+    both = {"config": {"url": "http://127.0.0.1:9999"}, "secrets": {"api_key": "a-new-key"}}
+    assert client.patch(url, json=both, headers=owner).status_code == 200
+
+
+def test_malformed_values_are_refused_naming_the_field(client: TestClient, owner: dict[str, str]) -> None:
+    cases = [
+        ({"kind": "powerdns", "config": {"url": "http://[::1"}, "secrets": {"api_key": "k"}}, "config.url"),
+        ({"kind": "powerdns", "config": {"url": "http://"}, "secrets": {"api_key": "k"}}, "config.url"),
+        ({"kind": "powerdns", "config": {"url": "http://h\x00"}, "secrets": {"api_key": "k"}}, "config.url"),
+        ({"kind": "zonefile", "config": {"directory": "zones\x00x"}}, "config.directory"),
+    ]
+    for body, field in cases:
+        response = client.post(BASE, json={"name": "x", **body}, headers=owner)
+        assert response.status_code == 422, (body, response.text)
+        assert [error["field"] for error in response.json()["errors"]] == [field]
+    for bad_id in ("99999999999999999999", "0", "-1"):
+        assert client.get(f"{BASE}/{bad_id}", headers=owner).status_code == 422

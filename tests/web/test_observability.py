@@ -92,3 +92,20 @@ def test_metrics_count_background_jobs(client: TestClient, settings: Settings) -
     body = client.get("/metrics").text
     assert 'dunops_jobs_total{job="notify.deliver_mail",outcome="succeeded"}' in body
     assert _metric("dunops_jobs_total", job="notify.deliver_mail", outcome="succeeded") == before + 1
+
+
+def test_a_traceback_in_console_logs_shows_no_local_variables(settings: Settings, capfd: Any) -> None:
+    from dunops.cli.serve import configure_logging
+
+    configure_logging(settings.model_copy(update={"log_json": False}))
+    try:
+        api_key = SECRET
+        raise RuntimeError("the provider broke")
+    except RuntimeError as error:
+        structlog.get_logger("test").error("unhandled error", exc_info=error)
+        assert api_key
+    finally:
+        structlog.reset_defaults()
+    logged = capfd.readouterr().err
+    assert "the provider broke" in logged
+    assert SECRET not in logged

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import httpx
+
 from dunops.errors import InvalidInput, Problem
 from dunops.providers.base import Provider
 
@@ -36,6 +38,8 @@ class FieldSpec:
     help: str = ""
     # Only the operator may set it (it would let a workspace admin act on the DunOps host).
     operator_only: bool = False
+    # Where the connection sends its credentials: changing it means giving the secrets again.
+    endpoint: bool = False
     minimum: int | None = None
     maximum: int | None = None
 
@@ -86,7 +90,7 @@ KINDS: dict[str, ProviderKind] = {
         "powerdns",
         "PowerDNS",
         (
-            FieldSpec("url", "API URL", _URL, help="for example http://127.0.0.1:8081"),
+            FieldSpec("url", "API URL", _URL, help="for example http://127.0.0.1:8081", endpoint=True),
             FieldSpec("server_id", "Server id", required=False, default="localhost"),
             FieldSpec("dns_address", "DNS address (host:port), for verification", required=False, default=""),
         ),
@@ -96,8 +100,8 @@ KINDS: dict[str, ProviderKind] = {
         "rfc2136",
         "RFC 2136 server (BIND, Knot)",
         (
-            FieldSpec("server", "Server address"),
-            FieldSpec("port", "Port", _INT, False, 53, minimum=1, maximum=65535),
+            FieldSpec("server", "Server address", endpoint=True),
+            FieldSpec("port", "Port", _INT, False, 53, minimum=1, maximum=65535, endpoint=True),
             FieldSpec("zones", "Zones served", _LIST, False, ()),
             FieldSpec("tsig_name", "TSIG key name"),
             FieldSpec("tsig_algorithm", "TSIG algorithm", required=False, default="hmac-sha256"),
@@ -109,7 +113,7 @@ KINDS: dict[str, ProviderKind] = {
         "Amazon Route 53",
         (
             FieldSpec("region", "Region", required=False, default="us-east-1"),
-            FieldSpec("endpoint_url", "Endpoint URL", _URL, False, ""),
+            FieldSpec("endpoint_url", "Endpoint URL", _URL, False, "", endpoint=True),
         ),
         (
             FieldSpec("access_key_id", "Access key id", _SECRET),
@@ -121,7 +125,9 @@ KINDS: dict[str, ProviderKind] = {
         "cloudflare",
         "Cloudflare",
         (
-            FieldSpec("base_url", "API base URL", _URL, False, "https://api.cloudflare.com/client/v4"),
+            FieldSpec(
+                "base_url", "API base URL", _URL, False, "https://api.cloudflare.com/client/v4", endpoint=True
+            ),
             FieldSpec("account_id", "Account id (limits zone listing)", required=False, default=""),
         ),
         (FieldSpec("api_token", "API token", _SECRET),),
@@ -172,10 +178,21 @@ def _coerce(spec: FieldSpec, value: Any, where: str, problems: list[Problem]) ->
     if len(value) > _MAX_TEXT:
         problems.append(Problem(f"is too long (at most {_MAX_TEXT} characters)", where))
         return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        problems.append(Problem("must not contain control characters", where))
+        return None
     value = value.strip()
     if spec.type is FieldType.URL:
         if value and not value.startswith(("http://", "https://")):
             problems.append(Problem("must start with http:// or https://", where))
+            return None
+        try:
+            host = httpx.URL(value).host if value else "-"
+        except httpx.InvalidURL:
+            host = ""
+        if not host:
+            problems.append(Problem("is not a valid URL", where))
+            return None
         return value.rstrip("/")
     return value
 

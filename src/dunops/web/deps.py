@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.accounts import sessions, tokens
@@ -93,3 +93,8 @@ async def require_principal(principal: Annotated[Principal | None, Depends(_prin
 
 OptionalPrincipal = Annotated[Principal | None, Depends(_principal_or_none)]
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+
+
+# Database ids are 32-bit on PostgreSQL: a larger one is a 422, never a 500.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]

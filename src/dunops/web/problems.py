@@ -20,6 +20,7 @@ from dunops.errors import (
     ProviderError,
     RateLimited,
 )
+from dunops.web.observability import safe_path
 
 log = structlog.get_logger(__name__)
 
@@ -88,7 +89,7 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+    log.error("unhandled error", path=safe_path(request.scope), error_type=type(exc).__name__, exc_info=exc)
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
 
 

@@ -178,6 +178,25 @@ def secret_fields(connection: ProviderConnection) -> list[str]:
     return [field.name for field in spec.secrets] if spec else []
 
 
+def _require_secrets_on_move(
+    connection: ProviderConnection, merged_config: Mapping[str, Any], secrets: Mapping[str, Any] | None
+) -> None:
+    """Refuse to send stored secrets to a new place: moving a connection needs its secrets again."""
+    spec = kinds.KINDS.get(connection.kind)
+    if spec is None or not spec.secrets or secrets:
+        return
+    moved = [
+        field.name
+        for field in spec.config
+        if field.endpoint and merged_config.get(field.name) != connection.config.get(field.name)
+    ]
+    if moved:
+        where = ", ".join(f"config.{name}" for name in moved)
+        raise InvalidInput.single(
+            f"give the secrets again when you change where the connection points ({where})", "secrets"
+        )
+
+
 def update(
     session: Session,
     grant: Access,
@@ -207,6 +226,7 @@ def update(
                 merged_config.pop(key, None)
             else:
                 merged_config[key] = value
+        _require_secrets_on_move(connection, merged_config, secrets)
         current_secrets: dict[str, str] = {}
         if secrets:
             # unreadable (moved or damaged ciphertext): the new secrets must then be complete
@@ -326,6 +346,8 @@ def try_connection(
         _build(connection, secrets, timeout).test_connection()
     except DunopsError as error:
         result = TrialResult(False, scrub(error.detail, secrets))
+    except Exception as error:
+        result = TrialResult(False, f"the provider failed unexpectedly ({type(error).__name__})")
     else:
         result = TrialResult(True, "connection works")
     return _remember(session, grant, connection, result)

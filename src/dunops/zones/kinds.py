@@ -40,6 +40,8 @@ class ZoneDirectories:
 
     def resolve(self, given: str) -> Path:
         """The absolute directory for a configured value, or InvalidInput naming ``config.directory``."""
+        if "\x00" in given:
+            raise InvalidInput.single("must not contain NUL characters", "config.directory")
         path = Path(given)
         if path.is_absolute():
             resolved = path.resolve()

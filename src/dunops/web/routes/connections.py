@@ -13,7 +13,7 @@ from dunops.accounts.permissions import Permission
 from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.models import ProviderConnection
-from dunops.web.deps import DB, CurrentPrincipal, settings_of
+from dunops.web.deps import DB, CurrentPrincipal, RowId, settings_of
 from dunops.zones import connections, kinds
 from dunops.zones.kinds import ZoneDirectories
 
@@ -121,7 +121,7 @@ def create_connection(
 
 
 @router.get("/connections/{connection_id}")
-def get_connection(slug: str, connection_id: int, db: DB, principal: CurrentPrincipal) -> ConnectionOut:
+def get_connection(slug: str, connection_id: RowId, db: DB, principal: CurrentPrincipal) -> ConnectionOut:
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
     connection = connections.get(db, grant, connection_id)
     return ConnectionOut.of(connection, connections.zone_count(db, connection))
@@ -130,7 +130,7 @@ def get_connection(slug: str, connection_id: int, db: DB, principal: CurrentPrin
 @router.patch("/connections/{connection_id}")
 def update_connection(
     slug: str,
-    connection_id: int,
+    connection_id: RowId,
     body: ConnectionUpdate,
     request: Request,
     db: DB,
@@ -153,7 +153,7 @@ def update_connection(
 
 @router.delete("/connections/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_connection(
-    slug: str, connection_id: int, db: DB, principal: CurrentPrincipal, detach: bool = False
+    slug: str, connection_id: RowId, db: DB, principal: CurrentPrincipal, detach: bool = False
 ) -> Response:
     """Delete a connection; with zones attached only when ``detach=true`` (they become plan-only)."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_MANAGE)
@@ -163,7 +163,7 @@ def delete_connection(
 
 @router.post("/connections/{connection_id}/test")
 def test_connection(
-    slug: str, connection_id: int, request: Request, db: DB, principal: CurrentPrincipal
+    slug: str, connection_id: RowId, request: Request, db: DB, principal: CurrentPrincipal
 ) -> TrialOut:
     """Try the connection against the provider; a failure is reported in the body, not as an error."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
@@ -173,7 +173,7 @@ def test_connection(
 
 @router.get("/connections/{connection_id}/zones")
 def provider_zones(
-    slug: str, connection_id: int, request: Request, db: DB, principal: CurrentPrincipal
+    slug: str, connection_id: RowId, request: Request, db: DB, principal: CurrentPrincipal
 ) -> list[ProviderZoneOut]:
     """The zones the provider holds now (read live)."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)

@@ -17,7 +17,7 @@ from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import InvalidInput
 from dunops.storage.models import ZoneVersion
 from dunops.sync import planning, sync
-from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, RowId
 from dunops.web.routes.connections import vault_of
 from dunops.zones import versions, zones
 
@@ -37,7 +37,7 @@ class ZoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    connection_id: int | None = None
+    connection_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     format: str | None = Field(default=None, description="bind, octodns or json (file import)")
     content: str | None = Field(default=None, description="the zone file's text (file import)")
 
@@ -227,7 +227,9 @@ def zone_versions(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> 
 
 
 @router.get("/zones/{zone}/versions/{older}/diff/{newer}")
-def zone_diff(slug: str, zone: str, older: int, newer: int, db: DB, principal: CurrentPrincipal) -> DiffOut:
+def zone_diff(
+    slug: str, zone: str, older: RowId, newer: RowId, db: DB, principal: CurrentPrincipal
+) -> DiffOut:
     """The RRset changes from version ``older`` to version ``newer``."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     plan = versions.diff(db, zones.get(db, grant, zone), older, newer)
