@@ -10,6 +10,7 @@ Every refusal the product makes is a ``DunopsError``; foreign exceptions are tra
     ├── NotAuthenticated        401  no, bad, expired or revoked credentials
     ├── PermissionDenied        403  authenticated, but the role does not allow the action
     ├── NotFound                404  no such object, or one the caller may not know exists
+    │   └── ZoneMissing         404  the provider holds no such zone
     ├── Conflict                409  the action contradicts current state (last owner, a state transition)
     │   ├── StalePlan           409  compare-and-set failed: the provider changed since the plan was made
     │   └── Locked              409  another apply or sync holds the zone
@@ -77,6 +78,10 @@ class PermissionDenied(DunopsError):
 
 class NotFound(DunopsError):
     title = "Not found"
+
+
+class ZoneMissing(NotFound):
+    title = "Zone not found at the provider"
 
 
 class Conflict(DunopsError):

@@ -7,7 +7,7 @@ import pytest
 from dunops.dns.plan import plan_changes
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import Zone
-from dunops.errors import InvalidInput, ProviderError
+from dunops.errors import InvalidInput, ProviderError, ZoneMissing
 from dunops.providers import ChangeStatus
 from dunops.providers.cloudflare import CloudflareProvider
 from tests.providers.backends import CloudflareBackend
@@ -146,7 +146,7 @@ def test_nothing_is_sent_for_a_plan_cloudflare_cannot_hold(cloudflare: Cloudflar
 
 
 def test_api_errors_carry_cloudflare_messages(cloudflare: CloudflareBackend) -> None:
-    with pytest.raises(ProviderError, match=r"no zone missing\.test\."):
+    with pytest.raises(ZoneMissing, match=r"no zone missing\.test\."):
         cloudflare.provider().fetch("missing.test")
     cloudflare.fake.add_zone("ok.test")
     provider = cloudflare.provider()

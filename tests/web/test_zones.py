@@ -334,3 +334,13 @@ def test_another_workspace_sees_404_on_every_connection_and_zone_endpoint(
         == 404
     )
     assert client.get(f"{acme}/zones/example.test", headers=owner).status_code == 200
+
+
+def test_importing_a_zone_the_provider_does_not_hold_is_a_404_naming_it(
+    client: TestClient, owner: dict[str, str], tmp_path: Path
+) -> None:
+    connection_id = _connect(client, owner, {"directory": str(zone_directory(tmp_path))})
+    missing = client.post(ZONES, json={"name": "absent.test", "connection_id": connection_id}, headers=owner)
+    assert missing.status_code == 404
+    assert "absent.test" in missing.json()["detail"]
+    assert client.get(ZONES, headers=owner).json() == []

@@ -18,7 +18,7 @@ import httpx
 from dunops.dns.rdata import InvalidValue, canonical_value, text_value_from_bytes
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
-from dunops.errors import ProviderError
+from dunops.errors import ProviderError, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, change_key, change_rrset, outcome_for
 from dunops.providers.http import make_client, refuse_credentials, send
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
@@ -158,7 +158,7 @@ class CloudflareProvider(Provider):
         if origin not in self._zone_ids:
             found = self._get("/zones", name=origin.rstrip(".")).get("result") or []
             if not found:
-                raise ProviderError(f"{self.describe()}: Cloudflare has no zone {origin} for this token")
+                raise ZoneMissing(f"{self.describe()}: Cloudflare has no zone {origin} for this token")
             self._zone_ids[origin] = found[0]["id"]
         return self._zone_ids[origin]
 

@@ -11,7 +11,7 @@ import httpx
 from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
 from dunops.dns.rrset import RRset
 from dunops.dns.zone import Zone
-from dunops.errors import ProviderError
+from dunops.errors import ProviderError, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, change_rrset, outcomes_for
 from dunops.providers.http import make_client, refuse_credentials, send
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
@@ -75,7 +75,7 @@ class PowerDNSProvider(Provider):
     def _fetch(self, origin: str) -> Zone:
         response = self._request("GET", f"/zones/{_zone_id(origin)}")
         if response.status_code == 404:
-            raise ProviderError(f"{self.describe()}: PowerDNS has no zone {origin}")
+            raise ZoneMissing(f"{self.describe()}: PowerDNS has no zone {origin}")
         if response.status_code != 200:
             raise self._error(response, f"reading the zone {origin}")
         zone = Zone(origin)

@@ -20,7 +20,7 @@ import botocore.exceptions
 from dunops.dns.rdata import InvalidValue, canonical_value
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import Zone
-from dunops.errors import Problem, ProviderError
+from dunops.errors import Problem, ProviderError, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, outcomes_for
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
@@ -165,7 +165,7 @@ class Route53Provider(Provider):
         if origin not in self._zone_ids:
             self._list_zones()
         if origin not in self._zone_ids:
-            raise ProviderError(
+            raise ZoneMissing(
                 f"{self.describe()}: Route 53 has no hosted zone {origin} for these credentials"
             )
         return self._zone_ids[origin]

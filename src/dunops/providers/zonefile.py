@@ -19,7 +19,7 @@ from dunops.dns.formats.bind import read_bind, write_bind
 from dunops.dns.rdata import RECORD_TYPES
 from dunops.dns.rrset import RRset
 from dunops.dns.zone import Zone
-from dunops.errors import InvalidInput, ProviderError, StalePlan, ZoneInvalid
+from dunops.errors import InvalidInput, ProviderError, StalePlan, ZoneInvalid, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, change_key, change_rrset, outcomes_for
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
@@ -93,7 +93,7 @@ class ZoneFileProvider(Provider):
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError as exc:
-            raise ProviderError(f"{self.describe()}: no zone file {path.name} in {self.directory}") from exc
+            raise ZoneMissing(f"{self.describe()}: no zone file {path.name} in {self.directory}") from exc
         except OSError as exc:
             raise ProviderError(f"{self.describe()}: cannot read {path}: {exc.strerror}") from exc
         try:
