@@ -13,6 +13,7 @@ Every refusal the product makes is a ``DunopsError``; foreign exceptions are tra
     │   └── ZoneMissing         404  the provider holds no such zone
     ├── Conflict                409  the action contradicts current state (last owner, a state transition)
     │   ├── StalePlan           409  compare-and-set failed: the provider changed since the plan was made
+    │   ├── SecretUnreadable    409  a sealed secret cannot be opened (key destroyed, moved or tampered with)
     │   └── Locked              409  another apply or sync holds the zone
     ├── RateLimited             429  too many attempts; retry later
     ├── ProviderError           502  a DNS provider refused, failed or could not be reached
@@ -90,6 +91,12 @@ class Conflict(DunopsError):
 
 class StalePlan(Conflict):
     title = "Stale plan"
+
+
+class SecretUnreadable(Conflict):
+    """A sealed secret cannot be opened: its data key was destroyed, or it was moved or tampered with."""
+
+    title = "Secret unreadable"
 
 
 class Locked(Conflict):

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunops.errors import ConfigurationError
+from dunops.errors import ConfigurationError, SecretUnreadable
 from dunops.security.master_key import MasterKey, new_master_key_text, parse_master_key
-from dunops.security.vault import Binding, Purpose, Sealed, SecretUnreadable, Vault, destroy_workspace_key
+from dunops.security.vault import Binding, Purpose, Sealed, Vault, destroy_workspace_key
 from dunops.storage.models import Workspace, WorkspaceKey
 
 SECRET = b'{"api_key": "s3cr3t-value"}'

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunops.errors import ConfigurationError, Conflict, Problem
+from dunops.errors import ConfigurationError, Problem, SecretUnreadable
 from dunops.security.master_key import KEY_BYTES, MasterKey
 from dunops.storage.base import utcnow
 from dunops.storage.models import WorkspaceKey
@@ -33,12 +33,6 @@ class Purpose(StrEnum):
     """What a sealed secret is for; part of its associated data."""
 
     CONNECTION_SECRETS = "connection-secrets"
-
-
-class SecretUnreadable(Conflict):
-    """A sealed secret cannot be opened: its data key was destroyed, or it was moved or tampered with."""
-
-    title = "Secret unreadable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from dunops import audit
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
-from dunops.errors import Conflict, DunopsError, InvalidInput, NotFound, Problem
+from dunops.errors import Conflict, DunopsError, InvalidInput, NotFound, Problem, SecretUnreadable
 from dunops.providers import Provider, ProviderZone, build
-from dunops.security.vault import Binding, Purpose, Sealed, SecretUnreadable, Vault
+from dunops.security.vault import Binding, Purpose, Sealed, Vault
 from dunops.storage.base import utcnow
 from dunops.storage.models import ProviderConnection, Workspace, Zone
 from dunops.zones import kinds
