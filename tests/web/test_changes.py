@@ -282,3 +282,41 @@ def test_another_workspace_sees_404(team: Team, db) -> None:  # type: ignore[no-
         ).status_code
         == 404
     )
+
+
+def test_ids_beyond_the_database_range_are_refused_not_crashed(team: Team) -> None:  # noqa: F811
+    for path in ("/changes/2147483648", "/changes/99999999999999999999", "/changes/0"):
+        response = team.get(team.author, path)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["field"] == "path.change_id"
+    for action in ("approve", "apply", "cancel", "submit", "comments"):
+        response = team.post(team.owner, f"/changes/9223372036854775808/{action}", {"body": "x"})
+        assert response.status_code == 422, (action, response.text)
+    assert team.get(team.author, "/changes/2147483647").status_code == 404
+
+
+def test_control_characters_in_text_are_refused_naming_the_field(team: Team) -> None:  # noqa: F811
+    for field, value in [("title", "Add\x00web"), ("title", "Add\x1bweb"), ("description", "why\x00")]:
+        body = {"zone": ZONE, "title": "Add web", "edits": [WWW], field: value}
+        response = team.post(team.author, "/changes", body)
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["errors"][0]["field"] == field
+    assert team.get(team.author, "/changes").json() == []
+
+    created = team.create([WWW], title="Add web")
+    revised = team.post(team.author, f"/changes/{created['id']}/revise", {"title": "x\x00y"})
+    assert revised.status_code == 422
+    assert revised.json()["errors"][0]["field"] == "title"
+    comment = team.post(team.reviewer, f"/changes/{created['id']}/comments", {"body": "looks\x00fine"})
+    assert comment.status_code == 422
+    assert comment.json()["errors"][0]["field"] == "body"
+    fine = team.post(team.reviewer, f"/changes/{created['id']}/comments", {"body": "looks\tfine\nto me"})
+    assert fine.status_code == 201, fine.text
+    approval = team.post(
+        team.reviewer,
+        f"/changes/{created['id']}/approve",
+        {"plan_hash": created["current_revision"]["plan_hash"], "comment": "ok\x00"},
+    )
+    assert approval.status_code == 422
+    assert approval.json()["errors"][0]["field"] == "comment"
+    assert team.show(created["id"])["title"] == "Add web"

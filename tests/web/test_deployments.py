@@ -166,3 +166,16 @@ def test_a_change_not_yet_served_leaves_the_deployment_unverified_naming_it(
     assert "mail.example.test. A" in got["message"]
     assert lagging.show(created["id"])["state"] == "applied"
     assert "192.0.2.99" in lagging.zone_file()
+
+
+def test_ids_beyond_the_database_range_are_refused_not_crashed(team: Team) -> None:  # noqa: F811
+    for path in ("/deployments/2147483648", "/deployments/0"):
+        response = team.get(team.author, path)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["field"] == "path.deployment_id"
+    rollback = team.post(team.author, "/deployments/99999999999999999999/rollback")
+    assert rollback.status_code == 422
+    restore = team.post(team.author, f"/zones/{ZONE}/versions/2147483648/restore")
+    assert restore.status_code == 422
+    assert restore.json()["errors"][0]["field"] == "path.number"
+    assert team.get(team.author, "/deployments/2147483647").status_code == 404

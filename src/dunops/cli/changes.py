@@ -208,9 +208,15 @@ def apply_change(
     ] = False,
 ) -> None:
     """Queue the apply; with --wait, run it in this process and print the outcome."""
+    lapsed: apply.ApprovalsLapsed | None = None
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.CHANGES_APPLY)
-        deployment_id = apply.start_apply(session, context.settings(), who, change_id).id
+        try:
+            deployment_id = apply.start_apply(session, context.settings(), who, change_id).id
+        except apply.ApprovalsLapsed as refused:
+            lapsed = refused  # committed: the request went back to review
+    if lapsed is not None:
+        raise lapsed
     if wait:
         queue_for(context.settings()).run_pending()
     with context.unit_of_work() as session:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,21 +46,28 @@ from dunops.storage.models import (
     Zone,
 )
 from dunops.workflow import notifications
-from dunops.workflow import policy as policies
 from dunops.workflow.requests import (
+    connection_binding,
     current_revision,
     fingerprints_of,
     get,
     move,
     refuse_if_expired,
-    valid_approvals,
+    reopen_if_short,
 )
 from dunops.zones import connections, leases, versions
 
 APPLY_JOB = "workflow.apply"
+REQUEUE_AFTER_SECONDS = 60.0
+"""A deployment still queued after this long is taken as lost (its job never arrived) and queued again."""
 LEASE_WAIT_SECONDS = 30.0
 VERIFY_ATTEMPTS = 6
 VERIFY_INTERVAL_SECONDS = 5.0
+
+CONNECTION_CHANGED = (
+    "nothing was written: the zone's provider connection changed since the plan was made "
+    "(re-pointed, replaced or detached); revise the request to plan against it again"
+)
 
 S = ChangeState
 D = DeploymentState
@@ -76,13 +84,34 @@ def _latest_deployment(session: Session, change: ChangeRequest) -> Deployment | 
     ).first()
 
 
+class ApprovalsLapsed(Conflict):
+    """The apply was refused because approvals no longer count; the request went back to review.
+
+    The edge commits that move before answering (the refusal is itself a recorded state change).
+    """
+
+
+def _requeue_if_lost(session: Session, settings: Settings, deployment: Deployment) -> None:
+    if deployment.state is not D.QUEUED:
+        return
+    if (utcnow() - deployment.created_at).total_seconds() < REQUEUE_AFTER_SECONDS:
+        return
+    enqueue_after_commit(session, settings, APPLY_JOB, deployment_id=deployment.id)
+
+
 def start_apply(session: Session, settings: Settings, grant: Access, change_id: int) -> Deployment:
-    """Queue the apply of an approved request; the same deployment comes back when asked twice."""
+    """Queue the apply of an approved request; the same deployment comes back when asked twice.
+
+    A deployment queued long ago and never started is queued again (the job runs once per deployment).
+    Approvals are judged again against today's members and policy; when too few still count, the
+    request goes back to ``pending_review`` and :class:`ApprovalsLapsed` says which ones no longer count.
+    """
     grant.require(Permission.CHANGES_APPLY)
     change = get(session, grant, change_id, lock=True)
     if change.state in (S.APPLYING, S.APPLIED, S.VERIFIED):
         existing = _latest_deployment(session, change)
         if existing is not None:
+            _requeue_if_lost(session, settings, existing)
             return existing
     refuse_if_expired(change)
     if change.state is not S.APPROVED:
@@ -90,14 +119,13 @@ def start_apply(session: Session, settings: Settings, grant: Access, change_id: 
             f"change request {change.id} is {change.state}: only an approved request can be applied"
         )
     revision = current_revision(session, change)
-    zone = session.get(Zone, change.zone_id)
-    assert zone is not None
-    required = policies.for_zone(session, zone).approvals_required
-    count = len(valid_approvals(session, change, revision))
-    if count < required:
-        raise Conflict(
-            f"change request {change.id} has {count} valid approval(s) of plan {revision.plan_hash[:12]}; "
-            f"{required} needed"
+    standing = reopen_if_short(session, change, grant.principal)
+    if not standing.enough:
+        raise ApprovalsLapsed(
+            f"change request {change.id} has {len(standing.counting)} approval(s) of plan "
+            f"{revision.plan_hash[:12]} that still count; {standing.required} needed. It is back in review"
+            + (": " + "; ".join(standing.reasons()) if standing.lapsed else ""),
+            [Problem(why, approval.reviewer) for approval, why in standing.lapsed],
         )
     moved = session.execute(
         update(ChangeRequest)
@@ -214,7 +242,7 @@ def run_deployment(
     verify_interval: float = VERIFY_INTERVAL_SECONDS,
 ) -> DeploymentState:
     """The apply job: lease, compare-and-set apply, record, verify. A finished deployment is left alone."""
-    holder = f"deployment:{deployment_id}"
+    holder = f"deployment:{deployment_id}:{uuid4().hex}"  # per run: a duplicate delivery is another holder
     vault = Vault(load_master_key(settings))
     with transaction(factory) as session:
         deployment, change, revision, zone = _loaded(session, deployment_id)
@@ -231,9 +259,13 @@ def run_deployment(
             _finish(session, settings, deployment, change, D.NOT_STARTED, S.APPROVED, busy.detail)
             return D.NOT_STARTED
         deployment, change, revision, zone = _loaded(session, deployment_id)
-        if deployment.state is not D.QUEUED:  # another runner got here first
+        if deployment.state is not D.QUEUED:  # another runner got here first; this run took the lease
             leases.release(session, zone.id, holder)
             return deployment.state
+        if connection_binding(session, zone) != (revision.connection_id, revision.connection_hash):
+            _finish(session, settings, deployment, change, D.STALE, S.STALE, CONNECTION_CHANGED)
+            leases.release(session, zone.id, holder)
+            return D.STALE
         deployment.state = D.RUNNING
         deployment.started_at = utcnow()
         zone_id = zone.id

@@ -2,7 +2,9 @@
 
 The workspace row (``zone_id`` NULL) is the default; a zone's row overrides it. Without any row the
 defaults hold: one approval, from an editor or above. A change touching a protected name (a
-shell-style pattern such as ``*.prod`` or ``@``) needs approvers who are admins or owners.
+shell-style pattern such as ``*.prod``, ``@``, ``www.example.com.`` or ``bücher``) needs approvers who
+are admins or owners. Patterns and names are compared the same way: lower case, punycode, no trailing
+dot, relative patterns read against the zone's origin.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import idna
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunops import audit
+from dunops.accounts import permissions
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.dns.plan import Plan
@@ -47,16 +51,13 @@ class Policy:
 
     def protected_in(self, plan: Plan) -> list[str]:
         """The changed names (relative to the zone, ``@`` for the apex) that match a protected pattern."""
-        origin = plan.origin.lower()
+        origin = _bare(plan.origin)
+        patterns = [absolute_pattern(pattern, origin) for pattern in self.protected_names]
         hits = []
         for change in plan.changes:
-            key = change.rrset.key
-            relative = "@" if key == origin else key.removesuffix("." + origin)
-            for pattern in self.protected_names:
-                lowered = pattern.lower()
-                if fnmatch.fnmatchcase(relative, lowered) or fnmatch.fnmatchcase(key, lowered):
-                    hits.append(relative)
-                    break
+            name = _bare(change.rrset.key)
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                hits.append("@" if name == origin else name.removesuffix("." + origin))
         return sorted(set(hits))
 
     def approver_role(self, plan: Plan) -> Role:
@@ -64,6 +65,51 @@ class Policy:
         if self.protected_in(plan) and self.min_role.rank < Role.ADMIN.rank:
             return Role.ADMIN
         return self.min_role
+
+    def admits(self, role: Role, plan: Plan) -> bool:
+        """Whether a member of ``role`` may approve this plan under this policy."""
+        return permissions.allows(role, Permission.CHANGES_APPROVE) and (
+            role.rank >= self.approver_role(plan).rank
+        )
+
+
+_WILDCARD = frozenset("*?[]")
+
+
+def _bare(name: str) -> str:
+    """A name lower-cased, without its trailing dot, Unicode labels as punycode (as zones store them)."""
+    return _ascii(name.strip().lower().rstrip("."))
+
+
+def _ascii(text: str) -> str:
+    labels = []
+    for label in text.split("."):
+        if label.isascii() or _WILDCARD & set(label):
+            labels.append(label)
+            continue
+        try:
+            labels.append(idna.encode(label, uts46=True).decode("ascii"))
+        except idna.IDNAError:
+            labels.append(label)  # cannot name a real label, so it matches nothing
+    return ".".join(labels)
+
+
+def absolute_pattern(pattern: str, origin: str) -> str:
+    """A protected-name pattern as an absolute, dotless, punycode pattern within zone ``origin``.
+
+    ``@`` is the apex; a pattern ending in a dot, or naming the zone or a name inside it, is absolute;
+    anything else is relative to the zone (``www``, ``*.prod``).
+    """
+    zone = _bare(origin)
+    text = pattern.strip().lower()
+    if text in ("@", ""):
+        return zone
+    if text.endswith("."):
+        return _bare(text)
+    bare = _bare(text)
+    if bare == zone or bare.endswith("." + zone):
+        return bare
+    return f"{bare}.{zone}"
 
 
 def _row(session: Session, workspace_id: int, zone_id: int | None) -> ApprovalPolicy | None:
@@ -136,7 +182,7 @@ def _clean(
                 if not isinstance(pattern, str) or not pattern.strip() or len(pattern) > 255:
                     problems.append(Problem("must be a non-empty name pattern", f"protected_names[{index}]"))
                 else:
-                    names.append(pattern.strip().lower().rstrip(".") or "@")
+                    names.append(pattern.strip().lower())
     if problems:
         raise InvalidInput.collect(problems)
     return required, role, names

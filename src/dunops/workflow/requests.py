@@ -9,6 +9,7 @@ table and writes an AuditEvent naming the actor, the request, the revision and t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +38,12 @@ from dunops.storage.models import (
     ChangeRevision,
     ChangeState,
     Comment,
-    Decision,
     Deployment,
+    ProviderConnection,
     Zone,
 )
 from dunops.sync.planning import LivePlan, plan_for_zone
+from dunops.workflow import approvals as counted
 from dunops.workflow import notifications
 from dunops.workflow import policy as policies
 from dunops.workflow.states import OPEN_STATES, check_transition
@@ -96,22 +98,6 @@ def plan_of(revision: ChangeRevision) -> Plan:
     return Plan.from_json(revision.plan)
 
 
-def valid_approvals(session: Session, change: ChangeRequest, revision: ChangeRevision) -> list[Approval]:
-    """Approvals that count: of the current revision, for its exact plan hash."""
-    return list(
-        session.scalars(
-            select(Approval)
-            .where(
-                Approval.change_request_id == change.id,
-                Approval.revision_id == revision.id,
-                Approval.plan_hash == revision.plan_hash,
-                Approval.decision == Decision.APPROVE,
-            )
-            .order_by(Approval.id)
-        )
-    )
-
-
 def view(session: Session, settings: Settings, grant: Access, change_id: int) -> ChangeView:
     grant.require(Permission.ZONES_READ)
     change = get(session, grant, change_id)
@@ -142,7 +128,11 @@ def _view(session: Session, change: ChangeRequest) -> ChangeView:
         )
     )
     policy = policies.for_zone(session, zone)
-    valid = len(valid_approvals(session, change, revision)) if revision else 0
+    valid = (
+        len(counted.standing(session, change, revision, policy, plan_of(revision)).counting)
+        if revision
+        else 0
+    )
     protected = policy.protected_in(plan_of(revision)) if revision else []
     return ChangeView(
         change, zone, revision, revisions, approvals, comments, deployments, policy, valid, protected
@@ -204,6 +194,37 @@ def move(
     )
 
 
+def approval_standing(session: Session, change: ChangeRequest, revision: ChangeRevision) -> counted.Standing:
+    """The current revision's approvals judged against today's members and the zone's policy now."""
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    return counted.standing(session, change, revision, policies.for_zone(session, zone), plan_of(revision))
+
+
+def reopen_if_short(session: Session, change: ChangeRequest, actor: Principal | None) -> counted.Standing:
+    """Move an approved request back to review when its approvals no longer satisfy the policy.
+
+    Returns the standing; when it is short, the request is ``pending_review`` with an AuditEvent naming
+    the approvals that no longer count.
+    """
+    revision = current_revision(session, change)
+    standing = approval_standing(session, change, revision)
+    if change.state is S.APPROVED and not standing.enough:
+        move(
+            session,
+            change,
+            S.PENDING_REVIEW,
+            actor,
+            "change.approvals_lapsed",
+            {
+                "approvals": len(standing.counting),
+                "required": standing.required,
+                "no_longer_counting": standing.reasons(),
+            },
+        )
+    return standing
+
+
 def is_expired(change: ChangeRequest) -> bool:
     return change.state in OPEN_STATES and utcnow() >= change.expires_at
 
@@ -248,7 +269,14 @@ def _text(value: Any, location: str, limit: int, *, required: bool, single_line:
         raise InvalidInput.single(f"at most {limit} characters", location)
     if single_line and ("\n" in text or "\r" in text):
         raise InvalidInput.single("must be a single line", location)
+    refuse_control_characters(text, location)
     return text
+
+
+def refuse_control_characters(text: str, location: str) -> None:
+    """Refuse NUL and other control characters (tab and line breaks excepted) in stored text."""
+    if any((ord(c) < 0x20 and c not in "\t\n\r") or ord(c) == 0x7F for c in text):
+        raise InvalidInput.single("must not contain NUL or other control characters", location)
 
 
 def desired_zone(desired: Any, origin: str) -> ZoneContent:
@@ -298,6 +326,20 @@ def _plan(
     return plan_for_zone(session, vault, zone, desired=target), source
 
 
+def connection_binding(session: Session, zone: Zone) -> tuple[int | None, str]:
+    """The zone's connection id and a hash of that connection's kind and non-secret config now.
+
+    A plan-only zone (no connection) binds to ``(None, "")``.
+    """
+    if zone.connection_id is None:
+        return None, ""
+    connection = session.get(ProviderConnection, zone.connection_id, populate_existing=True)
+    if connection is None or connection.workspace_id != zone.workspace_id:
+        return zone.connection_id, "missing"
+    blob = json.dumps({"kind": connection.kind, "config": connection.config}, sort_keys=True, default=str)
+    return connection.id, hashlib.sha256(blob.encode()).hexdigest()
+
+
 def _add_revision(
     session: Session, change: ChangeRequest, live: LivePlan, source: dict[str, Any], actor: Principal
 ) -> ChangeRevision:
@@ -305,6 +347,9 @@ def _add_revision(
         raise InvalidInput.collect(live.unsupported, "the provider cannot hold every change of this plan")
     plan = live.plan
     reasons = analyse(plan)
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    connection_id, connection_hash = connection_binding(session, zone)
     change.revision_number += 1
     revision = ChangeRevision(
         change_request_id=change.id,
@@ -318,6 +363,8 @@ def _add_revision(
         risk_reasons=[{"id": r.id, "code": r.code, "message": r.message} for r in reasons],
         source=source,
         summary=plan.summary()[:400],
+        connection_id=connection_id,
+        connection_hash=connection_hash,
         created_by_id=actor.user.id,
         created_by=actor.label,
     )

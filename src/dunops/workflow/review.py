@@ -24,13 +24,16 @@ from dunops.workflow import notifications
 from dunops.workflow import policy as policies
 from dunops.workflow.requests import (
     COMMENT_MAX,
+    approval_standing,
     current_revision,
     get,
     move,
     plan_of,
+    refuse_control_characters,
     refuse_if_expired,
-    valid_approvals,
+    reopen_if_short,
 )
+from dunops.zones import zones
 
 S = ChangeState
 
@@ -49,7 +52,7 @@ def _may_review(session: Session, grant: Access, change: ChangeRequest, revision
     policy = policies.for_zone(session, zone)
     plan = plan_of(revision)
     needed = policy.approver_role(plan)
-    if grant.role.rank < needed.rank:
+    if not policy.admits(grant.role, plan):
         protected = policy.protected_in(plan)
         why = f" (it changes protected names: {', '.join(protected)})" if protected else ""
         raise PermissionDenied(f"reviewing change request {change.id} needs the {needed} role or above{why}")
@@ -100,6 +103,7 @@ def _comment(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > COMMENT_MAX:
         raise InvalidInput.single(f"must be text of at most {COMMENT_MAX} characters", "comment")
+    refuse_control_characters(value, "comment")
     return value.strip()
 
 
@@ -153,10 +157,9 @@ def approve(
     if problems:
         raise InvalidInput.collect(problems, f"{len(problems)} risk acknowledgement problem(s)")
     _record(session, grant, change, revision, Decision.APPROVE, sorted(set(acknowledged)), text)
-    zone = session.get(Zone, change.zone_id)
-    assert zone is not None
-    required = policies.for_zone(session, zone).approvals_required
-    count = len(valid_approvals(session, change, revision))
+    standing = approval_standing(session, change, revision)
+    required = standing.required
+    count = len(standing.counting)
     details = {"approvals": count, "required": required, "acknowledged": sorted(set(acknowledged))}
     if count >= required:
         move(session, change, S.APPROVED, grant.principal, "change.approve", details)
@@ -185,3 +188,36 @@ def reject(
         session, settings, change, "rejected", f"Rejected by {grant.principal.label}. {text}".strip()
     )
     return change
+
+
+def update_policy(
+    session: Session,
+    grant: Access,
+    *,
+    zone: str | None = None,
+    approvals_required: Any = None,
+    min_role: Any = None,
+    protected_names: Any = None,
+    clear: bool = False,
+) -> list[int]:
+    """Change an approval policy, then send the scope's approved requests it no longer admits back to
+    review; returns their ids."""
+    policies.update(
+        session,
+        grant,
+        zone=zone,
+        approvals_required=approvals_required,
+        min_role=min_role,
+        protected_names=protected_names,
+        clear=clear,
+    )
+    query = select(ChangeRequest).where(
+        ChangeRequest.workspace_id == grant.workspace.id, ChangeRequest.state == S.APPROVED
+    )
+    if zone:
+        query = query.where(ChangeRequest.zone_id == zones.get(session, grant, zone).id)
+    reopened = []
+    for change in list(session.scalars(query.order_by(ChangeRequest.id).with_for_update())):
+        if not reopen_if_short(session, change, grant.principal).enough:
+            reopened.append(change.id)
+    return reopened

@@ -82,7 +82,11 @@ class ChangeRequest(Base):
 
 
 class ChangeRevision(Base):
-    """One plan of a change request, immutable: the plan JSON, its hash, fingerprints and risks."""
+    """One plan of a change request, immutable: the plan JSON, its hash, fingerprints and risks.
+
+    ``connection_id`` and ``connection_hash`` (SHA-256 of the connection's kind and non-secret config)
+    bind the plan to where it was made; no foreign key, so a deleted connection leaves the binding.
+    """
 
     __tablename__ = "change_revisions"
     __table_args__ = (UniqueConstraint("change_request_id", "number"),)
@@ -98,6 +102,8 @@ class ChangeRevision(Base):
     risk_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source: Mapped[dict[str, Any]] = mapped_column(default=dict)
     summary: Mapped[str] = mapped_column(String(400), default="")
+    connection_id: Mapped[int | None]
+    connection_hash: Mapped[str] = mapped_column(String(64), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

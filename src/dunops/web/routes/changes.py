@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Approval, ChangeRequest, Comment, Deployment
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal
+from dunops.web.deps import DB, AppSettings, CurrentPrincipal, RowId
 from dunops.web.routes.connections import vault_of
 from dunops.workflow import apply, deployments, requests, review
 
@@ -198,7 +198,7 @@ def render(item: requests.ChangeView) -> dict[str, Any]:
     }
 
 
-def _show(db: DB, settings: AppSettings, grant: access.Access, change_id: int) -> dict[str, Any]:
+def _show(db: DB, settings: AppSettings, grant: access.Access, change_id: RowId) -> dict[str, Any]:
     return render(requests.view(db, settings, grant, change_id))
 
 
@@ -250,7 +250,7 @@ def create_change(
 
 @router.get("/changes/{change_id}")
 def get_change(
-    slug: str, change_id: int, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return _show(db, settings, grant, change_id)
@@ -259,7 +259,7 @@ def get_change(
 @router.post("/changes/{change_id}/revise")
 def revise_change(
     slug: str,
-    change_id: int,
+    change_id: RowId,
     body: ReviseIn,
     request: Request,
     db: DB,
@@ -283,7 +283,7 @@ def revise_change(
 
 @router.post("/changes/{change_id}/submit")
 def submit_change(
-    slug: str, change_id: int, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     requests.submit(db, settings, grant, change_id)
@@ -292,7 +292,7 @@ def submit_change(
 
 @router.post("/changes/{change_id}/approve")
 def approve_change(
-    slug: str, change_id: int, body: ApproveIn, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, body: ApproveIn, db: DB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_APPROVE)
     review.approve(
@@ -309,7 +309,7 @@ def approve_change(
 
 @router.post("/changes/{change_id}/reject")
 def reject_change(
-    slug: str, change_id: int, body: RejectIn, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, body: RejectIn, db: DB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_APPROVE)
     review.reject(db, settings, grant, change_id, comment=body.comment)
@@ -318,7 +318,7 @@ def reject_change(
 
 @router.post("/changes/{change_id}/cancel")
 def cancel_change(
-    slug: str, change_id: int, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     requests.cancel(db, grant, change_id)
@@ -327,7 +327,7 @@ def cancel_change(
 
 @router.post("/changes/{change_id}/comments", status_code=status.HTTP_201_CREATED)
 def comment_change(
-    slug: str, change_id: int, body: CommentIn, db: DB, principal: CurrentPrincipal
+    slug: str, change_id: RowId, body: CommentIn, db: DB, principal: CurrentPrincipal
 ) -> CommentOut:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     return CommentOut.of(requests.comment(db, grant, change_id, body.body))
@@ -335,11 +335,15 @@ def comment_change(
 
 @router.post("/changes/{change_id}/apply", status_code=status.HTTP_202_ACCEPTED)
 def apply_change(
-    slug: str, change_id: int, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Queue the apply (a job); asking again returns the same deployment. Follow it on GET /changes/{id}."""
     grant = access.resolve(db, principal, slug, Permission.CHANGES_APPLY)
-    deployment = apply.start_apply(db, settings, grant, change_id)
+    try:
+        deployment = apply.start_apply(db, settings, grant, change_id)
+    except apply.ApprovalsLapsed:
+        db.commit()  # keep the move back to review and its audit event; then refuse
+        raise
     return {"deployment": deployment.id, **deployment_data(deployment)}
 
 
@@ -347,7 +351,7 @@ def apply_change(
 def restore_version(
     slug: str,
     zone: str,
-    number: int,
+    number: RowId,
     request: Request,
     db: DB,
     settings: AppSettings,

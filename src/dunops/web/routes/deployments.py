@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal
+from dunops.web.deps import DB, AppSettings, CurrentPrincipal, RowId
 from dunops.web.routes.changes import deployment_data, render
 from dunops.web.routes.connections import vault_of
 from dunops.workflow import deployments, requests
@@ -33,7 +33,7 @@ def list_deployments(
 
 
 @router.get("/deployments/{deployment_id}")
-def get_deployment(slug: str, deployment_id: int, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_deployment(slug: str, deployment_id: RowId, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return deployment_data(deployments.get(db, grant, deployment_id))
 
@@ -41,7 +41,7 @@ def get_deployment(slug: str, deployment_id: int, db: DB, principal: CurrentPrin
 @router.post("/deployments/{deployment_id}/rollback", status_code=status.HTTP_201_CREATED)
 def rollback_deployment(
     slug: str,
-    deployment_id: int,
+    deployment_id: RowId,
     request: Request,
     db: DB,
     settings: AppSettings,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.web.deps import DB, CurrentPrincipal
-from dunops.workflow import notifications
+from dunops.workflow import notifications, review
 from dunops.workflow import policy as policies
 
 router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["policy"])
@@ -39,7 +39,7 @@ def get_policy(slug: str, db: DB, principal: CurrentPrincipal) -> dict[str, Any]
 @router.patch("/policy")
 def update_policy(slug: str, body: PolicyIn, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.POLICY_MANAGE)
-    policies.update(
+    review.update_policy(
         db,
         grant,
         zone=body.zone,

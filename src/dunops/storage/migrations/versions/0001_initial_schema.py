@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 00:31:22.464459
+Create Date: 2026-11-27 01:09:18.760019
 """
 
 from collections.abc import Sequence
@@ -547,6 +547,8 @@ def upgrade() -> None:
         sa.Column("risk_reasons", sa.JSON(), nullable=False),
         sa.Column("source", sa.JSON(), nullable=False),
         sa.Column("summary", sa.String(length=400), nullable=False),
+        sa.Column("connection_id", sa.Integer(), nullable=True),
+        sa.Column("connection_hash", sa.String(length=64), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.String(length=400), nullable=False),
         sa.Column("created_at", dunops.storage.base.UTCDateTime(), nullable=False),
