@@ -190,6 +190,10 @@ def test_review_apply_verify_stale_and_rollback_on_a_real_server(
 
     versions = client.get(f"{BASE}/zones/{zone}/versions", headers=alice).json()
     assert [v["source"] for v in versions][:2] == ["apply", "apply"]
+    deployments = client.get(f"{BASE}/deployments", headers=alice).json()
+    applied = sorted(d["id"] for d in deployments if d["state"] in {"verified", "applied"})
+    assert [v["cause"] for v in versions][:2] == [f"deployment {applied[-1]}", f"deployment {applied[-2]}"]
+    assert versions[-1]["cause"] == "import"
     workspace = db.query(Workspace).filter_by(slug="acme").one()
     count, breaks = audit.verify(db, workspace.id)
     assert breaks == []

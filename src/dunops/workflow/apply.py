@@ -347,7 +347,6 @@ def _record(
     if read_back is not None:
         version = versions.record(session, zone, read_back, VersionSource.APPLY, _actor(session, deployment))
         if version is not None:
-            version.created_by = f"deployment {deployment.id} ({deployment.actor})"[:400]
             deployment.zone_version_id = version.id
     if outcome.complete:
         _finish(session, settings, deployment, change, D.APPLIED, S.APPLIED, plan.summary(), final=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +20,7 @@ from dunops.dns.formats.json import zone_from_data, zone_to_data
 from dunops.dns.plan import Plan, plan_changes
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import NotFound
-from dunops.storage.models import VersionSource, Zone, ZoneVersion
+from dunops.storage.models import Deployment, VersionSource, Zone, ZoneVersion
 
 
 def canonical_json(content: ZoneContent) -> str:
@@ -88,6 +89,26 @@ def listing(session: Session, zone: Zone) -> list[ZoneVersion]:
             select(ZoneVersion).where(ZoneVersion.zone_id == zone.id).order_by(ZoneVersion.number.desc())
         )
     )
+
+
+def causes(session: Session, found: Sequence[ZoneVersion]) -> dict[int, str]:
+    """Why each version exists, by version id: import, drift found by sync, or deployment N."""
+    applied = {version.id for version in found if version.source == VersionSource.APPLY}
+    query = select(Deployment.zone_version_id, Deployment.id).where(Deployment.zone_version_id.in_(applied))
+    deployments = {row[0]: row[1] for row in session.execute(query)} if applied else {}
+    described = {
+        VersionSource.IMPORT: "import",
+        VersionSource.SYNC: "sync",
+        VersionSource.DRIFT: "drift found by sync",
+    }
+    return {
+        version.id: (
+            f"deployment {deployments[version.id]}"
+            if version.id in deployments
+            else described.get(version.source, str(version.source))
+        )
+        for version in found
+    }
 
 
 def by_number(session: Session, zone: Zone, number: int) -> ZoneVersion:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
@@ -57,17 +58,27 @@ class VersionOut(BaseModel):
     rrsets: int
     created_at: datetime
     created_by: str
+    cause: str = Field(description="import, sync, drift found by sync, or deployment N")
 
     @classmethod
-    def of(cls, version: ZoneVersion) -> VersionOut:
-        return cls(
-            number=version.number,
-            source=version.source,
-            content_hash=version.content_hash,
-            rrsets=version.rrset_count,
-            created_at=version.created_at,
-            created_by=version.created_by,
-        )
+    def of(cls, db: Session, version: ZoneVersion) -> VersionOut:
+        return cls.many(db, [version])[0]
+
+    @classmethod
+    def many(cls, db: Session, found: list[ZoneVersion]) -> list[VersionOut]:
+        causes = versions.causes(db, found)
+        return [
+            cls(
+                number=version.number,
+                source=version.source,
+                content_hash=version.content_hash,
+                rrsets=version.rrset_count,
+                created_at=version.created_at,
+                created_by=version.created_by,
+                cause=causes[version.id],
+            )
+            for version in found
+        ]
 
 
 class ZoneOut(BaseModel):
@@ -79,12 +90,12 @@ class ZoneOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, view: zones.ZoneView) -> ZoneOut:
+    def of(cls, db: Session, view: zones.ZoneView) -> ZoneOut:
         zone = view.zone
         return cls(
             name=zone.fqdn,
             connection_id=zone.connection_id,
-            current_version=VersionOut.of(view.version) if view.version else None,
+            current_version=VersionOut.of(db, view.version) if view.version else None,
             sync_every_minutes=zone.sync_every_minutes,
             last_synced_at=zone.last_synced_at,
             created_at=zone.created_at,
@@ -132,7 +143,7 @@ class PlanIn(BaseModel):
 @router.get("/zones")
 def list_zones(slug: str, db: DB, principal: CurrentPrincipal) -> list[ZoneOut]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return [ZoneOut.of(view) for view in zones.listing(db, grant)]
+    return [ZoneOut.of(db, view) for view in zones.listing(db, grant)]
 
 
 @router.post("/zones", status_code=status.HTTP_201_CREATED)
@@ -153,13 +164,13 @@ def import_zone(slug: str, body: ZoneIn, request: Request, db: DB, principal: Cu
         view = zones.import_from_file(
             db, grant, name=body.name, format=body.format or "bind", content=body.content
         )
-    return ZoneOut.of(view)
+    return ZoneOut.of(db, view)
 
 
 @router.get("/zones/{zone}")
 def get_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> ZoneOut:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return ZoneOut.of(zones.show(db, grant, zone))
+    return ZoneOut.of(db, zones.show(db, grant, zone))
 
 
 @router.patch("/zones/{zone}")
@@ -168,7 +179,7 @@ def update_zone(slug: str, zone: str, body: ZoneUpdate, db: DB, principal: Curre
     grant = access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
     if "sync_every_minutes" in body.model_fields_set:
         zones.set_schedule(db, grant, zone, body.sync_every_minutes)
-    return ZoneOut.of(zones.show(db, grant, zone))
+    return ZoneOut.of(db, zones.show(db, grant, zone))
 
 
 @router.delete("/zones/{zone}", status_code=status.HTTP_204_NO_CONTENT)
@@ -213,7 +224,7 @@ def sync_zone(slug: str, zone: str, request: Request, db: DB, principal: Current
     return SyncOut(
         zone=result.zone.fqdn,
         changed=result.changed,
-        version=VersionOut.of(result.version) if result.version else None,
+        version=VersionOut.of(db, result.version) if result.version else None,
         summary=result.drift.summary(),
         drift=result.drift.to_data(),
     )
@@ -223,7 +234,7 @@ def sync_zone(slug: str, zone: str, request: Request, db: DB, principal: Current
 def zone_versions(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> list[VersionOut]:
     """Every stored version, newest first."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return [VersionOut.of(version) for version in versions.listing(db, zones.get(db, grant, zone))]
+    return VersionOut.many(db, versions.listing(db, zones.get(db, grant, zone)))
 
 
 @router.get("/zones/{zone}/versions/{older}/diff/{newer}")
