@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -34,3 +35,9 @@ def cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> 
             context.engine().dispose()
         context.settings.cache_clear()
         context.engine.cache_clear()
+
+
+def add_zone_files(directory: Path, *member: str) -> Result:
+    """``dunops connections add`` of a zone-file connection named "files" over ``directory``."""
+    arguments = ["connections", "add", *member, "--kind", "zonefile", "--name", "files"]
+    return CliRunner().invoke(app, [*arguments, "--config", f"directory={directory}"])

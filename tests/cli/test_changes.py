@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from dunops.cli.main import app
 from dunops.storage.models import Role
+from tests.cli.conftest import add_zone_files
 from tests.zones.helpers import member, zone_directory
 
 runner = CliRunner()
@@ -27,20 +28,7 @@ def zone_files(db: Session, tmp_path: Path) -> Path:
     member(db, "acme", "viewer@example.com", Role.VIEWER)
     db.commit()
     directory = zone_directory(tmp_path)
-    added = runner.invoke(
-        app,
-        [
-            "connections",
-            "add",
-            *OWNER,
-            "--kind",
-            "zonefile",
-            "--name",
-            "files",
-            "--config",
-            f"directory={directory}",
-        ],
-    )
+    added = add_zone_files(directory, *OWNER)
     assert added.exit_code == 0, added.output
     connection = added.output.split()[1]
     imported = runner.invoke(app, ["zones", "import", *OWNER, "example.test", "--connection", connection])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dunops.cli.main import app
+from tests.cli.conftest import add_zone_files
 from tests.zones.helpers import member, zone_directory
 
 runner = CliRunner()
@@ -24,20 +25,7 @@ def owner(db: Session) -> None:
 
 def test_add_list_test_zones_and_remove(tmp_path: Path) -> None:
     directory = zone_directory(tmp_path)
-    added = runner.invoke(
-        app,
-        [
-            "connections",
-            "add",
-            *AS_OWNER,
-            "--kind",
-            "zonefile",
-            "--name",
-            "files",
-            "--config",
-            f"directory={directory}",
-        ],
-    )
+    added = add_zone_files(directory, *AS_OWNER)
     assert added.exit_code == 0, added.output
     assert added.output.strip() == "connection 1 added"
     tested = runner.invoke(app, ["connections", "test", *AS_OWNER, "1"])

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dunops.cli.main import app
+from tests.cli.conftest import add_zone_files
 from tests.zones.helpers import ZONE_TEXT, member, zone_directory
 
 runner = CliRunner()
@@ -41,20 +42,7 @@ def test_file_import_show_list_and_export(tmp_path: Path) -> None:
 
 def test_sync_prints_the_drift(tmp_path: Path) -> None:
     directory = zone_directory(tmp_path)
-    runner.invoke(
-        app,
-        [
-            "connections",
-            "add",
-            *AS_OWNER,
-            "--kind",
-            "zonefile",
-            "--name",
-            "files",
-            "--config",
-            f"directory={directory}",
-        ],
-    )
+    add_zone_files(directory, *AS_OWNER)
     assert (
         runner.invoke(app, ["zones", "import", *AS_OWNER, "example.test", "--connection", "1"]).exit_code == 0
     )
