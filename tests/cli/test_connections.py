@@ -88,3 +88,9 @@ def test_bad_input_exits_with_the_named_field() -> None:
     )
     assert stranger.exit_code == 1
     assert "not found" in stranger.output
+
+
+def test_an_id_beyond_the_database_range_is_a_usage_error() -> None:
+    for command in (["connections", "test"], ["changes", "show"], ["deployments", "show"]):
+        result = runner.invoke(app, [*command, *AS_OWNER, "99999999999"])
+        assert result.exit_code == 2, result.output

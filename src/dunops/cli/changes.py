@@ -20,7 +20,7 @@ app = typer.Typer(help="Change requests: create, review, apply.", no_args_is_hel
 
 Email = Annotated[str, typer.Option("--email", help="The member acting.")]
 Slug = Annotated[str, typer.Option("--workspace", help="The workspace slug.")]
-ChangeId = Annotated[int, typer.Argument(help="The change request's number.")]
+ChangeId = Annotated[int, typer.Argument(min=1, max=context.MAX_ID, help="The change request's number.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

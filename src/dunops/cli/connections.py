@@ -104,7 +104,7 @@ def listing(
 
 @app.command("test")
 @handled
-def test(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Argument()]) -> None:
+def test(email: Email, workspace: Slug, connection_id: context.Id) -> None:
     """Try the connection against its provider (exit 1 when it does not work)."""
     with context.unit_of_work() as session:
         grant = context.grant(session, email, workspace, Permission.CONNECTIONS_READ)
@@ -116,7 +116,7 @@ def test(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Argu
 
 @app.command("zones")
 @handled
-def zones(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Argument()]) -> None:
+def zones(email: Email, workspace: Slug, connection_id: context.Id) -> None:
     """The zones the provider holds now."""
     with context.unit_of_work() as session:
         grant = context.grant(session, email, workspace, Permission.CONNECTIONS_READ)
@@ -130,7 +130,7 @@ def zones(email: Email, workspace: Slug, connection_id: Annotated[int, typer.Arg
 def remove(
     email: Email,
     workspace: Slug,
-    connection_id: Annotated[int, typer.Argument()],
+    connection_id: context.Id,
     detach: Annotated[bool, typer.Option("--detach", help="Keep its zones as plan-only zones.")] = False,
 ) -> None:
     """Delete a connection (refused while zones use it, unless --detach)."""

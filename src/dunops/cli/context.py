@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Annotated
 
+import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,10 @@ from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.database import make_engine, make_session_factory, transaction, upgrade
 from dunops.storage.models import User
+
+# Database ids are 32-bit on PostgreSQL; typer refuses anything else as a usage error (exit 2).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The id, as listed.")]
 
 
 @cache

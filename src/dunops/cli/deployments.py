@@ -15,7 +15,7 @@ from dunops.workflow import deployments, requests
 
 app = typer.Typer(help="Deployments: history and rollback.", no_args_is_help=True)
 
-DeploymentId = Annotated[int, typer.Argument(help="The deployment's number.")]
+DeploymentId = Annotated[int, typer.Argument(min=1, max=context.MAX_ID, help="The deployment's number.")]
 
 
 @app.command("list")

@@ -38,7 +38,8 @@ def import_zone(
     workspace: Slug,
     name: ZoneName,
     connection: Annotated[
-        int | None, typer.Option("--connection", help="Read it from this connection.")
+        int | None,
+        typer.Option("--connection", min=1, max=context.MAX_ID, help="Read it from this connection."),
     ] = None,
     file: Annotated[Path | None, typer.Option("--file", help="Read it from a zone file (plan-only).")] = None,
     format: Annotated[str | None, typer.Option("--format", help="bind, octodns or json")] = None,
