@@ -4,6 +4,8 @@ stale and survives, a rollback restores the previous content, and the audit chai
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,7 @@ from dunops.storage.models import Role, Workspace
 from tests.servers.bind import bind_server  # noqa: F401
 from tests.servers.powerdns import PowerDNSServer, powerdns_server  # noqa: F401
 from tests.servers.rfc2136 import Rfc2136Server
+from tests.support import missing_server
 from tests.zones.helpers import api_token, bearer, member
 
 BASE = "/api/v1/workspaces/acme"
@@ -46,6 +49,14 @@ class Server:
         query = dns.message.make_query(f"{name}.{self.zone}", "A")
         response = dns.query.udp(query, "127.0.0.1", port=self.port, timeout=3)
         return sorted(rdata.to_text() for rrset in response.answer for rdata in rrset)
+
+    def dig_a(self, name: str) -> list[str]:
+        """The A values ``dig`` itself prints for ``name``, asked of the server."""
+        dig = shutil.which("dig")
+        if dig is None:
+            missing_server("dig (Debian package bind9-dnsutils)")
+        command = [dig, "@127.0.0.1", "-p", str(self.port), "+short", f"{name}.{self.zone}", "A"]
+        return sorted(subprocess.run(command, capture_output=True, text=True, check=True).stdout.split())
 
 
 def _powerdns(server: PowerDNSServer) -> Server:
@@ -149,6 +160,7 @@ def test_review_apply_verify_stale_and_rollback_on_a_real_server(
     run_jobs()
     assert client.get(f"{BASE}/changes/{change_id}", headers=bob).json()["state"] == "verified"
     assert server.query_a("www") == ["192.0.2.11"]
+    assert server.dig_a("www") == ["192.0.2.11"]
     shown = client.get(f"{BASE}/deployments/{deployment}", headers=bob).json()
     assert shown["state"] == "verified"
     assert shown["verification"]["method"] == "dns"
