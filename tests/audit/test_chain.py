@@ -3,13 +3,16 @@ is named by ``verify``."""
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dunops import audit
 from dunops.accounts import access, memberships, users, workspaces
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
+from dunops.storage.database import transaction
 from dunops.storage.models import Role
 
 
@@ -56,3 +59,37 @@ def test_a_deleted_event_breaks_the_links(db: Session) -> None:
     _count, breaks = audit.verify(db, workspace_id)
     assert [item.sequence for item in breaks] == [3, 3]
     assert "expected sequence 2" in str(breaks[0])
+
+
+def test_concurrent_writers_extend_each_chain_without_forking(
+    db: Session, session_factory: sessionmaker[Session]
+) -> None:
+    workspace_id = _busy_workspace(db, "busy")
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def write(number: int) -> None:
+        try:
+            start.wait(10)
+            with transaction(session_factory) as session:
+                audit.record(
+                    session, workspace_id=None, actor=None, action="test.instance", target=str(number)
+                )
+                audit.record(
+                    session, workspace_id=workspace_id, actor=None, action="test.ws", target=str(number)
+                )
+        except BaseException as error:  # collected and asserted below
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    db.rollback()
+    instance_count, instance_breaks = audit.verify(db, None)
+    workspace_count, workspace_breaks = audit.verify(db, workspace_id)
+    assert (instance_breaks, workspace_breaks) == ([], [])
+    assert workspace_count == 3 + 8
+    assert instance_count >= 8

@@ -20,6 +20,7 @@ from dunops.config import Settings
 from dunops.errors import Conflict, InvalidInput, NotAuthenticated, Problem, RateLimited
 from dunops.notify.outbox import send_mail
 from dunops.security.tokens import digest, new_secret
+from dunops.storage import locks
 from dunops.storage.base import utcnow
 from dunops.storage.models import LinkPurpose, MagicLink, User, Workspace
 
@@ -55,6 +56,7 @@ def _new_link(session: Session, email: str, purpose: LinkPurpose, lifetime: time
 def request_sign_in(session: Session, settings: Settings, email: str) -> None:
     """Mail a sign-in link if ``email`` belongs to an active user; the same answer either way."""
     address = users.normalise_email(email)
+    locks.hold(session, "magic-link", address)  # count and insert as one step, or the limit leaks
     now = utcnow()
     session.execute(delete(MagicLink).where(MagicLink.expires_at < now - _KEEP_USED))
     recent = session.scalar(

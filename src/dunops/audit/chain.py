@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunops.accounts.principal import Principal
+from dunops.storage import locks
 from dunops.storage.base import utcnow
 from dunops.storage.models import AuditEvent
 
@@ -43,6 +44,8 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def _last(session: Session, workspace_id: int | None) -> AuditEvent | None:
+    # One writer per chain at a time: a row lock alone would let a waiting writer read a stale tail.
+    locks.hold(session, "audit-chain", str(workspace_id or 0))
     query = select(AuditEvent).where(
         AuditEvent.workspace_id.is_(None) if workspace_id is None else AuditEvent.workspace_id == workspace_id
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dunops.storage.base import Base, utcnow
@@ -13,7 +13,17 @@ from dunops.storage.base import Base, utcnow
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (UniqueConstraint("workspace_id", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "sequence"),
+        # NULLs never collide in a unique constraint, so the instance chain needs its own index.
+        Index(
+            "uq_audit_events_instance_sequence",
+            "sequence",
+            unique=True,
+            postgresql_where=text("workspace_id IS NULL"),
+            sqlite_where=text("workspace_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int | None] = mapped_column(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 01:09:18.760019
+Create Date: 2026-11-27 01:30:22.316105
 """
 
 from collections.abc import Sequence
@@ -340,6 +340,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_events_workspace_id"), ["workspace_id"], unique=False)
+        batch_op.create_index(
+            "uq_audit_events_instance_sequence",
+            ["sequence"],
+            unique=True,
+            postgresql_where=sa.text("workspace_id IS NULL"),
+            sqlite_where=sa.text("workspace_id IS NULL"),
+        )
 
     op.create_table(
         "zones",
@@ -750,6 +757,11 @@ def downgrade() -> None:
 
     op.drop_table("zones")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_audit_events_instance_sequence",
+            postgresql_where=sa.text("workspace_id IS NULL"),
+            sqlite_where=sa.text("workspace_id IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_audit_events_workspace_id"))
 
     op.drop_table("audit_events")
