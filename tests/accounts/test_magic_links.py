@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.accounts import magic_links, users
 from dunops.config import Settings
 from dunops.errors import InvalidInput, NotAuthenticated, RateLimited
+from dunops.storage.database import transaction
 from dunops.storage.models import LinkPurpose, MagicLink, Membership
 
 
@@ -69,3 +72,27 @@ def test_first_owner_setup_creates_an_owner(db: Session, settings: Settings) -> 
         "owner",
     )
     assert magic_links.issue_first_owner_link(db, settings) is None
+
+
+def test_parallel_requests_cannot_pass_the_rate_limit_together(
+    db: Session, settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    limited = settings.model_copy(update={"magic_link_per_hour": 3})
+    start = threading.Barrier(10)
+    refused: list[RateLimited] = []
+
+    def ask() -> None:
+        start.wait(10)
+        try:
+            with transaction(session_factory) as session:
+                magic_links.request_sign_in(session, limited, "ghost@example.com")
+        except RateLimited as error:
+            refused.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(refused) == 7
+    assert db.scalar(select(func.count()).select_from(MagicLink)) == 3
