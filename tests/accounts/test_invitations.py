@@ -115,3 +115,17 @@ def test_only_admins_invite_and_never_above_their_role(
     with pytest.raises(Conflict):
         invitations.invite(db, mail_now, _grant(db, admin), "editor@example.com", Role.VIEWER)
     assert invitations.invite(db, mail_now, _grant(db, admin), "x@example.com", Role.ADMIN).role == Role.ADMIN
+
+
+def test_an_invitation_dies_with_its_inviters_right_to_grant_the_role(
+    db: Session, mail_now: Settings, owner: Principal
+) -> None:
+    admin = Principal(user=users.create(db, "admin@example.com"))
+    memberships.add(db, _grant(db, owner), admin.user.email, Role.ADMIN)
+    token = _invite(db, mail_now, admin, "alt@example.com", Role.ADMIN)
+    memberships.remove(db, _grant(db, owner), admin.user.id)
+    db.commit()
+    alt = Principal(user=users.create(db, "alt@example.com"))
+    with pytest.raises(NotFound, match="withdrawn"):
+        invitations.accept(db, alt, token)
+    assert access.membership(db, _grant(db, owner).workspace.id, alt.user.id) is None

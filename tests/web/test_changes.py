@@ -38,7 +38,7 @@ def test_a_reviewed_change_is_applied_as_a_job_and_verified(team: Team) -> None:
     assert got["verification"]["changes"][0]["status"] == "served"
     versions = team.get(team.author, f"/zones/{ZONE}/versions").json()
     assert versions[0]["source"] == "apply"
-    assert f"deployment {deployment}" in versions[0]["created_by"]
+    assert versions[0]["cause"] == f"deployment {deployment}"
 
     # applying once more after it finished still answers with the same deployment and writes nothing
     assert team.post(team.author, f"/changes/{created['id']}/apply").json()["deployment"] == deployment

@@ -176,3 +176,56 @@ def test_dead_tokens_get_401_at_once(client: TestClient, db: Session, how: str) 
         response = client.get(path, headers=headers)
         assert response.status_code == 401, (how, path)
         assert response.json()["detail"] == "invalid, expired or revoked API token"
+
+
+def test_strangers_cannot_be_added_directly_and_cannot_be_told_from_unknown_addresses(
+    client: TestClient, db: Session
+) -> None:
+    mallory = _owner(db, "mallory@example.com", "trap")
+    victim = users.create(db, "victim@corp.example", "Victoria Secret-Name")
+    alice = _owner(db, "alice@example.com", "shared")
+    _add(db, alice, "shared", "mallory@example.com", Role.VIEWER)
+    _, headers = _token(db, mallory, "trap", Role.OWNER)
+    db.commit()
+    url = "/api/v1/workspaces/trap/members"
+    stranger = client.post(url, json={"email": victim.email, "role": "owner"}, headers=headers)
+    unknown = client.post(url, json={"email": "nobody@corp.example", "role": "owner"}, headers=headers)
+    assert stranger.status_code == unknown.status_code == 422
+    assert stranger.json() == unknown.json()
+    assert "Victoria" not in stranger.text
+    # Someone Mallory already works with may be added directly.
+    colleague = client.post(url, json={"email": "alice@example.com", "role": "viewer"}, headers=headers)
+    assert colleague.status_code == 201, colleague.text
+
+
+def test_a_token_cannot_make_its_creator_leave(client: TestClient, db: Session) -> None:
+    alice = _owner(db, "alice@example.com", "alpha")
+    bob = _add(db, alice, "alpha", "bob@example.com", Role.EDITOR)
+    _, viewer_token = _token(db, bob, "alpha", Role.VIEWER)
+    db.commit()
+    left = client.delete(f"/api/v1/workspaces/alpha/members/{bob.user.id}", headers=viewer_token)
+    assert left.status_code == 403
+    assert client.get("/api/v1/workspaces/alpha", headers=viewer_token).status_code == 200
+
+
+def test_bad_addresses_and_ids_are_refused_not_crashed(client: TestClient, db: Session) -> None:
+    alice = _owner(db, "alice@example.com", "alpha")
+    _, headers = _token(db, alice, "alpha", Role.OWNER)
+    db.commit()
+    invited = client.post(
+        "/api/v1/workspaces/alpha/invitations",
+        json={"email": "a\x00@example.com", "role": "viewer"},
+        headers=headers,
+    )
+    assert invited.status_code == 422
+    assert [error["field"] for error in invited.json()["errors"]] == ["email"]
+    for path in ("members/99999999999", "tokens/99999999999"):
+        assert client.delete(f"/api/v1/workspaces/alpha/{path}", headers=headers).status_code == 422
+    assert client.get("/api/v1/workspaces/alpha/audit?before=99999999999", headers=headers).status_code == 422
+
+
+def test_pages_cannot_be_framed_or_leak_links_through_the_referer(client: TestClient) -> None:
+    page = client.get("/sign-in")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert page.headers["referrer-policy"] == "no-referrer"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -97,6 +98,8 @@ def test_metrics_count_background_jobs(client: TestClient, settings: Settings) -
 def test_a_traceback_in_console_logs_shows_no_local_variables(settings: Settings, capfd: Any) -> None:
     from dunops.cli.serve import configure_logging
 
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     configure_logging(settings.model_copy(update={"log_json": False}))
     try:
         api_key = SECRET
@@ -106,6 +109,7 @@ def test_a_traceback_in_console_logs_shows_no_local_variables(settings: Settings
         assert api_key
     finally:
         structlog.reset_defaults()
+        root.handlers, root.level = handlers, level
     logged = capfd.readouterr().err
     assert "the provider broke" in logged
     assert SECRET not in logged

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dunops import audit
 from dunops.accounts import permissions, users
-from dunops.accounts.access import Access
+from dunops.accounts.access import Access, membership
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
@@ -145,6 +145,11 @@ def accept(session: Session, principal: Principal, token: str) -> Membership:
             f"this invitation was sent to {mask_email(invitation.email)}, but you are signed in as "
             f"{principal.user.email}; sign in with the invited address to accept it"
         )
+    inviter = (
+        membership(session, workspace.id, invitation.invited_by_id) if invitation.invited_by_id else None
+    )
+    if inviter is None or not permissions.can_grant(inviter.role, invitation.role):
+        raise NotFound("this invitation was withdrawn: whoever sent it can no longer grant that role")
     already = session.scalars(
         select(Membership).where(
             Membership.workspace_id == workspace.id, Membership.user_id == principal.user.id
@@ -152,9 +157,18 @@ def accept(session: Session, principal: Principal, token: str) -> Membership:
     ).first()
     if already is not None:
         raise Conflict(f"you are already a member of '{workspace.slug}' as {already.role}")
+    # Of two acceptances at once, exactly one marks the invitation used; the other is refused cleanly.
+    used = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if int(used.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        raise NotFound("this invitation has already been used")
+    session.refresh(invitation)
     member = Membership(workspace_id=workspace.id, user_id=principal.user.id, role=invitation.role)
     session.add(member)
-    invitation.accepted_at = utcnow()
     session.flush()
     audit.record(
         session,

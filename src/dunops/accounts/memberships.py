@@ -60,12 +60,31 @@ def _keep_an_owner(session: Session, grant: Access, member: Membership, verb: st
         )
 
 
-def add(session: Session, grant: Access, email: str, role: Role) -> Membership:
-    """Add an existing user by email (the operator's and admins' path; others are invited)."""
+def _shares_a_workspace(session: Session, user_id: int, other_id: int) -> bool:
+    mine = select(Membership.workspace_id).where(Membership.user_id == user_id)
+    shared = select(Membership.id).where(Membership.user_id == other_id, Membership.workspace_id.in_(mine))
+    return session.scalars(shared.limit(1)).first() is not None
+
+
+def add(
+    session: Session, grant: Access, email: str, role: Role, *, colleagues_only: bool = False
+) -> Membership:
+    """Add an existing user by email; everyone else is invited.
+
+    The operator (CLI) may add anyone. Through the API, ``colleagues_only``: only people who already share
+    a workspace with the caller, so that nobody is put in a workspace by a stranger, and the refusal is the
+    same whether or not the address has an account.
+    """
     _require_grant(grant, role, "grant")
     user = users.by_email(session, email)
-    if user is None or not user.is_active:
-        raise InvalidInput.single("no active user has this email address; invite them instead", "email")
+    known = user is not None and user.is_active
+    if known and colleagues_only:
+        assert user is not None
+        known = _shares_a_workspace(session, grant.principal.user.id, user.id)
+    if user is None or not known:
+        raise InvalidInput.single(
+            "no one you already work with has this email address; invite them instead", "email"
+        )
     existing = session.scalars(
         select(Membership).where(Membership.workspace_id == grant.workspace.id, Membership.user_id == user.id)
     ).first()
@@ -112,6 +131,8 @@ def remove(session: Session, grant: Access, user_id: int) -> None:
     """Remove a member (or leave, when it is yourself); their tokens in the workspace are revoked."""
     member = _member(session, grant, user_id)
     leaving = user_id == grant.principal.user.id
+    if leaving and grant.principal.token is not None:
+        raise PermissionDenied("an API token cannot make its creator leave a workspace; sign in to leave")
     if not leaving:
         _require_grant(grant, Role(member.role), "remove a member with")
     _keep_an_owner(session, grant, member, "remove")

@@ -15,7 +15,8 @@ def normalise_email(email: str) -> str:
     """Lower-cased, trimmed, and shaped like an address; the refusal names the field."""
     cleaned = email.strip().lower()
     local, _, domain = cleaned.partition("@")
-    if not local or "." not in domain or " " in cleaned or len(cleaned) > 320:
+    unprintable = any(not char.isprintable() for char in cleaned)
+    if not local or "." not in domain or " " in cleaned or unprintable or len(cleaned) > 320:
         raise InvalidInput.single(f"'{email}' is not an email address", "email")
     return cleaned
 

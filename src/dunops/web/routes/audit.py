@@ -12,7 +12,7 @@ from dunops import audit
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import AuditEvent
-from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.deps import DB, MAX_ID, CurrentPrincipal
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -58,7 +58,7 @@ def list_audit(
     db: DB,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Only events with a lower sequence.")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only lower sequences.")] = None,
 ) -> AuditPage:
     """Newest first; pass ``next_before`` as ``before`` for the next page."""
     grant = access.resolve(db, principal, slug, Permission.AUDIT_READ)

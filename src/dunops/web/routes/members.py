@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access, memberships
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Membership, Role
-from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.deps import DB, CurrentPrincipal, RowId
 
 router = APIRouter(prefix="/api/v1/workspaces/{slug}/members", tags=["members"])
 
@@ -29,7 +29,7 @@ class MemberUpdate(BaseModel):
 
 
 class MemberOut(BaseModel):
-    user_id: int
+    user_id: RowId
     email: str
     name: str
     role: Role
@@ -56,12 +56,12 @@ def list_members(slug: str, db: DB, principal: CurrentPrincipal) -> list[MemberO
 def add_member(slug: str, body: MemberIn, db: DB, principal: CurrentPrincipal) -> MemberOut:
     """Add an existing user by email (admin and above; a role no higher than yours)."""
     grant = access.resolve(db, principal, slug, Permission.MEMBERS_MANAGE)
-    return MemberOut.of(memberships.add(db, grant, body.email, body.role))
+    return MemberOut.of(memberships.add(db, grant, body.email, body.role, colleagues_only=True))
 
 
 @router.patch("/{user_id}")
 def change_role(
-    slug: str, user_id: int, body: MemberUpdate, db: DB, principal: CurrentPrincipal
+    slug: str, user_id: RowId, body: MemberUpdate, db: DB, principal: CurrentPrincipal
 ) -> MemberOut:
     """Change a member's role; the last owner cannot be demoted."""
     grant = access.resolve(db, principal, slug, Permission.MEMBERS_MANAGE)
@@ -69,7 +69,7 @@ def change_role(
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_member(slug: str, user_id: int, db: DB, principal: CurrentPrincipal) -> Response:
+def remove_member(slug: str, user_id: RowId, db: DB, principal: CurrentPrincipal) -> Response:
     """Remove a member, or leave when ``user_id`` is yours; their tokens here are revoked."""
     grant = access.resolve(db, principal, slug, Permission.WORKSPACE_READ)
     memberships.remove(db, grant, user_id)

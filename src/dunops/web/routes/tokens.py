@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access, tokens
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import ApiToken, Role
-from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.deps import DB, CurrentPrincipal, RowId
 
 router = APIRouter(prefix="/api/v1/workspaces/{slug}/tokens", tags=["tokens"])
 
@@ -28,7 +28,7 @@ class TokenOut(BaseModel):
     name: str
     prefix: str
     role: Role
-    user_id: int
+    user_id: RowId
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
@@ -69,7 +69,7 @@ def create_token(slug: str, body: TokenIn, db: DB, principal: CurrentPrincipal) 
 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(slug: str, token_id: int, db: DB, principal: CurrentPrincipal) -> Response:
+def revoke_token(slug: str, token_id: RowId, db: DB, principal: CurrentPrincipal) -> Response:
     grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
     tokens.revoke(db, grant, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
