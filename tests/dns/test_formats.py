@@ -24,11 +24,12 @@ def test_tricky_bind_file_reads_every_record(corpus: Path) -> None:
     assert zone.soa.values[0].endswith("2024060101 7200 900 1209600 300")
     assert zone.get("example.com.", "NS").values == ("ns1.example.com.", "ns2.example.com.")  # type: ignore[union-attr]
     assert zone.get("example.com.", "MX").ttl == 300  # type: ignore[union-attr]
-    assert zone.get("quotes.example.com.", "TXT").values == ('"she said \\"hi\\"back\\\\slashsemi;colon"',)  # type: ignore[union-attr]
+    assert zone.get("quotes.example.com.", "TXT").values == ('"she said \\"hi\\" back\\\\slash semi;colon"',)  # type: ignore[union-attr]
     assert zone.get("bytes.example.com.", "TXT").values == ('"caf\\195\\169plain-token"',)  # type: ignore[union-attr]
     dkim = zone.get("sel1._domainkey.example.com.", "TXT")
     assert dkim is not None
     assert dkim.values[0].count('" "') == 1
+    assert dkim.values[0].index('" "') == 256  # two strings written across lines in parentheses
     assert zone.get("dhcp-4.example.com.", "A").values == ("10.0.0.4",)  # type: ignore[union-attr]
     assert zone.get("ptr012.example.com.", "CNAME") is not None
     assert zone.get("xn--bcher-kva.example.com.", "A") is not None
@@ -131,3 +132,220 @@ def test_include_cycles_are_refused_not_followed_forever(tmp_path: Path) -> None
         read_bind("$ORIGIN example.com.\n$TTL 60\n$INCLUDE a.zone\n", include_dir=tmp_path)
     assert [problem.message for problem in caught.value.problems] == ["$INCLUDE a.zone includes itself"]
     assert caught.value.problems[0].location == f"{tmp_path / 'b.zone'}:2:1"
+
+
+_SOA = "@ 3600 IN SOA ns1.example.com. host.example.com. 1 2 3 4 300\n"
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x0b"])
+def test_bind_only_newline_ends_a_line(separator: str) -> None:
+    zone = read_bind(_SOA + f"www 300 A 1.2.3.4 ; note{separator}evil 300 A 6.6.6.6\n", "example.com.")
+    assert sorted(zone.rrsets) == [("www.example.com.", "A")]
+
+
+def test_bind_keeps_unusual_line_separators_inside_quoted_strings() -> None:
+    zone = read_bind(_SOA + 't 300 TXT "a\x85b"\n', "example.com.")
+    assert zone.get("t.example.com.", "TXT").values == ('"a\\194\\133b"',)  # type: ignore[union-attr]
+
+
+def test_bind_crlf_line_ends_are_accepted() -> None:
+    zone = read_bind(
+        _SOA.replace("\n", "\r\n") + 'www 300 A 1.2.3.4\r\nw2 300 TXT ( "a" \r\n "b" )\r\n', "example.com."
+    )
+    assert zone.get("www.example.com.", "A").values == ("1.2.3.4",)  # type: ignore[union-attr]
+    assert zone.get("w2.example.com.", "TXT") is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "owners"),
+    [
+        ("$GENERATE 1-2 ${0,3,n} 300 PTR h$", ["1.0.example.com.", "2.0.example.com."]),
+        ("$GENERATE 1-1 z${0,4,n} 300 PTR h$", ["z1.0."]),  # the width ends on a dot: absolute, as in BIND
+        ("$GENERATE 300-300 w${0,2,n} 300 PTR h$", ["wc.2.1.example.com."]),
+        ("$GENERATE 255-256 x${0,0,N} 300 PTR h$", ["x0.0.1.example.com.", "xf.f.example.com."]),
+        ("$GENERATE 1-1 y${0,1,n} 300 PTR h$", ["y1.example.com."]),
+    ],
+)
+def test_bind_generate_nibble_width_counts_characters_like_bind(line: str, owners: list[str]) -> None:
+    zone = read_bind(_SOA + line + "\n", "example.com.")
+    assert sorted(name for name, _ in zone.rrsets) == owners
+
+
+def test_bind_generate_refuses_negative_nibbles() -> None:
+    with pytest.raises(ZoneInvalid) as info:
+        read_bind(_SOA + "$GENERATE 0-1 h${-2,3,n} 300 A 1.2.3.4\n", "example.com.")
+    assert "negative" in info.value.problems[0].message
+
+
+def test_bind_soa_minimum_is_the_default_ttl_without_ttl_anywhere() -> None:
+    zone = read_bind(
+        "@ IN SOA ns1.example.com. host.example.com. 1 2 3 4 300\nwww A 1.2.3.4\n", "example.com."
+    )
+    assert zone.soa is not None
+    assert zone.soa.ttl == 300
+    assert zone.get("www.example.com.", "A").ttl == 300  # type: ignore[union-attr]
+
+
+def test_bind_record_without_any_ttl_is_still_refused() -> None:
+    with pytest.raises(ZoneInvalid) as info:
+        read_bind("www A 1.2.3.4\n", "example.com.")
+    assert "no TTL" in info.value.problems[0].message
+
+
+def test_bind_explicit_soa_ttl_keeps_rfc1035_semantics() -> None:
+    zone = read_bind(_SOA + "www A 1.2.3.4\n", "example.com.")
+    assert zone.get("www.example.com.", "A").ttl == 3600  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "t:\n  type: TXT\n  value: 010\n",
+        "t:\n  type: TXT\n  value: 1.10\n",
+        "t:\n  type: TXT\n  value: yes\n",
+        "t:\n  type: SPF\n  value: 5\n",
+        "t:\n  type: TXT\n  values:\n  - a\n  - 1.5\n",
+        "t:\n  type: TXT\n  values:\n  - a\n  - ~\n",
+        "t:\n  type: A\n  values:\n  - 1.2.3.4\n  - null\n",
+    ],
+)
+def test_octodns_non_string_txt_and_null_values_are_refused_with_a_location(document: str) -> None:
+    with pytest.raises(ZoneInvalid) as info:
+        read_octodns(document, "example.com.")
+    assert all(problem.location.startswith("<yaml>: t ") for problem in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("written", "octets"),
+    [
+        ('\'"ab" "cd"\'', b"abcd"),
+        ("'\"quoted'", b"quote"),
+        ("'a\" \"b'", b"ab"),
+        ('\'""x""\'', b'"x"'),
+    ],
+)
+def test_octodns_txt_quotes_are_read_as_octodns_reads_them(written: str, octets: bytes) -> None:
+    from dunops.dns.rdata import text_value_octets
+
+    zone = read_octodns(f"t:\n  type: TXT\n  value: {written}\n", "example.com.")
+    assert text_value_octets(zone.get("t.example.com.", "TXT").values[0]) == octets  # type: ignore[union-attr]
+    assert _octodns_txt_octets(f"t:\n  type: TXT\n  value: {written}\n") == [octets]
+
+
+def _octodns_txt_octets(document: str) -> list[bytes]:
+    """The TXT octets octoDNS's own YamlProvider reads from ``document`` for t.example.com."""
+    import logging
+    import tempfile
+
+    import dns.rdata as dns_rdata
+    from dns.rdtypes.ANY.TXT import TXT
+    from octodns.provider.yaml import YamlProvider
+    from octodns.zone import Zone as OctoZone
+
+    logging.disable(logging.CRITICAL)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            Path(directory, "example.com.yaml").write_text(document)
+            zone = OctoZone("example.com.", [])
+            YamlProvider("y", directory, enforce_order=False, escaped_semicolons=True).populate(
+                zone, lenient=True
+            )
+    finally:
+        logging.disable(logging.NOTSET)
+    (record,) = [r for r in zone.records if r.name == "t"]
+    parsed = [dns_rdata.from_text("IN", "TXT", value.to_rdata_text()) for value in record.values]
+    return sorted(b"".join(rdata.strings) for rdata in parsed if isinstance(rdata, TXT))
+
+
+@pytest.mark.parametrize("text", ['"\\"abc"', '"\\"x\\""', '"\\"a;b"', '"\\""'])
+def test_octodns_writer_keeps_txt_starting_with_a_quote(text: str) -> None:
+    from dunops.dns import RRset, Zone
+    from dunops.dns.rdata import text_value_octets
+
+    zone = Zone("example.com.", [RRset.parse("t.example.com.", "TXT", 300, [text], "example.com.")])
+    dropped: list[str] = []
+    written = write_octodns(zone, dropped)
+    assert dropped == []
+    assert read_octodns(written, "example.com.") == zone
+    assert _octodns_txt_octets(written) == [text_value_octets(zone.get("t.example.com.", "TXT").values[0])]  # type: ignore[union-attr]
+
+
+def test_octodns_writer_reports_txt_octodns_would_change() -> None:
+    from dunops.dns import RRset, Zone
+
+    zone = Zone(
+        "example.com.", [RRset.parse("t.example.com.", "TXT", 300, ['"\\"a\\" \\"b"'], "example.com.")]
+    )
+    dropped: list[str] = []
+    written = write_octodns(zone, dropped)
+    assert written == "--- {}\n"
+    assert len(dropped) == 1
+    assert dropped[0].startswith("t.example.com. TXT")
+
+
+@pytest.mark.parametrize("svcparams", ["[1]", "5", "abc"])
+def test_octodns_svcparams_must_be_a_mapping(svcparams: str) -> None:
+    document = (
+        f"h:\n  type: HTTPS\n  value:\n    svcpriority: 1\n    targetname: .\n    svcparams: {svcparams}\n"
+    )
+    with pytest.raises(ZoneInvalid) as info:
+        read_octodns(document, "example.com.")
+    assert "svcparams" in info.value.problems[0].message
+    assert info.value.problems[0].location == "<yaml>: h HTTPS"
+
+
+def test_json_invalid_origin_is_a_located_problem() -> None:
+    from dunops.dns import read_json
+
+    with pytest.raises(ZoneInvalid) as info:
+        read_json('{"origin":"a..b","rrsets":[]}')
+    assert info.value.problems[0].location
+
+
+@pytest.mark.parametrize("ttl", ["-1", "1.9", "true", '"300"', "2147483648"])
+def test_json_soa_ttl_is_checked_like_rrsets(ttl: str) -> None:
+    from dunops.dns import read_json
+
+    with pytest.raises(ZoneInvalid) as info:
+        read_json('{"origin":"example.com.","soa":{"ttl":' + ttl + ',"value":"a b 1 2 3 4 5"},"rrsets":[]}')
+    assert "ttl must be an integer" in info.value.problems[0].message
+    assert info.value.problems[0].location.endswith("soa")
+
+
+def test_txt_character_string_boundaries_are_kept_by_bind_and_json(corpus: Path) -> None:
+    zone = read_bind((corpus / "strings.zone").read_text())
+    assert zone.get("quotes.example.com.", "TXT").values == (
+        '"she said \\"hi\\"" "back\\\\slash" "semi;colon"',
+    )  # type: ignore[union-attr]
+    assert zone.get("bytes.example.com.", "TXT").values == ('"caf\\195\\169" "plain-token"',)  # type: ignore[union-attr]
+    assert zone.get("split.example.com.", "TXT").values == ('"a" "b"',)  # type: ignore[union-attr]
+    assert zone.get("joined.example.com.", "TXT").values == ('"ab"',)  # type: ignore[union-attr]
+    long = zone.get("long.example.com.", "TXT").values[0]  # type: ignore[union-attr]
+    assert long == '"x" "' + "y" * 255 + '" "' + "y" * 45 + '"'  # only a string over 255 octets is split
+    for fmt in (ZoneFormat.BIND, ZoneFormat.JSON):
+        text, report = write_zone(zone, fmt)
+        assert read_zone(text, fmt, zone.origin) == zone
+        assert report.dropped == []
+
+
+def test_octodns_writer_joins_character_strings_and_reports_each_lost_boundary(corpus: Path) -> None:
+    from dunops.dns import RRset
+    from dunops.dns.rdata import text_value_from_bytes, text_value_octets
+
+    zone = read_bind((corpus / "strings.zone").read_text())
+    text, report = write_zone(zone, ZoneFormat.OCTODNS)
+    again = read_zone(text, ZoneFormat.OCTODNS, zone.origin)
+    lost = sorted(line.split(" ", 1)[0] for line in report.dropped if "boundaries" in line)
+    assert lost == ["bytes.example.com.", "long.example.com.", "quotes.example.com.", "split.example.com."]
+    for key, rrset in zone.rrsets.items():
+        joined = [text_value_from_bytes(text_value_octets(value)) for value in rrset.values]
+        assert again.rrsets[key] == RRset(rrset.name, rrset.rtype, rrset.ttl, joined)
+
+
+def test_txt_strings_differ_from_their_joined_octets() -> None:
+    from dunops.dns import RRset, Zone, plan_changes
+
+    split = Zone("example.com.", [RRset.parse("t.example.com.", "TXT", 300, ['"a" "b"'], "example.com.")])
+    joined = Zone("example.com.", [RRset.parse("t.example.com.", "TXT", 300, ['"ab"'], "example.com.")])
+    assert split != joined
+    assert len(plan_changes(split, joined).changes) == 1

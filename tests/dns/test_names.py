@@ -35,3 +35,10 @@ def test_invalid_names_say_why(text: str, reason: str) -> None:
 def test_relative_name_of_apex_and_outside() -> None:
     assert relative_name("EXAMPLE.com.", "example.com.") == ""
     assert relative_name("other.net.", "example.com.") == "other.net."
+
+
+def test_an_escaped_final_dot_is_relative() -> None:
+    assert absolute_name("foo\\.", "example.com.") == "foo\\..example.com."
+    assert absolute_name("foo\\\\.", "example.com.") == "foo\\\\."
+    assert absolute_name("foo\\\\\\.", "example.com.") == "foo\\\\\\..example.com."
+    assert absolute_name("foo\\046.", "example.com.") == "foo\\.."

@@ -66,10 +66,29 @@ def test_targets_are_absolute_and_lower_case_and_ipv6_compressed() -> None:
     assert canonical_value("MX", "10   Mail", ORIGIN) == "10 mail.example.com."
 
 
-def test_long_txt_is_split_at_255_octets_and_joined_chunks_do_not_diff() -> None:
+def test_long_txt_is_split_at_255_octets_and_other_boundaries_are_kept() -> None:
     long = canonical_value("TXT", '"' + "a" * 300 + '"', ORIGIN)
     assert long == '"' + "a" * 255 + '" "' + "a" * 45 + '"'
-    assert canonical_value("TXT", '"' + "a" * 100 + '" "' + "a" * 200 + '"', ORIGIN) == long
+    assert canonical_value("TXT", '"' + "a" * 255 + '" "' + "a" * 45 + '"', ORIGIN) == long
+    split = canonical_value("TXT", '"' + "a" * 100 + '" "' + "a" * 200 + '"', ORIGIN)
+    assert split == '"' + "a" * 100 + '" "' + "a" * 200 + '"'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"a" "b"', '"a" "b"'),
+        ('"ab"', '"ab"'),
+        ("a b", '"a" "b"'),
+        ('"" ""', '"" ""'),
+        ('"x"  "y"', '"x" "y"'),
+        ('"a\\"b" c', '"a\\"b" "c"'),
+        ('"\\065" "\\195\\169"', '"A" "\\195\\169"'),
+    ],
+)
+def test_txt_keeps_each_character_string_as_dnspython_does(text: str, expected: str) -> None:
+    assert canonical_value("TXT", text, ORIGIN) == expected
+    assert canonical_value("TXT", text, ORIGIN) == _dnspython("TXT", text).to_text()
 
 
 @pytest.mark.parametrize(
@@ -139,3 +158,76 @@ def test_caa_tag_case_never_diffs_in_any_format() -> None:
     )
     assert not plan_changes(upper, lower)
     assert not plan_changes(lower, yaml_zone)
+
+
+@pytest.mark.parametrize(
+    ("rtype", "text", "expected"),
+    [
+        ("CNAME", "target.example.net. ", "target.example.net."),
+        ("CNAME", " target.example.net.\t", "target.example.net."),
+        ("NS", "\tns1.example.net.\n", "ns1.example.net."),
+        ("PTR", " host ", "host.example.com."),
+    ],
+)
+def test_fast_target_uses_the_stripped_name(rtype: str, text: str, expected: str) -> None:
+    assert canonical_value(rtype, text, ORIGIN) == expected
+
+
+@pytest.mark.parametrize(
+    ("rtype", "text"),
+    [
+        ("CNAME", "a.example.com.;x"),
+        ("CNAME", "a(b)."),
+        ("CNAME", '"a.example.com."'),
+        ("MX", "10 a;b"),
+        ("SRV", "0 5 5060 sip;x"),
+    ],
+)
+def test_targets_with_special_characters_take_the_general_path(rtype: str, text: str) -> None:
+    with pytest.raises(InvalidValue):
+        canonical_value(rtype, text, ORIGIN)
+
+
+@pytest.mark.parametrize(
+    ("rtype", "text", "problem"),
+    [
+        ("MX", "1 a\nb", "line break"),
+        ("CNAME", "a.example.com. ; hi", "comment"),
+        ("OPENPGPKEY", "AAAA\nBBBB", "line break"),
+        ("SSHFP", "1 1 abcdef0123abcdef0123abcdef0123abcdef0123\n2 2 ff", "line break"),
+        ("MX", "10 a ; comment", "comment"),
+        ("CAA", '0\nissue "x"', "line break"),
+        ("SOA", "a b 1 2 3 4 5\ngarbage", "line break"),
+    ],
+)
+def test_values_cut_short_by_a_line_break_or_comment_are_refused(rtype: str, text: str, problem: str) -> None:
+    with pytest.raises(InvalidValue, match=problem):
+        canonical_value(rtype, text, ORIGIN)
+
+
+def test_quoted_semicolons_are_still_values() -> None:
+    assert canonical_value("CAA", '0 issue "a;b"', ORIGIN) == '0 issue "a;b"'
+    assert canonical_value("NAPTR", '100 10 "S" "SIP+D2U" "!^.*$!sip:a@b;x!" .', ORIGIN).startswith("100 10")
+
+
+@pytest.mark.parametrize(
+    ("rtype", "text"),
+    [
+        ("MX", "\u0661\u0660 mail"),
+        ("MX", "\u00b2 mail"),
+        ("SRV", "1 2 \u00b3 x"),
+        ("SRV", "\u0661 2 3 x"),
+        ("CAA", '\u0661 issue "x"'),
+        ("CAA", "0 " + "a" * 256 + ' "x"'),
+    ],
+)
+def test_numbers_need_ascii_digits_and_caa_tags_at_most_255(rtype: str, text: str) -> None:
+    with pytest.raises(InvalidValue):
+        canonical_value(rtype, text, ORIGIN)
+
+
+def test_caa_tag_of_255_octets_is_kept() -> None:
+    tag = "a" * 255
+    assert canonical_value("CAA", f'0 {tag} "x"', ORIGIN) == general_canonical_value(
+        "CAA", f'0 {tag} "x"', ORIGIN
+    )

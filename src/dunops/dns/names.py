@@ -69,7 +69,7 @@ def absolute_name(text: str, origin: str) -> str:
         return origin
     if not text.isascii():
         text = _to_ascii(text)
-    if text[-1] == ".":
+    if text[-1] == "." and (len(text) - 1 - len(text[:-1].rstrip("\\"))) % 2 == 0:  # not an escaped "\\."
         if _PLAIN_ABSOLUTE.match(text):
             _check_plain(text)
             return text

@@ -2,9 +2,10 @@
 
 :func:`canonical_value` turns the presentation text of one value into the form DunOps stores and
 compares: targets absolute and lower-case, IPv6 compressed, CAA tags lower-case (RFC 8659), TXT as
-quoted character-strings split at 255 octets with dnspython's escapes, hex and base64 as dnspython
-renders them. The common types take a string fast path; everything else (and anything unusual in
-the common types) goes through dnspython, and a test proves both paths agree.
+its character-strings (boundaries kept, a string over 255 octets split at 255) quoted with
+dnspython's escapes, hex and base64 as dnspython renders them. The common types take a string fast
+path; everything else (and anything unusual in the common types) goes through dnspython, and a test
+proves both paths agree.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.ANY.CAA
+import dns.tokenizer
 
 from dunops.dns.names import InvalidName, absolute_name
 
@@ -65,8 +67,9 @@ TEXT_TYPES: frozenset[str] = frozenset({"TXT", "SPF"})
 MAX_STRING_OCTETS = 255
 
 _PLAIN_TARGET = re.compile(r"(?:[a-z0-9_-]{1,63}\.)+\Z")
-_CAA = re.compile(r'(\d{1,3})\s+([A-Za-z0-9]+)\s+"([^"\\]*)"\Z')
+_CAA = re.compile(r'([0-9]{1,3})[ \t]+([A-Za-z0-9]{1,255})[ \t]+"([^"\\]*)"\Z')
 _IN = dns.rdataclass.IN
+_SPECIAL_CHARS = frozenset('";()')
 
 
 class InvalidValue(ValueError):
@@ -85,7 +88,7 @@ def canonical_value(rtype: str, text: str, origin: str) -> str:
             if result is not None:
                 return result
         if rtype in TEXT_TYPES:
-            return text_value_from_bytes(parse_character_strings(text))
+            return text_value_from_strings(character_strings(text))
         return general_canonical_value(rtype, text, origin)
     except InvalidName as exc:
         raise InvalidValue(f"invalid {rtype} value {text!r}: {exc}") from exc
@@ -94,12 +97,13 @@ def canonical_value(rtype: str, text: str, origin: str) -> str:
 def general_canonical_value(rtype: str, text: str, origin: str) -> str:
     """The canonical form computed by dnspython alone (the reference the fast paths must agree with)."""
     if rtype in TEXT_TYPES:
-        return text_value_from_bytes(parse_character_strings(text))
+        return text_value_from_strings(character_strings(text))
     if rtype == "ALIAS":
         rtype = "CNAME"
     if rtype not in RECORD_TYPES and rtype != "SOA":
         raise InvalidValue(f"unsupported record type {rtype}")
     try:
+        _refuse_line_breaks_and_comments(text)
         rdata = dns.rdata.from_text(
             _IN,
             dns.rdatatype.from_text(rtype),
@@ -123,6 +127,21 @@ def general_canonical_value(rtype: str, text: str, origin: str) -> str:
     return rdata.to_text()
 
 
+def _refuse_line_breaks_and_comments(text: str) -> None:
+    """Refuse a value dnspython would silently cut short at a line break or a ``;`` comment."""
+    tokenizer = dns.tokenizer.Tokenizer(text)
+    while True:
+        token = tokenizer.get(want_leading=False, want_comment=True)
+        if token.is_eof():
+            return
+        if token.is_eol():
+            raise InvalidValue("a line break is not allowed inside a value")
+        if token.is_comment():
+            raise InvalidValue(
+                f"';' starts a comment here: quote it or escape it as '\\;' (comment {token.value!r})"
+            )
+
+
 def _slots(cls: type) -> list[str]:
     slots: list[str] = []
     for klass in cls.__mro__:
@@ -142,7 +161,7 @@ def target(text: str, origin: str) -> str:
 
 
 def _uint16(text: str, what: str) -> int:
-    if not text.isdigit() or len(text) > 5 or int(text) > 65535:
+    if not (text.isascii() and text.isdigit()) or len(text) > 5 or int(text) > 65535:
         raise InvalidValue(f"{what} must be an integer from 0 to 65535, got {text!r}")
     return int(text)
 
@@ -162,21 +181,22 @@ def _fast_aaaa(text: str, origin: str) -> str | None:
 
 
 def _fast_target(text: str, origin: str) -> str | None:
-    if len(text.split()) != 1:
+    parts = text.split()
+    if len(parts) != 1 or not _SPECIAL_CHARS.isdisjoint(parts[0]):
         return None
-    return target(text, origin)
+    return target(parts[0], origin)
 
 
 def _fast_mx(text: str, origin: str) -> str | None:
     parts = text.split()
-    if len(parts) != 2:
+    if len(parts) != 2 or not _SPECIAL_CHARS.isdisjoint(parts[1]):
         return None
     return f"{_uint16(parts[0], 'MX preference')} {target(parts[1], origin)}"
 
 
 def _fast_srv(text: str, origin: str) -> str | None:
     parts = text.split()
-    if len(parts) != 4:
+    if len(parts) != 4 or not _SPECIAL_CHARS.isdisjoint(parts[3]):
         return None
     numbers = (_uint16(parts[0], "SRV priority"), _uint16(parts[1], "SRV weight"))
     port = _uint16(parts[2], "SRV port")
@@ -229,7 +249,15 @@ def parse_character_strings(text: str) -> bytes:
     """The octets of TXT presentation text: quoted or bare strings, RFC 1035 escapes, joined."""
     if _SIMPLE_STRINGS.match(text):
         return "".join(_SIMPLE_STRING.findall(text)).encode("utf-8")
-    out = bytearray()
+    return b"".join(character_strings(text))
+
+
+def character_strings(text: str) -> list[bytes]:
+    """The octets of each character-string of TXT presentation text (quoted or bare, RFC 1035
+    escapes), in order; a string may be longer than 255 octets here."""
+    if _SIMPLE_STRINGS.match(text):
+        return [found.encode("utf-8") for found in _SIMPLE_STRING.findall(text)]
+    strings: list[bytes] = []
     data = text.encode("utf-8")
     i, size = 0, len(data)
     while i < size:
@@ -237,6 +265,7 @@ def parse_character_strings(text: str) -> bytes:
         if char in b" \t":
             i += 1
             continue
+        out = bytearray()
         quoted = char == 0x22
         if quoted:
             i += 1
@@ -257,7 +286,8 @@ def parse_character_strings(text: str) -> bytes:
         else:
             if quoted:
                 raise InvalidValue(f"missing closing '\"' in {text!r}")
-    return bytes(out)
+        strings.append(bytes(out))
+    return strings
 
 
 def _read_escape(data: bytes, i: int, out: bytearray, text: str) -> int:
@@ -294,6 +324,19 @@ def text_value_from_bytes(data: bytes) -> str:
     if not data:
         return '""'
     chunks = [data[i : i + MAX_STRING_OCTETS] for i in range(0, len(data), MAX_STRING_OCTETS)]
+    return " ".join(f'"{escape_octets(chunk)}"' for chunk in chunks)
+
+
+def text_value_from_strings(strings: list[bytes]) -> str:
+    """Canonical TXT value keeping each character-string: only a string longer than 255 octets is
+    split (at 255), each is quoted and escaped, joined by one space (as dnspython writes them)."""
+    if not strings:
+        return '""'
+    chunks = [
+        string[i : i + MAX_STRING_OCTETS]
+        for string in strings
+        for i in range(0, max(len(string), 1), MAX_STRING_OCTETS)
+    ]
     return " ".join(f'"{escape_octets(chunk)}"' for chunk in chunks)
 
 

@@ -221,7 +221,7 @@ class _Reader:
             raise _positioned(filename, lineno, tokens[index][1] + len(rtype) + 1, f"expected {rtype} data")
         if ttl is None:
             ttl = self.default_ttl if self.default_ttl is not None else self.last_ttl
-            if ttl is None:
+            if ttl is None and rtype != "SOA":
                 raise _positioned(filename, lineno, tokens[0][1] + 1, "no TTL given and no $TTL before it")
         else:
             self.last_ttl = ttl
@@ -231,6 +231,9 @@ class _Reader:
             value = canonical_value(rtype, rdata, origin)
         except InvalidValue as exc:
             raise _positioned(filename, lineno, tokens[index + 1][1] + 1, str(exc)) from exc
+        if ttl is None:  # an SOA with no TTL known yet: its MINIMUM is the default TTL, as in BIND
+            ttl = min(int(value.rsplit(None, 1)[-1]), MAX_TTL)
+            self.default_ttl = ttl
         if rtype == "SOA":
             self.soa = RRset(owner, "SOA", ttl, [value])
             return
@@ -264,12 +267,28 @@ def _expand(text: str, number: int) -> str:
             base = parts[2] if len(parts) > 2 else "d"
         value = number + offset
         if base in ("n", "N"):
-            digits = f"{value:x}".rjust(width, "0")
-            nibbles = ".".join(reversed(digits))
-            return nibbles.upper() if base == "N" else nibbles
+            if value < 0:
+                raise ValueError(f"$GENERATE value {value} is negative: nibble mode needs 0 or more")
+            return _nibbles(value, width, base == "N")
         return format(value, f"0{width}{base if base in 'doxX' else 'd'}")
 
     return re.sub(r"\\\$|\$\$|\$(?:\{([-\d]+(?:,\d+)?(?:,[doxXnN])?)\})?", substitute, text)
+
+
+def _nibbles(value: int, width: int, upper: bool) -> str:
+    """BIND's nibble form (lib/dns/master.c ``nibbles()``): the width counts output characters, dots
+    included, so ``${0,3,n}`` of 1 is ``1.0``."""
+    digits = "0123456789ABCDEF" if upper else "0123456789abcdef"
+    out: list[str] = []
+    while True:
+        out.append(digits[value & 0x0F])
+        value >>= 4
+        width = max(width - 1, 0)
+        if width > 0 or value != 0:
+            out.append(".")
+            width = max(width - 1, 0)
+        if value == 0 and width == 0:
+            return "".join(out)
 
 
 def _logical_lines(
@@ -282,7 +301,10 @@ def _logical_lines(
     start_line, start_blank = 0, False
     match_fast = _FAST_RECORD.match
     no_tokens: list[_Token] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Only "\n" ends a line (with an optional "\r" before it): str.splitlines() would also break at
+    # form feeds, U+0085, U+2028 and others, which may sit inside comments and quoted strings.
+    for lineno, raw_line in enumerate(text.split("\n"), 1):
+        line = raw_line[:-1] if raw_line.endswith("\r") else raw_line
         if depth == 0:
             fast = match_fast(line)
             if fast is not None:

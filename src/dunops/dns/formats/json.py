@@ -98,16 +98,22 @@ def zone_from_data(
     given = data.get("origin", origin)
     if not isinstance(given, str):
         raise _fail(filename, 'no origin: give --origin or an "origin" field')
-    zone_origin = absolute_name(given, ".").lower()
+    try:
+        zone_origin = absolute_name(given, ".").lower()
+    except InvalidName as exc:
+        raise _fail(f"{filename}: origin", f"invalid origin {given!r}: {exc}") from exc
     problems: list[Problem] = []
     soa = None
     soa_data = data.get("soa")
     if soa_data is not None:
         try:
+            soa_ttl = soa_data["ttl"]
+            if not isinstance(soa_ttl, int) or isinstance(soa_ttl, bool) or not 0 <= soa_ttl <= 2**31 - 1:
+                raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {soa_ttl!r}")
             soa = RRset(
                 zone_origin,
                 "SOA",
-                int(soa_data["ttl"]),
+                soa_ttl,
                 [canonical_value("SOA", str(soa_data["value"]), zone_origin)],
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -40,7 +40,12 @@ _RECORD_KEYS = frozenset({"type", "ttl", "value", "values"})
 
 
 def _text(value: Any) -> str:
-    content = str(value).replace("\\;", ";")
+    if not isinstance(value, str):
+        # octoDNS refuses these; str() would turn 010 into "8", 1.10 into "1.1" and yes into "True"
+        raise InvalidValue(f"expected a string value, found {value!r}: quote it in the YAML")
+    if value[:1] == '"':  # as octoDNS's _ChunkedValue.process: outer quotes go, then every '" "'
+        value = value[1:-1]
+    content = value.replace('" "', "").replace("\\;", ";")
     if (
         len(content) <= 255
         and content.isascii()
@@ -58,7 +63,10 @@ def _quoted(value: Any) -> str:
 
 def _svcb(value: dict[str, Any]) -> str:
     params = []
-    for key, param in (value.get("svcparams") or {}).items():
+    svcparams = value.get("svcparams") or {}
+    if not isinstance(svcparams, dict):
+        raise InvalidValue(f"svcparams must be a mapping of keys to values, found {svcparams!r}")
+    for key, param in svcparams.items():
         if param is None:
             params.append(str(key))
         elif isinstance(param, list):
@@ -186,6 +194,8 @@ def _zone_from_items(
                     raw = [record["value"]]
                 else:
                     raise InvalidValue("a record needs value or values")
+                if len(raw) > 1 and any(v is None for v in raw):
+                    raise InvalidValue("values holds an empty (null) entry: give a value or remove it")
                 values = [
                     canonical_value(rtype, _presentation(rtype, v), origin) for v in raw if v is not None
                 ]
@@ -224,7 +234,12 @@ def _parse(rtype: str, value: str) -> Any:
 def _octodns_value(rtype: str, value: str) -> Any:
     """The octoDNS form of one canonical value; raises ValueError when octoDNS cannot hold it."""
     if rtype in ("TXT", "SPF"):
-        return text_value_octets(value).decode("utf-8").replace(";", "\\;")
+        text = text_value_octets(value).decode("utf-8")
+        if '" "' in text:
+            raise ValueError("octoDNS removes every '\" \"' from TXT text")
+        if text[:1] == '"':
+            text = f'"{text}"'  # octoDNS strips one pair of outer quotes from a value starting with '"'
+        return text.replace(";", "\\;")
     if rtype == "MX":
         preference, exchange = value.split()
         return {"exchange": exchange, "preference": int(preference)}
@@ -368,6 +383,13 @@ def octodns_data(zone: Zone, dropped: list[str] | None = None) -> dict[str, Any]
             if dropped is not None:
                 dropped.append(f"{rrset.name} {rrset.rtype}: octoDNS cannot hold this value ({exc})")
             continue
+        if rrset.rtype in ("TXT", "SPF") and dropped is not None:
+            for value in rrset.values:
+                if text_value_from_bytes(text_value_octets(value)) != value:
+                    dropped.append(
+                        f"{rrset.name} {rrset.rtype}: octoDNS keeps no character-string boundaries; "
+                        f"{value[:60]} is written joined"
+                    )
         record: dict[str, Any] = {"ttl": rrset.ttl, "type": rrset.rtype}
         record.update(rrset.meta_dict)
         if len(values) == 1:
