@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,9 @@ from dunops.dns.rrset import RRset
 from dunops.errors import ProviderError
 from dunops.providers import build
 from dunops.providers.zonefile import ZoneFileProvider
+from tests.servers.process import ServerProcess, require_binary
+from tests.servers.rfc2136 import seed_zone_file
+from tests.support import free_port
 
 
 def make(directory: Path, **config: object) -> ZoneFileProvider:
@@ -73,3 +79,46 @@ def test_a_broken_zone_file_is_reported_with_its_position(tmp_path: Path) -> Non
         provider.fetch("broken.test")
     assert "broken.test.zone" in str(refused.value)
     assert refused.value.problems[0].location.startswith("broken.test.zone:2")
+
+
+def _listening(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+
+
+def test_a_served_zone_file_is_verified_on_the_server_that_reads_it(tmp_path: Path) -> None:
+    """BIND serves the directory; the reload command tells it to read the files again (SIGHUP)."""
+    named = require_binary("named", "bind9")
+    origin = "served.test."
+    zones = tmp_path / "zones"
+    zones.mkdir()
+    seed_zone_file(zones / "served.test.zone", origin)
+    port = free_port()
+    (tmp_path / "named.conf").write_text(
+        f'options {{ directory "{tmp_path}"; pid-file "{tmp_path}/named.pid"; '
+        f'session-keyfile "{tmp_path}/session.key"; managed-keys-directory "{tmp_path}"; '
+        f"listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }}; recursion no; notify no; "
+        "dnssec-validation no; };\n"
+        f'zone "{origin}" {{ type primary; file "{zones / "served.test.zone"}"; }};\n'
+    )
+    server = ServerProcess([named, "-g", "-c", str(tmp_path / "named.conf")], tmp_path, "named")
+    try:
+        server.wait_ready(lambda: _listening(port))
+        provider = make(
+            zones,
+            reload_command=[shutil.which("kill") or "kill", "-HUP", str(server.pid)],
+            server_address=f"127.0.0.1:{port}",
+        )
+        current = provider.fetch(origin)
+        desired = current.copy()
+        desired.add(RRset(f"www.{origin}", "A", 300, ["192.0.2.1"]))
+        plan = plan_changes(current, desired)
+        assert not provider.verify(plan).all_served
+        assert provider.apply(plan).complete
+        deadline = time.monotonic() + 10
+        while not (verification := provider.verify(plan)).all_served:
+            assert time.monotonic() < deadline, verification
+            time.sleep(0.1)
+        assert verification.servers == (f"127.0.0.1:{port}",)
+    finally:
+        server.stop()
