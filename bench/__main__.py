@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
-import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
+from bench import measurement
 from bench.zonegen import ORIGIN, generate, variant
 from dunops.dns import write_bind, write_json, write_octodns
 
@@ -35,7 +33,7 @@ OCTODNS_SKIPPED = (
 TIMES = "\N{MULTIPLICATION SIGN}"
 REPEAT = 3  # DunOps runs per measurement below 300k RRsets; the fastest counts
 
-Result = dict[str, Any] | None
+Result = measurement.Result
 
 
 def _files(size: int) -> dict[str, Path]:
@@ -59,31 +57,11 @@ def _files(size: int) -> dict[str, Path]:
 
 
 def _best(*args: str, repeat: int) -> Result:
-    """The fastest of ``repeat`` runs (the least disturbed by other work), with the highest peak RSS."""
-    runs = [_run(*args) for _ in range(repeat)]
-    done = [run for run in runs if run is not None]
-    if not done:
-        return None
-    best = min(done, key=lambda run: run["seconds"])
-    return {**best, "rss_mb": max(run["rss_mb"] for run in done)}
+    return measurement.best("bench.worker", *args, repeat=repeat)
 
 
 def _run(*args: str, limit: float | None = None) -> Result:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.worker", *args],
-            capture_output=True,
-            text=True,
-            timeout=limit,
-            check=True,
-        )
-    except subprocess.TimeoutExpired:
-        return None
-    except subprocess.CalledProcessError as exc:
-        print(exc.stderr, file=sys.stderr)
-        raise
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return measurement.run("bench.worker", *args, limit=limit)
 
 
 def _seconds(result: Result, key: str = "seconds") -> str:

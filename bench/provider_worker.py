@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.worker import _rss_mb
+from bench import measurement
 
 PROVIDER_TIMEOUT = 300.0
 
@@ -102,8 +102,7 @@ def main() -> None:
         result = octodns(Path(args[0]), args[1])
     else:
         raise SystemExit(f"unknown task {task}")
-    result["rss_mb"] = _rss_mb()
-    print(json.dumps(result))
+    measurement.report(result)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from typing import Any
 
 import boto3
 
-from bench import servers
+from bench import measurement, servers
 from bench.changeset import Edits, apply_edits, make_edits, subset
 from bench.zonegen import ORIGIN, generate
 from dunops.dns import RRset, Zone, plan_changes, write_bind, write_octodns
@@ -47,7 +47,7 @@ RESULTS = Path(__file__).parent / "RESULTS.md"
 PROFILE = Path(__file__).parent / ".work" / "profile-powerdns-apply.txt"
 TIMES = "\N{MULTIPLICATION SIGN}"
 
-Result = dict[str, Any] | None
+Result = measurement.Result
 
 
 @dataclass
@@ -61,30 +61,11 @@ class Row:
 
 
 def _run(*args: str, limit: float = WORKER_LIMIT) -> Result:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.provider_worker", *args],
-            capture_output=True,
-            text=True,
-            timeout=limit,
-            check=True,
-        )
-    except subprocess.TimeoutExpired:
-        print(f"timed out after {limit:.0f} s: {' '.join(args[:1])}", file=sys.stderr)
-        return None
-    except subprocess.CalledProcessError as exc:
-        print(exc.stderr[-4000:], file=sys.stderr)
-        return None
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return measurement.run("bench.provider_worker", *args, limit=limit)
 
 
 def _best(*args: str, repeat: int) -> Result:
-    runs = [run for run in (_run(*args) for _ in range(repeat)) if run is not None]
-    if not runs:
-        return None
-    best = min(runs, key=lambda run: run["seconds"])
-    return {**best, "rss_mb": max(run["rss_mb"] for run in runs)}
+    return measurement.best("bench.provider_worker", *args, repeat=repeat)
 
 
 def _connection(

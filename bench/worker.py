@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-
-def _rss_mb() -> float:
-    # VmHWM is this process's own peak; ru_maxrss would include the parent's peak inherited at fork
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench import measurement
 
 
 def dunops_yaml(current: Path, desired: Path, origin: str) -> dict[str, Any]:
@@ -81,8 +73,7 @@ def main() -> None:
         result = dnspython_bind(Path(args[0]), args[1])
     else:
         raise SystemExit(f"unknown task {task}")
-    result["rss_mb"] = _rss_mb()
-    print(json.dumps(result))
+    measurement.report(result)
 
 
 if __name__ == "__main__":
