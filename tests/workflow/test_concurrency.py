@@ -15,7 +15,6 @@ from dunops.accounts.access import resolve
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.errors import DunopsError
-from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.database import transaction
 from dunops.storage.models import Approval, ChangeRevision, Deployment, DeploymentState, User, Zone
@@ -122,7 +121,7 @@ def test_a_revision_racing_an_approval_never_lets_the_approval_count_for_the_new
     session_factory: sessionmaker[Session],
     db: Session,
 ) -> None:
-    vault = Vault(load_master_key(team.settings))
+    vault = Vault.from_settings(team.settings)
     for round_number in range(3):
         created = team.create([{**WEB, "name": f"race{round_number}"}])
         first_hash = created["current_revision"]["plan_hash"]
@@ -198,7 +197,7 @@ def test_an_apply_waits_for_a_sync_holding_the_zone_and_syncs_race_applies_safel
     team.approve(second)
     second_id = team.post(team.author, f"/changes/{second['id']}/apply").json()["deployment"]
     queue_for(team.settings).huey.flush()
-    vault = Vault(load_master_key(team.settings))
+    vault = Vault.from_settings(team.settings)
 
     def sync_once() -> str:
         with transaction(session_factory) as session:

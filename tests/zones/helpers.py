@@ -10,7 +10,6 @@ from dunops.accounts.access import Access, resolve
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
-from dunops.security.master_key import load_master_key
 from dunops.security.tokens import digest, new_api_token
 from dunops.security.vault import Vault
 from dunops.storage.models import ApiToken, Membership, Role, User, Workspace
@@ -66,7 +65,7 @@ def grant_for(
 
 
 def vault_for(settings: Settings) -> Vault:
-    return Vault(load_master_key(settings))
+    return Vault.from_settings(settings)
 
 
 def zone_directory(root: Path, text: str = ZONE_TEXT, name: str = "example.test") -> Path:

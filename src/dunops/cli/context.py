@@ -16,7 +16,6 @@ from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings, load_settings
-from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.database import make_engine, make_session_factory, transaction, upgrade
 from dunops.storage.models import User
@@ -60,4 +59,4 @@ def grant(session: Session, email: str, workspace: str, permission: Permission) 
 
 
 def vault() -> Vault:
-    return Vault(load_master_key(settings()))
+    return Vault.from_settings(settings())

@@ -56,7 +56,7 @@ def rotate(
 @handled
 def check() -> None:
     """Decrypt every stored secret; name each one that does not decrypt (exit 1 if any)."""
-    vault = Vault(load_master_key(context.settings()))
+    vault = context.vault()
     with context.unit_of_work() as session:
         results = connections.check_secrets(session, vault)
     broken = [result for result in results if not result.ok]

@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dunops.config import Settings
 from dunops.errors import ConfigurationError, Problem, SecretUnreadable
-from dunops.security.master_key import KEY_BYTES, MasterKey
+from dunops.security.master_key import KEY_BYTES, MasterKey, load_master_key
 from dunops.storage.base import utcnow
 from dunops.storage.models import WorkspaceKey
 
@@ -72,6 +73,11 @@ class Vault:
 
     def __init__(self, master: MasterKey) -> None:
         self.master = master
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Vault:
+        """The vault under the configured master key (``DUNOPS_MASTER_KEY`` or the data dir's key file)."""
+        return cls(load_master_key(settings))
 
     # data keys ---------------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from huey.exceptions import TaskLockedException
 from dunops.config import Settings
 from dunops.errors import DunopsError
 from dunops.jobs import JobContext, periodic, queue_for
-from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.database import make_engine, make_session_factory, transaction
 from dunops.storage.models import Zone
@@ -32,7 +31,7 @@ def run_due_syncs(settings: Settings, now: datetime | None = None) -> dict[int, 
     factory = make_session_factory(engine)
     outcomes: dict[int, str] = {}
     try:
-        vault = Vault(load_master_key(settings))
+        vault = Vault.from_settings(settings)
         with transaction(factory) as session:
             due = due_zone_ids(session, now)
         for zone_id in due:

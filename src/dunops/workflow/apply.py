@@ -30,7 +30,6 @@ from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, DunopsError, Locked, Problem, ProviderError, StalePlan
 from dunops.jobs import enqueue_after_commit
 from dunops.providers import ApplyResult, Provider
-from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.base import utcnow
 from dunops.storage.database import transaction
@@ -243,7 +242,7 @@ def run_deployment(
 ) -> DeploymentState:
     """The apply job: lease, compare-and-set apply, record, verify. A finished deployment is left alone."""
     holder = f"deployment:{deployment_id}:{uuid4().hex}"  # per run: a duplicate delivery is another holder
-    vault = Vault(load_master_key(settings))
+    vault = Vault.from_settings(settings)
     with transaction(factory) as session:
         deployment, change, revision, zone = _loaded(session, deployment_id)
         if deployment.state is not D.QUEUED:
@@ -466,7 +465,7 @@ def verify_deployment(
     interval: float = VERIFY_INTERVAL_SECONDS,
 ) -> DeploymentState:
     """Check that every change is served; ``verified`` when it is, else ``unverified`` naming the rest."""
-    vault = Vault(load_master_key(settings))
+    vault = Vault.from_settings(settings)
     with transaction(factory) as session:
         deployment, _change, revision, zone = _loaded(session, deployment_id)
         if deployment.state is not D.APPLIED:

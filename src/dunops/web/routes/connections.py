@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
-from dunops.security.master_key import load_master_key
 from dunops.security.vault import Vault
 from dunops.storage.models import ProviderConnection
 from dunops.web.deps import DB, CurrentPrincipal, RowId, settings_of
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["connections"])
 
 def vault_of(request: Request) -> Vault:
     """The vault under the configured master key (read per request, so a rotation takes effect at once)."""
-    return Vault(load_master_key(settings_of(request)))
+    return Vault.from_settings(settings_of(request))
 
 
 class ConnectionIn(BaseModel):
