@@ -50,7 +50,7 @@ def _jobs_counted(job_name: str, outcome: str) -> float:
 
 def test_an_enqueued_job_runs_in_a_consumer_thread(queue_settings: Settings) -> None:
     marker = queue_settings.data_dir / "hello"
-    with BackgroundWorker(queue_for(queue_settings), workers=2):
+    with BackgroundWorker(queue_for(queue_settings), workers=2, periodic=False):
         enqueue(queue_settings, "tests.write_marker", name="hello", text="hello from the queue")
         assert wait_for(marker.exists), "the consumer did not run the job"
     content = marker.read_text()
@@ -65,14 +65,14 @@ def test_jobs_queued_while_no_consumer_runs_wait_for_one(queue_settings: Setting
         enqueue(queue_settings, "tests.write_marker", name=f"job-{number}", text="later")
     assert queue.pending() == 3
     assert not (queue_settings.data_dir / "job-0").exists()
-    with BackgroundWorker(queue, workers=1):
+    with BackgroundWorker(queue, workers=1, periodic=False):
         assert wait_for(lambda: all((queue_settings.data_dir / f"job-{n}").exists() for n in range(3)))
     assert queue.pending() == 0
 
 
 def test_a_failing_job_is_counted_and_does_not_stop_the_consumer(queue_settings: Settings) -> None:
     failed_before = _jobs_counted("tests.always_fails", "failed")
-    with BackgroundWorker(queue_for(queue_settings), workers=1):
+    with BackgroundWorker(queue_for(queue_settings), workers=1, periodic=False):
         enqueue(queue_settings, "tests.always_fails")
         enqueue(queue_settings, "tests.write_marker", name="after", text="still running")
         assert wait_for((queue_settings.data_dir / "after").exists)
@@ -143,7 +143,7 @@ def test_jobs_asked_for_in_a_transaction_are_queued_only_on_commit(
     db.commit()
     assert queue.pending() == 1
 
-    with BackgroundWorker(queue, workers=1):
+    with BackgroundWorker(queue, workers=1, periodic=False):
         assert wait_for((queue_settings.data_dir / "committed").exists)
     assert not (queue_settings.data_dir / "rolled-back").exists()
 

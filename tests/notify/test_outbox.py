@@ -27,7 +27,7 @@ def test_a_committed_mail_is_written_by_a_real_consumer(db: Session, mail_settin
     )
     assert _outbox_files(mail_settings) == [], "nothing is delivered before the commit"
     db.commit()
-    with BackgroundWorker(queue_for(mail_settings), workers=1):
+    with BackgroundWorker(queue_for(mail_settings), workers=1, periodic=False):
         assert wait_for(lambda: len(_outbox_files(mail_settings)) == 1)
 
     [path] = _outbox_files(mail_settings)

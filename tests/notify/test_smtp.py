@@ -33,7 +33,7 @@ def test_mail_arrives_at_the_smtp_server(
         session, settings, to="ada@example.com", subject="Welcome to DunOps", body="Hello Ada,\nwelcome."
     )
     session.commit()
-    with BackgroundWorker(queue_for(settings), workers=1):
+    with BackgroundWorker(queue_for(settings), workers=1, periodic=False):
         assert wait_for(lambda: len(smtp_server.handler.received) == 1)
 
     [received] = smtp_server.handler.received
