@@ -20,6 +20,16 @@ from dunops.errors import ConfigurationError
 ENV_PREFIX = "DUNOPS_"
 
 
+class DatabaseOptions(BaseModel):
+    """How many connections a process keeps, and how long a request waits for one or for a lock."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pool_size: int = 20
+    pool_timeout: float = 10.0
+    busy_timeout: float = 10.0
+
+
 class OidcProviderSettings(BaseModel):
     """One sign-in provider; configured as JSON in ``DUNOPS_OIDC_PROVIDERS``."""
 
@@ -77,6 +87,10 @@ class Settings(BaseSettings):
 
     zonefile_roots: list[Path] = Field(default_factory=list)
 
+    database_pool_size: int = Field(default=20, ge=1, le=500)
+    database_pool_timeout_seconds: float = Field(default=10, gt=0)
+    database_busy_timeout_seconds: float = Field(default=10, gt=0)
+
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
 
@@ -118,6 +132,14 @@ class Settings(BaseSettings):
     @property
     def is_embedded_database(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def database_options(self) -> DatabaseOptions:
+        return DatabaseOptions(
+            pool_size=self.database_pool_size,
+            pool_timeout=self.database_pool_timeout_seconds,
+            busy_timeout=self.database_busy_timeout_seconds,
+        )
 
     @property
     def outbox_dir(self) -> Path:

@@ -32,9 +32,11 @@ def test_the_plan_and_fingerprints_drive_a_compare_and_set_apply(
         secrets={},
         directories=directories_for(settings, grant),
     )
+    db.commit()  # services read providers outside any transaction
     zone = zones.import_from_connection(
         db, grant, vault, name="example.test", connection_id=connection.id
     ).zone
+    db.commit()
     edits = [{"action": "upsert", "name": "api", "type": "A", "values": ["192.0.2.80"]}]
     live = plan_for_zone(db, vault, zone, edits=edits)
     assert [change.kind.value for change in live.plan.changes] == ["create"]

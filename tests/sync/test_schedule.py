@@ -33,6 +33,7 @@ def _zone(db: Session, settings: Settings, slug: str, directory: Path, every: in
         secrets={},
         directories=directories_for(settings, grant),
     )
+    db.commit()  # the import reads the provider outside any transaction
     view = zones.import_from_connection(db, grant, vault, name="example.test", connection_id=connection.id)
     if every is not None:
         zones.set_schedule(db, grant, "example.test", every)

@@ -7,18 +7,15 @@ a suspended user's sessions are gone (see ``users.suspend``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from dunops.config import Settings
 from dunops.security.tokens import digest, new_secret
 from dunops.storage.base import utcnow
 from dunops.storage.models import User, WebSession
-
-# Touch last_seen_at at most this often, so that reads do not all write.
-_TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +45,33 @@ def start(
 
 
 def lookup(session: Session, settings: Settings, cookie_value: str) -> WebSession | None:
-    """The live session for a cookie value, or None when unknown, idle too long, expired or suspended."""
+    """The live session for a cookie value, or None when unknown, idle too long, expired or suspended.
+
+    Only reads: the last-seen stamp is written apart (:mod:`dunops.accounts.usage`), and a dead session
+    is deleted by :func:`purge_dead` or when its browser signs in again.
+    """
     record = session.get(WebSession, digest(cookie_value))
     if record is None:
         return None
-    now = utcnow()
     user = session.get(User, record.user_id)
-    idle_limit = record.last_seen_at + timedelta(hours=settings.session_idle_hours)
-    if now >= record.expires_at or now >= idle_limit or user is None or not user.is_active:
-        session.delete(record)
+    if not _alive(settings, record, utcnow()) or user is None or not user.is_active:
         return None
-    if now - record.last_seen_at >= _TOUCH_EVERY:
-        record.last_seen_at = now
     return record
+
+
+def _alive(settings: Settings, record: WebSession, now: datetime) -> bool:
+    idle_limit = record.last_seen_at + timedelta(hours=settings.session_idle_hours)
+    return now < record.expires_at and now < idle_limit
+
+
+def purge_dead(session: Session, settings: Settings) -> int:
+    """Delete every session past its absolute or idle expiry; returns how many."""
+    now = utcnow()
+    idle_since = now - timedelta(hours=settings.session_idle_hours)
+    result = session.execute(
+        delete(WebSession).where(or_(WebSession.expires_at <= now, WebSession.last_seen_at <= idle_since))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def end(session: Session, cookie_value: str) -> None:

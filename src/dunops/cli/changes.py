@@ -28,7 +28,7 @@ def describe(change: ChangeRequest, view: requests.ChangeView | None = None) -> 
     revision = view.revision if view else None
     plan = f"r{revision.number} plan {revision.plan_hash}" if revision else "no plan"
     zone = view.zone.fqdn if view else str(change.zone_id)
-    return f"#{change.id}\t{change.state}\t{zone}\t{plan}\t{change.title}"
+    return f"#{change.id}\t{requests.state_of(change)}\t{zone}\t{plan}\t{change.title}"
 
 
 def deployment_line(deployment: Deployment) -> str:
@@ -100,7 +100,7 @@ def create(
             desired=wanted,
             submit=submit,
         )
-        lines = _details(requests.view(session, context.settings(), who, change.id))
+        lines = _details(requests.view(session, who, change.id))
     typer.echo("\n".join(lines))
 
 
@@ -115,8 +115,8 @@ def listing(
     """Change requests of the workspace, newest first."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
-        found = requests.listing(session, context.settings(), who, state=state, zone=zone)
-        lines = [describe(c, requests.view(session, context.settings(), who, c.id)) for c in found]
+        found = requests.listing(session, who, state=state, zone=zone)
+        lines = [describe(c, requests.view(session, who, c.id)) for c in found]
     typer.echo("\n".join(lines) if lines else "no change requests")
 
 
@@ -126,12 +126,12 @@ def show(email: Email, workspace: Slug, change_id: ChangeId, as_json: AsJson = F
     """One change request: its state, plan, approvals and deployments."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
-        view = requests.view(session, context.settings(), who, change_id)
+        view = requests.view(session, who, change_id)
         if as_json:
             emit_json(
                 {
                     "id": view.change.id,
-                    "state": view.change.state.value,
+                    "state": requests.state_of(view.change).value,
                     "title": view.change.title,
                     "zone": view.zone.fqdn,
                     "current_revision": requests.revision_data(view.revision) if view.revision else None,

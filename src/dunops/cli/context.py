@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.accounts import access, users
 from dunops.accounts.access import Access
@@ -36,15 +36,19 @@ def engine() -> Engine:
     current = settings()
     if current.is_embedded_database:
         current.prepare_data_dir()
-    created = make_engine(current.sqlalchemy_url)
+    created = make_engine(current.sqlalchemy_url, current.database_options)
     if current.is_embedded_database:
         upgrade(created)
     return created
 
 
+def writer() -> sessionmaker[Session]:
+    return make_session_factory(engine())
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    with transaction(make_session_factory(engine())) as session:
+    with transaction(writer()) as session:
         yield session
 
 

@@ -54,5 +54,5 @@ def rollback(
         change = deployments.rollback(
             session, context.settings(), who, context.vault(), deployment_id, submit=submit
         )
-        line = describe(change, requests.view(session, context.settings(), who, change.id))
+        line = describe(change, requests.view(session, who, change.id))
     typer.echo(line)

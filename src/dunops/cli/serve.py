@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from dunops import notify, sync, workflow
+from dunops.accounts import housekeeping
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
@@ -29,7 +30,7 @@ from dunops.storage.database import alembic_config, make_engine, make_session_fa
 from dunops.web.app import create_app
 
 # Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
-JOB_PACKAGES = (notify, sync, workflow)
+JOB_PACKAGES = (housekeeping, notify, sync, workflow)
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +110,7 @@ def prepare_database(settings: Settings, *, migrate: bool) -> Engine:
     """The engine, with the data dir prepared and the schema migrated, or a clear error when it is behind."""
     if settings.is_embedded_database:
         settings.prepare_data_dir()
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, settings.database_options)
     try:
         if migrate:
             upgrade(engine)

@@ -105,7 +105,7 @@ def sync(
     """Read the zone from its provider now; changes made outside DunOps are stored as drift."""
     with context.unit_of_work() as session:
         grant = context.grant(session, email, workspace, Permission.ZONES_MANAGE)
-        result = zone_sync.sync(session, grant, context.vault(), name)
+        result = zone_sync.sync(session, context.writer(), grant, context.vault(), name)
         number = result.version.number if result.version else None
     if as_json:
         emit_json({"zone": result.zone.fqdn, "changed": result.changed, "version": number,

@@ -27,6 +27,7 @@ from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import InvalidInput, Problem, ZoneInvalid
 from dunops.providers import Capabilities
 from dunops.security.vault import Vault
+from dunops.storage.database import released
 from dunops.storage.models import ProviderConnection, Zone
 from dunops.zones import connections, versions, zones
 
@@ -74,7 +75,7 @@ def _live(session: Session, vault: Vault, zone: Zone) -> tuple[ZoneContent, Capa
     connection = session.get(ProviderConnection, zone.connection_id)
     if connection is None or connection.workspace_id != zone.workspace_id:
         return versions.current_content(session, zone), None, ""
-    with connections.provider_for(session, vault, connection) as provider:
+    with connections.provider_for(session, vault, connection) as provider, released(session):
         return provider.fetch(zone.fqdn), provider.capabilities, provider.label
 
 

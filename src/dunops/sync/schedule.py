@@ -17,7 +17,6 @@ from dunops.errors import DunopsError
 from dunops.jobs import JobContext, periodic, queue_for
 from dunops.security.vault import Vault
 from dunops.storage.database import make_engine, make_session_factory, transaction
-from dunops.storage.models import Zone
 from dunops.sync.sync import due_zone_ids, sync_zone
 
 JOB_NAME = "sync.due_zones"
@@ -27,7 +26,7 @@ log = structlog.get_logger(__name__)
 
 def run_due_syncs(settings: Settings, now: datetime | None = None) -> dict[int, str]:
     """Sync every due zone; returns ``{zone id: "unchanged" | "drift" | "failed: reason"}``."""
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, settings.database_options)
     factory = make_session_factory(engine)
     outcomes: dict[int, str] = {}
     try:
@@ -35,18 +34,12 @@ def run_due_syncs(settings: Settings, now: datetime | None = None) -> dict[int, 
         with transaction(factory) as session:
             due = due_zone_ids(session, now)
         for zone_id in due:
-            label = str(zone_id)
             try:
-                with transaction(factory) as session:
-                    zone = session.get(Zone, zone_id)
-                    if zone is None:
-                        continue
-                    label = zone.fqdn
-                    result = sync_zone(session, vault, zone, None)
-                    outcomes[zone_id] = "drift" if result.changed else "unchanged"
+                result = sync_zone(factory, vault, zone_id, None)
+                outcomes[zone_id] = "drift" if result.changed else "unchanged"
             except DunopsError as error:
                 outcomes[zone_id] = f"failed: {error.detail}"
-                log.warning("scheduled sync failed", zone=label, zone_id=zone_id, reason=error.detail)
+                log.warning("scheduled sync failed", zone_id=zone_id, reason=error.detail)
     finally:
         engine.dispose()
     return outcomes

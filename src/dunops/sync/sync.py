@@ -3,26 +3,29 @@ a ``drift`` version when something changed outside DunOps.
 
 The drift is returned as RRset changes from the last version to what the provider serves now. Sync runs
 only when asked or, for zones whose schedule is on, from the periodic job in :mod:`dunops.sync.schedule`.
-One sync per zone at a time: the zone row is locked for the length of the transaction.
+One sync or apply per zone at a time: the zone's lease is held while the provider is read.
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dunops import audit
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.dns.plan import Plan, plan_changes
+from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, NotFound
 from dunops.security.vault import Vault
 from dunops.storage.base import utcnow
+from dunops.storage.database import released, transaction
 from dunops.storage.models import (
     ProviderConnection,
     VersionSource,
@@ -47,32 +50,54 @@ class SyncResult:
         return self.version is not None
 
 
-def _locked(session: Session, zone: Zone) -> Zone:
-    locked = session.scalars(select(Zone).where(Zone.id == zone.id).with_for_update()).first()
-    if locked is None:
-        raise NotFound(f"zone {zone.fqdn} not found")
-    return locked
+def sync_zone(
+    factory: sessionmaker[Session], vault: Vault, zone_id: int, actor: Principal | None
+) -> SyncResult:
+    """Fetch the zone from its provider and store a ``drift`` version when it differs from the last one.
+
+    Runs its own transactions: the zone's lease is taken (and committed) first, the provider is read with
+    no transaction open, then the outcome is stored and the lease given back.
+    """
+    holder = f"sync:{uuid.uuid4().hex[:12]}"
+    with ExitStack() as stack:
+        with transaction(factory) as session:
+            zone, connection = _syncable(session, zone_id)
+            fqdn = zone.fqdn
+            leases.acquire(session, zone.id, holder, leases.Purpose.SYNC, zone_name=fqdn)
+            provider = stack.enter_context(connections.provider_for(session, vault, connection))
+        try:
+            live = provider.fetch(fqdn)
+            with transaction(factory) as session:
+                result = _store(session, zone_id, live, actor, holder)
+        finally:
+            with transaction(factory) as session:
+                leases.release(session, zone_id, holder)
+    return result
 
 
-def sync_zone(session: Session, vault: Vault, zone: Zone, actor: Principal | None) -> SyncResult:
-    """Fetch the zone from its provider and store a ``drift`` version when it differs from the last one."""
-    zone = _locked(session, zone)
+def _syncable(session: Session, zone_id: int) -> tuple[Zone, ProviderConnection]:
+    zone = session.get(Zone, zone_id)
+    if zone is None:
+        raise NotFound(f"zone {zone_id} not found")
     if zone.connection_id is None:
         raise Conflict(f"zone {zone.fqdn} is plan-only: it has no provider connection to sync from")
     connection = session.get(ProviderConnection, zone.connection_id)
     if connection is None or connection.workspace_id != zone.workspace_id:
         raise Conflict(f"zone {zone.fqdn} has no usable provider connection")
-    holder = f"sync:{uuid.uuid4().hex[:12]}"
-    leases.acquire(session, zone.id, holder, leases.Purpose.SYNC, zone_name=zone.fqdn)
-    try:
-        with connections.provider_for(session, vault, connection) as provider:
-            live = provider.fetch(zone.fqdn)
-        previous = versions.current(session, zone)
-        drift = plan_changes(versions.current_content(session, zone), live)
-        source = VersionSource.DRIFT if previous is not None else VersionSource.SYNC
-        version = versions.record(session, zone, live, source, actor)
-    finally:
-        leases.release(session, zone.id, holder)
+    return zone, connection
+
+
+def _store(
+    session: Session, zone_id: int, live: ZoneContent, actor: Principal | None, holder: str
+) -> SyncResult:
+    zone = session.get(Zone, zone_id, populate_existing=True)
+    if zone is None:
+        raise NotFound(f"zone {zone_id} was forgotten while it was being synced")
+    previous = versions.current(session, zone)
+    drift = plan_changes(versions.current_content(session, zone), live)
+    source = VersionSource.DRIFT if previous is not None else VersionSource.SYNC
+    version = versions.record(session, zone, live, source, actor)
+    leases.release(session, zone.id, holder)
     zone.last_synced_at = utcnow()
     session.flush()
     audit.record(
@@ -90,10 +115,14 @@ def sync_zone(session: Session, vault: Vault, zone: Zone, actor: Principal | Non
     return SyncResult(zone, drift, version)
 
 
-def sync(session: Session, grant: Access, vault: Vault, name: str) -> SyncResult:
-    """Sync one zone of the workspace now, on the caller's behalf."""
+def sync(
+    session: Session, factory: sessionmaker[Session], grant: Access, vault: Vault, name: str
+) -> SyncResult:
+    """Sync one zone of the workspace now, on the caller's behalf (``session`` only reads)."""
     grant.require(Permission.ZONES_MANAGE)
-    return sync_zone(session, vault, zones.get(session, grant, name), grant.principal)
+    zone = zones.get(session, grant, name)
+    with released(session):
+        return sync_zone(factory, vault, zone.id, grant.principal)
 
 
 def due_zone_ids(session: Session, now: datetime | None = None) -> list[int]:

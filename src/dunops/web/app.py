@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
 from dunops.config import Settings, load_settings
-from dunops.storage.database import make_engine, make_session_factory
+from dunops.storage.database import make_engine, make_read_factory, make_session_factory
 from dunops.web import observability, problems
 from dunops.web.routes import ROUTERS
 
@@ -30,8 +30,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.sqlalchemy_url)
+    app.state.engine = engine or make_engine(settings.sqlalchemy_url, settings.database_options)
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.read_factory = make_read_factory(app.state.engine)
     app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
     problems.install(app)
     app.middleware("http")(_security_headers)

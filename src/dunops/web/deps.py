@@ -1,18 +1,26 @@
-"""Request dependencies: the unit of work, and who is calling (bearer token or session cookie + CSRF)."""
+"""Request dependencies: the unit of work, and who is calling (bearer token or session cookie + CSRF).
+
+Everything here that touches the database is a plain ``def``, so it runs in the threadpool and never
+on the event loop. A handler takes :data:`DB` (a transaction that may write, committed before the
+response is sent) or :data:`ReadDB` (a read-only transaction); the caller is looked up in a short
+read-only transaction of its own. Marking a credential as used is a write, so it happens after the
+response and at most once a minute per credential (:mod:`dunops.accounts.usage`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import BackgroundTasks, Depends, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from dunops.accounts import sessions, tokens
+from dunops.accounts import sessions, tokens, usage
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
 from dunops.errors import NotAuthenticated, PermissionDenied
 from dunops.security.tokens import same
+from dunops.storage.database import reading
 from dunops.storage.models import User, WebSession
 
 SESSION_COOKIE = "dunops_session"
@@ -25,10 +33,19 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
+def writer_of(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def reader_of(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.read_factory
+    return factory
+
+
 def db_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it raises."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
+    with writer_of(request)() as session:
         try:
             yield session
             session.commit()
@@ -37,7 +54,16 @@ def db_session(request: Request) -> Iterator[Session]:
             raise
 
 
-DB = Annotated[Session, Depends(db_session)]
+def read_session(request: Request) -> Iterator[Session]:
+    """A read-only transaction for a handler that only reads."""
+    with reading(reader_of(request)) as session:
+        yield session
+
+
+# scope="function": the transaction ends when the handler returns, before the response is sent, so a
+# 2xx answer always means the write is stored (and a failed commit is an error answer, not a lie).
+DB = Annotated[Session, Depends(db_session, scope="function")]
+ReadDB = Annotated[Session, Depends(read_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(settings_of)]
 
 
@@ -53,6 +79,9 @@ def browser_session(request: Request, db: Session) -> WebSession | None:
 
 
 async def _csrf_value(request: Request) -> str:
+    """The CSRF token a request presents (header or form field); reads the body only, never the database."""
+    if request.method in SAFE_METHODS or SESSION_COOKIE not in request.cookies:
+        return ""
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
@@ -64,25 +93,31 @@ async def _csrf_value(request: Request) -> str:
     return ""
 
 
-async def _principal_or_none(request: Request, db: DB) -> Principal | None:
+def _principal_or_none(
+    request: Request, background: BackgroundTasks, csrf: Annotated[str, Depends(_csrf_value)]
+) -> Principal | None:
     authorization = request.headers.get("Authorization", "")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
-        user, token = tokens.authenticate(db, value.strip())
-        return Principal(user=user, token=token, client_address=client_address(request))
-    record = browser_session(request, db)
-    if record is None:
-        return None
-    if request.method not in SAFE_METHODS and not same(await _csrf_value(request), record.csrf_token):
-        raise PermissionDenied("missing or wrong CSRF token for a cookie-authenticated request")
-    found = db.get(User, record.user_id)
-    if found is None:
-        return None
-    user = found
+    with reading(reader_of(request)) as db:
+        if authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+            user, token = tokens.authenticate(db, value.strip())
+            if usage.token_due(token):
+                background.add_task(usage.touch_token, writer_of(request), token.id)
+            return Principal(user=user, token=token, client_address=client_address(request))
+        record = browser_session(request, db)
+        if record is None:
+            return None
+        if request.method not in SAFE_METHODS and not same(csrf, record.csrf_token):
+            raise PermissionDenied("missing or wrong CSRF token for a cookie-authenticated request")
+        signed_in = db.get(User, record.user_id)
+        if signed_in is None:
+            return None
+    if usage.session_due(record):
+        background.add_task(usage.touch_session, writer_of(request), record.id_hash)
     request.state.csrf_token = record.csrf_token
-    return Principal(user=user, client_address=client_address(request))
+    return Principal(user=signed_in, client_address=client_address(request))
 
 
 async def require_principal(principal: Annotated[Principal | None, Depends(_principal_or_none)]) -> Principal:

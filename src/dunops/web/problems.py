@@ -8,6 +8,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dunops.errors import (
@@ -88,6 +90,22 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, titles.get(exc.status_code, "Request failed"), str(exc.detail))
 
 
+RETRY_AFTER_SECONDS = 2
+
+
+def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    """The database could not be had within the request's budget (a lock, the pool, an outage): 503."""
+    reason = "busy" if isinstance(exc, PoolTimeout) or "locked" in str(exc) else "unavailable"
+    log.warning("database " + reason, path=safe_path(request.scope), error_type=type(exc).__name__)
+    response = problem(
+        503,
+        "Service unavailable",
+        f"the database is {reason} right now; retry in a moment",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", path=safe_path(request.scope), error_type=type(exc).__name__, exc_info=exc)
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
@@ -97,4 +115,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DunopsError, _dunops_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_busy)
+    app.add_exception_handler(PoolTimeout, _database_busy)
     app.add_exception_handler(Exception, _unexpected)

@@ -17,6 +17,7 @@ from dunops.dns.plan import Plan
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, NotFound
 from dunops.security.vault import Vault
+from dunops.storage.database import released
 from dunops.storage.models import (
     ChangeRequest,
     ChangeRevision,
@@ -59,7 +60,7 @@ def _live(session: Session, vault: Vault, zone: Zone) -> ZoneContent:
     connection = session.get(ProviderConnection, zone.connection_id)
     if connection is None or connection.workspace_id != zone.workspace_id:
         return versions.current_content(session, zone)
-    with connections.provider_for(session, vault, connection) as provider:
+    with connections.provider_for(session, vault, connection) as provider, released(session):
         return provider.fetch(zone.fqdn)
 
 

@@ -22,7 +22,7 @@ def apply_deployment(
     verify_interval: float = apply.VERIFY_INTERVAL_SECONDS,
 ) -> None:
     """Run one deployment (idempotent: a deployment that already ran is left alone)."""
-    engine = make_engine(context.settings.sqlalchemy_url)
+    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
     try:
         apply.run_deployment(
             make_session_factory(engine),
@@ -38,7 +38,7 @@ def apply_deployment(
 
 def expire_requests_now(context: JobContext) -> list[int]:
     """Expire every open request past its time now; returns their ids."""
-    engine = make_engine(context.settings.sqlalchemy_url)
+    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
     try:
         with transaction(make_session_factory(engine)) as session:
             return requests.expire_due(session, context.settings)
@@ -46,9 +46,9 @@ def expire_requests_now(context: JobContext) -> list[int]:
         engine.dispose()
 
 
-@periodic(EXPIRE_JOB, crontab(minute="*/10"))
+@periodic(EXPIRE_JOB, crontab(minute="*"))
 def expire_requests(context: JobContext) -> None:
-    """Every ten minutes: move open requests past their expiry to ``expired`` and tell their authors."""
+    """Every minute: move open requests past their expiry to ``expired`` and tell their authors."""
     try:
         with queue_for(context.settings).huey.lock_task(EXPIRE_JOB):
             expire_requests_now(context)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
@@ -98,11 +98,16 @@ def plan_of(revision: ChangeRevision) -> Plan:
     return Plan.from_json(revision.plan)
 
 
-def view(session: Session, settings: Settings, grant: Access, change_id: int) -> ChangeView:
+def view(session: Session, grant: Access, change_id: int) -> ChangeView:
+    """A request with everything a reader needs. Only reads: an expiry that is due shows as ``expired``
+    (:func:`state_of`) and is stored by the periodic job."""
     grant.require(Permission.ZONES_READ)
-    change = get(session, grant, change_id)
-    expire_if_due(session, settings, change)
-    return _view(session, change)
+    return _view(session, get(session, grant, change_id))
+
+
+def state_of(change: ChangeRequest) -> ChangeState:
+    """The state a reader sees: an open request past its expiry is ``expired`` before the job stores it."""
+    return S.EXPIRED if is_expired(change) else change.state
 
 
 def _view(session: Session, change: ChangeRequest) -> ChangeView:
@@ -140,24 +145,33 @@ def _view(session: Session, change: ChangeRequest) -> ChangeView:
 
 
 def listing(
-    session: Session, settings: Settings, grant: Access, *, state: str | None = None, zone: str | None = None
+    session: Session, grant: Access, *, state: str | None = None, zone: str | None = None
 ) -> list[ChangeRequest]:
     grant.require(Permission.ZONES_READ)
     query = select(ChangeRequest).where(ChangeRequest.workspace_id == grant.workspace.id)
     if state:
         try:
-            query = query.where(ChangeRequest.state == ChangeState(state))
+            wanted = ChangeState(state)
         except ValueError:
             choices = ", ".join(s.value for s in ChangeState)
             raise InvalidInput.single(f"unknown state; expected one of {choices}", "state") from None
+        query = query.where(_in_state(wanted))
     if zone:
         from dunops.zones import zones as zone_service
 
         query = query.where(ChangeRequest.zone_id == zone_service.get(session, grant, zone).id)
-    found = list(session.scalars(query.order_by(ChangeRequest.id.desc()).limit(500)))
-    for change in found:
-        expire_if_due(session, settings, change)
-    return found
+    return list(session.scalars(query.order_by(ChangeRequest.id.desc()).limit(500)))
+
+
+def _in_state(wanted: ChangeState) -> ColumnElement[bool]:
+    """Requests a reader sees in ``wanted`` (see :func:`state_of`: open requests past expiry are expired)."""
+    now = utcnow()
+    lapsed = and_(ChangeRequest.state.in_(list(OPEN_STATES)), ChangeRequest.expires_at <= now)
+    if wanted is S.EXPIRED:
+        return or_(ChangeRequest.state == S.EXPIRED, lapsed)
+    if wanted in OPEN_STATES:
+        return and_(ChangeRequest.state == wanted, ChangeRequest.expires_at > now)
+    return ChangeRequest.state == wanted
 
 
 # -- transitions -------------------------------------------------------------------------------------
@@ -498,19 +512,25 @@ def revise(
     Approvals of earlier revisions no longer count; a request under review goes back to review.
     """
     grant.require(Permission.CHANGES_PROPOSE)
-    change = get(session, grant, change_id, lock=True)
-    refuse_if_expired(change)
-    _require_author(grant, change, "revise")
-    if change.state not in OPEN_STATES:
-        raise Conflict(f"change request {change.id} is {change.state}: it can no longer be revised")
-    if title is not None:
-        change.title = _text(title, "title", TITLE_MAX, required=True, single_line=True)
-    if description is not None:
-        change.description = _text(description, "description", DESCRIPTION_MAX, required=False)
+    change = get(session, grant, change_id)
+    clean_title = None if title is None else _text(title, "title", TITLE_MAX, required=True, single_line=True)
+    clean_description = (
+        None if description is None else _text(description, "description", DESCRIPTION_MAX, required=False)
+    )
+    _check_revisable(grant, change)
     zone = session.get(Zone, change.zone_id)
     assert zone is not None
     previous = current_revision(session, change)
     live, source = _plan(session, vault, zone, edits=edits, desired=desired, source=previous.source)
+    # The plan was made without a transaction; now take the request and check it again.
+    change = get(session, grant, change_id, lock=True)
+    _check_revisable(grant, change)
+    if change.current_revision_id != previous.id:
+        raise Conflict(f"change request {change.id} was revised meanwhile; look at it again")
+    if clean_title is not None:
+        change.title = clean_title
+    if clean_description is not None:
+        change.description = clean_description
     target = S.DRAFT if change.state is S.DRAFT else S.PENDING_REVIEW
     if target is S.PENDING_REVIEW and not live.plan:
         raise _no_changes(change)
@@ -531,6 +551,13 @@ def revise(
         )
     del revision
     return change
+
+
+def _check_revisable(grant: Access, change: ChangeRequest) -> None:
+    refuse_if_expired(change)
+    _require_author(grant, change, "revise")
+    if change.state not in OPEN_STATES:
+        raise Conflict(f"change request {change.id} is {change.state}: it can no longer be revised")
 
 
 def cancel(session: Session, grant: Access, change_id: int) -> ChangeRequest:

@@ -24,6 +24,7 @@ from dunops.errors import Conflict, DunopsError, InvalidInput, NotFound, Problem
 from dunops.providers import Provider, ProviderZone, build
 from dunops.security.vault import Binding, Purpose, Sealed, Vault
 from dunops.storage.base import utcnow
+from dunops.storage.database import released
 from dunops.storage.models import ProviderConnection, Workspace, Zone
 from dunops.zones import kinds
 from dunops.zones.kinds import ZoneDirectories
@@ -305,6 +306,8 @@ def provider_for(
 
     Any DunOps error raised inside the block (by the provider or the caller) leaves it with every
     secret value scrubbed from its message and problems, and without its foreign cause attached.
+    Callers talk to the provider inside :func:`~dunops.storage.database.released`: no transaction stays
+    open while it answers.
     """
     secrets = reveal_secrets(session, vault, connection)
     try:
@@ -343,7 +346,9 @@ def try_connection(
     except SecretUnreadable as error:
         return _remember(session, grant, connection, TrialResult(False, error.detail))
     try:
-        _build(connection, secrets, timeout).test_connection()
+        provider = _build(connection, secrets, timeout)
+        with released(session):
+            provider.test_connection()
     except DunopsError as error:
         result = TrialResult(False, scrub(error.detail, secrets))
     except Exception as error:
@@ -377,7 +382,7 @@ def provider_zones(
     """The zones the provider holds (read live)."""
     grant.require(Permission.CONNECTIONS_READ)
     connection = get(session, grant, connection_id)
-    with provider_for(session, vault, connection, timeout=timeout) as provider:
+    with provider_for(session, vault, connection, timeout=timeout) as provider, released(session):
         return provider.list_zones()
 
 

@@ -22,6 +22,7 @@ from dunops.dns.validation import check_zone
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, InvalidInput, NotFound
 from dunops.security.vault import Vault
+from dunops.storage.database import released
 from dunops.storage.models import VersionSource, Zone, ZoneVersion
 from dunops.zones import connections, versions
 
@@ -98,7 +99,7 @@ def import_from_connection(
     connection = connections.get(session, grant, connection_id)
     if _exists(session, grant.workspace.id, fqdn):
         raise Conflict(f"zone {fqdn} is already in this workspace")
-    with connections.provider_for(session, vault, connection) as provider:
+    with connections.provider_for(session, vault, connection) as provider, released(session):
         content = provider.fetch(fqdn)
     return _create(session, grant, fqdn, connection.id, content, f"connection {connection.name}")
 

@@ -12,7 +12,7 @@ from dunops import audit
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import AuditEvent
-from dunops.web.deps import DB, MAX_ID, CurrentPrincipal
+from dunops.web.deps import MAX_ID, CurrentPrincipal, ReadDB
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -55,7 +55,7 @@ class AuditPage(BaseModel):
 @router.get("/workspaces/{slug}/audit")
 def list_audit(
     slug: str,
-    db: DB,
+    db: ReadDB,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only lower sequences.")] = None,

@@ -25,7 +25,7 @@ from dunops.config import Settings
 from dunops.errors import DunopsError, InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
 from dunops.security.tokens import new_secret, same
 from dunops.storage.models import User, WebSession
-from dunops.web.deps import DB, SESSION_COOKIE, browser_session, client_address, settings_of
+from dunops.web.deps import DB, SESSION_COOKIE, ReadDB, browser_session, client_address, settings_of
 from dunops.web.problems import status_for
 
 router = APIRouter(include_in_schema=False)
@@ -141,7 +141,7 @@ def _signed_in(request: Request, db: Session, user: User, *, method: str, next_p
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, db: DB, next: str = "/") -> Response:
+def sign_in_page(request: Request, db: ReadDB, next: str = "/") -> Response:
     if signed_in_record(request, db) is not None:
         return RedirectResponse(signin.safe_next_path(next), status_code=303)
     return form_page(request, "sign_in.html", next_path=signin.safe_next_path(next))
@@ -235,7 +235,7 @@ def request_magic_link(
 
 
 @router.get("/auth/magic/{token}")
-def magic_link_page(request: Request, db: DB, token: str) -> Response:
+def magic_link_page(request: Request, db: ReadDB, token: str) -> Response:
     try:
         magic_links.check_sign_in(db, token)
     except DunopsError as exc:
@@ -256,7 +256,7 @@ def magic_link_sign_in(
 
 
 @router.get("/auth/first-owner/{token}")
-def first_owner_page(request: Request, db: DB, token: str) -> Response:
+def first_owner_page(request: Request, db: ReadDB, token: str) -> Response:
     try:
         magic_links.check_first_owner(db, token)
     except DunopsError as exc:
@@ -286,7 +286,7 @@ def first_owner_setup(
 
 
 @router.get("/auth/link/{token}")
-def link_page(request: Request, db: DB, token: str) -> Response:
+def link_page(request: Request, db: ReadDB, token: str) -> Response:
     try:
         link = identities.pending(db, token)
     except DunopsError as exc:

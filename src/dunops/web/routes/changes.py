@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Approval, ChangeRequest, Comment, Deployment
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal, RowId
+from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
 from dunops.web.routes.connections import vault_of
 from dunops.workflow import apply, deployments, requests, review
 
@@ -139,7 +139,7 @@ def _summary(change: ChangeRequest, zone: str, plan_hash: str | None, revision: 
         id=change.id,
         zone=zone,
         title=change.title,
-        state=change.state.value,
+        state=requests.state_of(change).value,
         revision=revision,
         plan_hash=plan_hash,
         created_by=change.created_by,
@@ -199,23 +199,23 @@ def render(item: requests.ChangeView) -> dict[str, Any]:
 
 
 def _show(db: DB, settings: AppSettings, grant: access.Access, change_id: RowId) -> dict[str, Any]:
-    return render(requests.view(db, settings, grant, change_id))
+    return render(requests.view(db, grant, change_id))
 
 
 @router.get("/changes")
 def list_changes(
     slug: str,
-    db: DB,
+    db: ReadDB,
     settings: AppSettings,
     principal: CurrentPrincipal,
     state: str | None = None,
     zone: str | None = None,
 ) -> list[ChangeSummary]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    found = requests.listing(db, settings, grant, state=state, zone=zone)
+    found = requests.listing(db, grant, state=state, zone=zone)
     out = []
     for change in found:
-        item = requests.view(db, settings, grant, change.id)
+        item = requests.view(db, grant, change.id)
         out.append(
             _summary(
                 change,
@@ -250,7 +250,7 @@ def create_change(
 
 @router.get("/changes/{change_id}")
 def get_change(
-    slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str, change_id: RowId, db: ReadDB, settings: AppSettings, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return _show(db, settings, grant, change_id)

@@ -12,7 +12,7 @@ from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.security.vault import Vault
 from dunops.storage.models import ProviderConnection
-from dunops.web.deps import DB, CurrentPrincipal, RowId, settings_of
+from dunops.web.deps import DB, CurrentPrincipal, ReadDB, RowId, settings_of
 from dunops.zones import connections, kinds
 from dunops.zones.kinds import ZoneDirectories
 
@@ -95,7 +95,7 @@ class ProviderZoneOut(BaseModel):
 
 
 @router.get("/connections")
-def list_connections(slug: str, db: DB, principal: CurrentPrincipal) -> list[ConnectionOut]:
+def list_connections(slug: str, db: ReadDB, principal: CurrentPrincipal) -> list[ConnectionOut]:
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
     return [ConnectionOut.of(c, connections.zone_count(db, c)) for c in connections.listing(db, grant)]
 
@@ -120,7 +120,7 @@ def create_connection(
 
 
 @router.get("/connections/{connection_id}")
-def get_connection(slug: str, connection_id: RowId, db: DB, principal: CurrentPrincipal) -> ConnectionOut:
+def get_connection(slug: str, connection_id: RowId, db: ReadDB, principal: CurrentPrincipal) -> ConnectionOut:
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
     connection = connections.get(db, grant, connection_id)
     return ConnectionOut.of(connection, connections.zone_count(db, connection))
@@ -172,7 +172,7 @@ def test_connection(
 
 @router.get("/connections/{connection_id}/zones")
 def provider_zones(
-    slug: str, connection_id: RowId, request: Request, db: DB, principal: CurrentPrincipal
+    slug: str, connection_id: RowId, request: Request, db: ReadDB, principal: CurrentPrincipal
 ) -> list[ProviderZoneOut]:
     """The zones the provider holds now (read live)."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)

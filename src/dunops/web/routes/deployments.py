@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal, RowId
+from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
 from dunops.web.routes.changes import deployment_data, render
 from dunops.web.routes.connections import vault_of
 from dunops.workflow import deployments, requests
@@ -26,14 +26,16 @@ class RollbackIn(BaseModel):
 
 @router.get("/deployments")
 def list_deployments(
-    slug: str, db: DB, principal: CurrentPrincipal, zone: str | None = None
+    slug: str, db: ReadDB, principal: CurrentPrincipal, zone: str | None = None
 ) -> list[dict[str, Any]]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return [deployment_data(d) for d in deployments.listing(db, grant, zone=zone)]
 
 
 @router.get("/deployments/{deployment_id}")
-def get_deployment(slug: str, deployment_id: RowId, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_deployment(
+    slug: str, deployment_id: RowId, db: ReadDB, principal: CurrentPrincipal
+) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return deployment_data(deployments.get(db, grant, deployment_id))
 
@@ -54,4 +56,4 @@ def rollback_deployment(
     change = deployments.rollback(
         db, settings, grant, vault_of(request), deployment_id, submit=chosen.submit, title=chosen.title
     )
-    return render(requests.view(db, settings, grant, change.id))
+    return render(requests.view(db, grant, change.id))

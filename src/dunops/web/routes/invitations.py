@@ -15,7 +15,7 @@ from dunops.accounts import access, invitations
 from dunops.accounts.permissions import Permission
 from dunops.errors import DunopsError
 from dunops.storage.models import Invitation, Role
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal, OptionalPrincipal
+from dunops.web.deps import DB, AppSettings, CurrentPrincipal, OptionalPrincipal, ReadDB
 from dunops.web.problems import status_for
 
 router = APIRouter(tags=["invitations"])
@@ -82,7 +82,7 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> HTMLRespo
 
 
 @router.get("/invitations/{token}", response_class=HTMLResponse, include_in_schema=False)
-def invitation_page(request: Request, token: str, db: DB, principal: OptionalPrincipal) -> HTMLResponse:
+def invitation_page(request: Request, token: str, db: ReadDB, principal: OptionalPrincipal) -> HTMLResponse:
     try:
         found = invitations.pending(db, token)
     except DunopsError as error:

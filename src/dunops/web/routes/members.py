@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access, memberships
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Membership, Role
-from dunops.web.deps import DB, CurrentPrincipal, RowId
+from dunops.web.deps import DB, CurrentPrincipal, ReadDB, RowId
 
 router = APIRouter(prefix="/api/v1/workspaces/{slug}/members", tags=["members"])
 
@@ -47,7 +47,7 @@ class MemberOut(BaseModel):
 
 
 @router.get("")
-def list_members(slug: str, db: DB, principal: CurrentPrincipal) -> list[MemberOut]:
+def list_members(slug: str, db: ReadDB, principal: CurrentPrincipal) -> list[MemberOut]:
     grant = access.resolve(db, principal, slug, Permission.MEMBERS_READ)
     return [MemberOut.of(member) for member in memberships.listing(db, grant)]
 

@@ -6,14 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from dunops.accounts import workspaces
-from dunops.web.deps import DB
+from dunops.web.deps import ReadDB
 from dunops.web.routes.auth import render, signed_in_record
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, db: DB) -> Response:
+def home(request: Request, db: ReadDB) -> Response:
     current = signed_in_record(request, db)
     if current is None:
         return RedirectResponse("/sign-in", status_code=303)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
-from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.deps import DB, CurrentPrincipal, ReadDB
 from dunops.workflow import notifications, review
 from dunops.workflow import policy as policies
 
@@ -31,7 +31,7 @@ def _out(default: policies.Policy, overrides: list[policies.Policy]) -> dict[str
 
 
 @router.get("/policy")
-def get_policy(slug: str, db: DB, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_policy(slug: str, db: ReadDB, principal: CurrentPrincipal) -> dict[str, Any]:
     grant = access.resolve(db, principal, slug, Permission.WORKSPACE_READ)
     return _out(*policies.show(db, grant))
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access, tokens
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import ApiToken, Role
-from dunops.web.deps import DB, CurrentPrincipal, RowId
+from dunops.web.deps import DB, CurrentPrincipal, ReadDB, RowId
 
 router = APIRouter(prefix="/api/v1/workspaces/{slug}/tokens", tags=["tokens"])
 
@@ -54,7 +54,7 @@ class TokenCreated(TokenOut):
 
 
 @router.get("")
-def list_tokens(slug: str, db: DB, principal: CurrentPrincipal) -> list[TokenOut]:
+def list_tokens(slug: str, db: ReadDB, principal: CurrentPrincipal) -> list[TokenOut]:
     """Your tokens in the workspace (every member's for admins); never the secrets."""
     grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
     return [TokenOut.of(token) for token in tokens.listing(db, grant)]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access, workspaces
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Role, Workspace
-from dunops.web.deps import DB, CurrentPrincipal
+from dunops.web.deps import DB, CurrentPrincipal, ReadDB
 
 router = APIRouter(prefix="/api/v1", tags=["workspaces"])
 
@@ -49,7 +49,7 @@ class WorkspaceOut(BaseModel):
 
 
 @router.get("/workspaces")
-def list_workspaces(db: DB, principal: CurrentPrincipal) -> list[WorkspaceOut]:
+def list_workspaces(db: ReadDB, principal: CurrentPrincipal) -> list[WorkspaceOut]:
     """The workspaces the caller belongs to (for an API token: its own workspace only)."""
     return [WorkspaceOut.of(item.workspace, item.role) for item in workspaces.listing(db, principal)]
 
@@ -62,7 +62,7 @@ def create_workspace(body: WorkspaceIn, db: DB, principal: CurrentPrincipal) -> 
 
 
 @router.get("/workspaces/{slug}")
-def get_workspace(slug: str, db: DB, principal: CurrentPrincipal) -> WorkspaceOut:
+def get_workspace(slug: str, db: ReadDB, principal: CurrentPrincipal) -> WorkspaceOut:
     grant = workspaces.get(db, principal, slug)
     return WorkspaceOut.of(grant.workspace, grant.role)
 

@@ -18,7 +18,7 @@ from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import InvalidInput
 from dunops.storage.models import ZoneVersion
 from dunops.sync import planning, sync
-from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, RowId
+from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, writer_of
 from dunops.web.routes.connections import vault_of
 from dunops.zones import versions, zones
 
@@ -141,7 +141,7 @@ class PlanIn(BaseModel):
 
 
 @router.get("/zones")
-def list_zones(slug: str, db: DB, principal: CurrentPrincipal) -> list[ZoneOut]:
+def list_zones(slug: str, db: ReadDB, principal: CurrentPrincipal) -> list[ZoneOut]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return [ZoneOut.of(db, view) for view in zones.listing(db, grant)]
 
@@ -168,7 +168,7 @@ def import_zone(slug: str, body: ZoneIn, request: Request, db: DB, principal: Cu
 
 
 @router.get("/zones/{zone}")
-def get_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> ZoneOut:
+def get_zone(slug: str, zone: str, db: ReadDB, principal: CurrentPrincipal) -> ZoneOut:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return ZoneOut.of(db, zones.show(db, grant, zone))
 
@@ -194,7 +194,7 @@ def delete_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> Re
 def zone_records(
     slug: str,
     zone: str,
-    db: DB,
+    db: ReadDB,
     principal: CurrentPrincipal,
     name: str | None = None,
     type: str | None = None,
@@ -205,7 +205,9 @@ def zone_records(
 
 
 @router.get("/zones/{zone}/export")
-def export_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal, format: str = "bind") -> Response:
+def export_zone(
+    slug: str, zone: str, db: ReadDB, principal: CurrentPrincipal, format: str = "bind"
+) -> Response:
     """The zone's records as a BIND zone file, an octoDNS YAML file or JSON."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     text, report = zones.export(db, grant, zone, format)
@@ -217,10 +219,10 @@ def export_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal, forma
 
 
 @router.post("/zones/{zone}/sync")
-def sync_zone(slug: str, zone: str, request: Request, db: DB, principal: CurrentPrincipal) -> SyncOut:
+def sync_zone(slug: str, zone: str, request: Request, db: ReadDB, principal: CurrentPrincipal) -> SyncOut:
     """Read the zone from its provider now; a difference from the last version is stored as drift."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
-    result = sync.sync(db, grant, vault_of(request), zone)
+    result = sync.sync(db, writer_of(request), grant, vault_of(request), zone)
     return SyncOut(
         zone=result.zone.fqdn,
         changed=result.changed,
@@ -231,7 +233,7 @@ def sync_zone(slug: str, zone: str, request: Request, db: DB, principal: Current
 
 
 @router.get("/zones/{zone}/versions")
-def zone_versions(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> list[VersionOut]:
+def zone_versions(slug: str, zone: str, db: ReadDB, principal: CurrentPrincipal) -> list[VersionOut]:
     """Every stored version, newest first."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return VersionOut.many(db, versions.listing(db, zones.get(db, grant, zone)))
@@ -239,7 +241,7 @@ def zone_versions(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> 
 
 @router.get("/zones/{zone}/versions/{older}/diff/{newer}")
 def zone_diff(
-    slug: str, zone: str, older: RowId, newer: RowId, db: DB, principal: CurrentPrincipal
+    slug: str, zone: str, older: RowId, newer: RowId, db: ReadDB, principal: CurrentPrincipal
 ) -> DiffOut:
     """The RRset changes from version ``older`` to version ``newer``."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)

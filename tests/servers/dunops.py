@@ -1,0 +1,72 @@
+"""``dunops serve`` as a separate process on a free loopback port, for load, freeze and benchmark runs.
+
+The caller prepares the database (the test fixtures migrate it) and passes its URL; the process gets a
+clean environment holding only the ``DUNOPS_*`` settings given here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support import free_port
+
+DUNOPS = Path(sys.executable).with_name("dunops")
+
+
+@dataclass
+class DunopsServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+
+def start_dunops(directory: Path, *, database_url: str, **settings: str) -> DunopsServer:
+    """``dunops serve`` with its data dir in ``directory``, extra settings as ``name=value`` (no prefix)."""
+    port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("DUNOPS_")}
+    env = {
+        **clean,
+        "DUNOPS_DATA_DIR": str(directory / "data"),
+        "DUNOPS_DATABASE_URL": database_url,
+        "DUNOPS_PORT": str(port),
+        "DUNOPS_LOG_LEVEL": "warning",
+        **{f"DUNOPS_{name.upper()}": value for name, value in settings.items()},
+    }
+    log_path = directory / "dunops.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(DUNOPS), "serve"], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = DunopsServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dunops serve exited during start-up:\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"dunops serve did not answer /healthz:\n{server.log_tail()}")
