@@ -49,10 +49,11 @@ def test_upload_import_records_export_and_forget(client: TestClient, owner: dict
 
     assert [z["name"] for z in client.get(ZONES, headers=owner).json()] == ["example.test"]
     records = client.get(f"{ZONES}/example.test/records", params={"name": "mail", "type": "a"}, headers=owner)
-    assert records.json() == [
-        {"name": "mail.example.test.", "type": "A", "ttl": 300, "values": ["192.0.2.25"]}
-    ]
-    assert len(client.get(f"{ZONES}/example.test/records?type=NS", headers=owner).json()) == 1
+    assert records.json() == {
+        "items": [{"name": "mail.example.test.", "type": "A", "ttl": 300, "values": ["192.0.2.25"]}],
+        "next": None,
+    }
+    assert len(client.get(f"{ZONES}/example.test/records?type=NS", headers=owner).json()["items"]) == 1
 
     exported_json = client.get(f"{ZONES}/example.test/export?format=json", headers=owner)
     assert exported_json.headers["content-type"] == "application/json"

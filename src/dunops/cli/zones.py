@@ -87,11 +87,14 @@ def show(email: Email, workspace: Slug, name: ZoneName) -> None:
     """One zone and its records as last stored."""
     with context.unit_of_work() as session:
         grant = context.grant(session, email, workspace, Permission.ZONES_READ)
-        line = _describe(zones.show(session, grant, name))
-        records = [line for rrset in zones.records(session, grant, name) for line in rrset.lines()]
-    typer.echo(line)
-    for record in records:
-        typer.echo(record)
+        typer.echo(_describe(zones.show(session, grant, name)))
+        cursor: str | None = ""
+        while cursor is not None:
+            page = zones.record_page(session, grant, name, cursor=cursor or None, limit=zones.MAX_PAGE)
+            for rrset in page.rrsets:
+                for record in rrset.lines():
+                    typer.echo(record)
+            cursor = page.next_cursor
 
 
 @app.command("sync")

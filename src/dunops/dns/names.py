@@ -147,6 +147,48 @@ def display_name(name: str) -> str:
     return ".".join(labels)
 
 
+def labels(name: str) -> list[str]:
+    """The labels of an absolute name, leftmost first, escapes kept (``a\\.b.c.`` -> ``["a\\.b", "c"]``)."""
+    if name == ".":
+        return []
+    body = name[:-1] if name.endswith(".") else name
+    if "\\" not in body:
+        return body.split(".")
+    found, current, index = [], [], 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            current.append(body[index : index + 2])
+            index += 2
+            continue
+        if char == ".":
+            found.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    found.append("".join(current))
+    return found
+
+
+def tree_key(name: str) -> str:
+    """The index key of a name: lower-case labels from the root down, joined by spaces.
+
+    ``www.Example.com.`` -> ``com example www``. Sorting keys as byte strings puts names in canonical
+    order (a space sorts before every character a label can hold in presentation form), and every
+    name beneath ``X`` has a key that starts with ``tree_key(X) + " "``: a subtree is one key range.
+    """
+    return " ".join(reversed(labels(name.lower())))
+
+
+def subtree_range(name: str) -> tuple[str, str]:
+    """Keys ``(low, high)`` such that ``low <= tree_key(n) < high`` exactly for names strictly beneath."""
+    key = tree_key(name)
+    if not key:  # the root: every other name (keys are printable ASCII, escapes included)
+        return "!", "\x7f"
+    return key + " ", key + "!"
+
+
 def name_sort_key(name: str) -> tuple[str, ...]:
     """Sort key placing a zone's names in DNSSEC canonical order (by reversed labels, ignoring case)."""
-    return tuple(reversed(name.lower().split(".")))
+    return tuple(reversed(labels(name.lower())))

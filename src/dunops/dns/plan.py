@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -159,6 +160,15 @@ class Plan:
             data.get("desired_size", 0),
             tuple(data.get("skipped", ())),
         )
+
+    @classmethod
+    def of_changes(
+        cls, origin: str, changes: Iterable[Change], *, current_size: int, desired_size: int
+    ) -> Plan:
+        """A plan of ``changes`` (any order) between zones of the given sizes."""
+        ordered = sorted(changes, key=_sort_key)
+        touched = sum(1 for change in ordered if change.before is not None)
+        return cls(origin, tuple(ordered), current_size - touched, current_size, desired_size)
 
     @property
     def hash(self) -> str:

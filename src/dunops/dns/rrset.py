@@ -143,6 +143,34 @@ def meta_text(meta: Mapping[str, Any] | None) -> str:
     return json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+DIGEST_MODULUS = 2**256
+
+
+def rrset_digest(rrset: RRset) -> int:
+    """A 256-bit digest of one RRset's data; a zone's content hash is the sum of these (see below)."""
+    payload = "\n".join([rrset.key, rrset.rtype, str(rrset.ttl), rrset.meta, *rrset.values])
+    return int.from_bytes(hashlib.sha256(payload.encode("utf-8")).digest(), "big")
+
+
+def origin_digest(origin: str) -> int:
+    return int.from_bytes(hashlib.sha256(b"zone " + origin.lower().encode("utf-8")).digest(), "big")
+
+
+def content_hash(origin: str, rrsets: Iterable[RRset]) -> str:
+    """The hash of a zone's content: (origin digest + sum of RRset digests) mod 2**256, as 64 hex digits.
+
+    A sum is kept up to date from a change alone (:func:`updated_content_hash`), without the whole zone.
+    It tells versions apart; decisions (is there drift?) compare RRsets, never hashes.
+    """
+    total = origin_digest(origin) + sum(rrset_digest(rrset) for rrset in rrsets)
+    return f"{total % DIGEST_MODULUS:064x}"
+
+
+def updated_content_hash(current: str, removed: Iterable[RRset], added: Iterable[RRset]) -> str:
+    total = int(current, 16) - sum(map(rrset_digest, removed)) + sum(map(rrset_digest, added))
+    return f"{total % DIGEST_MODULUS:064x}"
+
+
 def rrset_fingerprint(rrset: RRset | None) -> str:
     """Fingerprint of an RRset, or of its absence (``None``), for compare-and-set."""
     if rrset is None:

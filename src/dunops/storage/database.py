@@ -3,9 +3,9 @@
 Two kinds of session share one engine: a *writer* (the default) and a *reader* (:func:`make_read_factory`).
 On SQLite a writer's transaction begins ``BEGIN IMMEDIATE`` (writers take turns without deadlocks) and a
 reader's begins deferred under ``PRAGMA query_only`` (on PostgreSQL: a read-only transaction), so a read
-never waits for a writer and can never write. Both wait at most the busy timeout for a lock; PostgreSQL connections come from a bounded
-pool whose wait is bounded too. Whoever waits too long gets an ``OperationalError`` or a pool
-``TimeoutError``, which the API answers with 503 and ``Retry-After``.
+never waits for a writer and can never write. Both wait at most the busy timeout for a lock; connections
+come from a bounded pool whose wait is bounded too. Whoever waits too long gets an ``OperationalError``
+or a pool ``TimeoutError``, which the API answers with 503 and ``Retry-After``.
 
 No transaction may stay open across network I/O: :func:`released` ends a transaction that has only read,
 for the length of a provider call, and the next query begins a new one.

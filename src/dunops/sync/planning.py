@@ -20,7 +20,7 @@ from dunops.dns import plan as engine_plan
 from dunops.dns.names import InvalidName, absolute_name, is_subdomain
 from dunops.dns.plan import Plan, plan_changes
 from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
-from dunops.dns.rrset import MAX_TTL, RRset, rrset_fingerprint
+from dunops.dns.rrset import MAX_TTL, RRset, content_hash, rrset_fingerprint
 from dunops.dns.validation import Level, validate
 from dunops.dns.zone import RRsetKey
 from dunops.dns.zone import Zone as ZoneContent
@@ -226,7 +226,7 @@ def plan_for_zone(
             for change in plan.changes
             if change.after is not None and not capabilities.supports(change.rtype)
         ]
-    live_hash = versions.content_hash(live)
+    live_hash = content_hash(live.origin, live.rrsets.values())
     last = versions.current(session, zone)
     return LivePlan(
         zone=zone,

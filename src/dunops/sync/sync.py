@@ -20,7 +20,7 @@ from dunops import audit
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
-from dunops.dns.plan import Plan, plan_changes
+from dunops.dns.plan import Plan
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, NotFound
 from dunops.security.vault import Vault
@@ -93,10 +93,8 @@ def _store(
     zone = session.get(Zone, zone_id, populate_existing=True)
     if zone is None:
         raise NotFound(f"zone {zone_id} was forgotten while it was being synced")
-    previous = versions.current(session, zone)
-    drift = plan_changes(versions.current_content(session, zone), live)
-    source = VersionSource.DRIFT if previous is not None else VersionSource.SYNC
-    version = versions.record(session, zone, live, source, actor)
+    source = VersionSource.DRIFT if zone.current_version_id is not None else VersionSource.SYNC
+    version, drift = versions.record_content(session, zone, live, source, actor)
     leases.release(session, zone.id, holder)
     zone.last_synced_at = utcnow()
     session.flush()

@@ -344,7 +344,9 @@ def _record(
     deployment.duration_seconds = round(outcome.duration_seconds, 3)
     read_back = outcome.read_back
     if read_back is not None:
-        version = versions.record(session, zone, read_back, VersionSource.APPLY, _actor(session, deployment))
+        version, _ = versions.record_content(
+            session, zone, read_back, VersionSource.APPLY, _actor(session, deployment)
+        )
         if version is not None:
             deployment.zone_version_id = version.id
     if outcome.complete:

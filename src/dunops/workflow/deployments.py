@@ -128,6 +128,6 @@ def restore_version(
         zone=zone.fqdn,
         title=f"Restore {zone.fqdn} to version {number}",
         description=f"Makes the zone what version {number} ({version.source}) stored.",
-        desired=versions.content_of(version),
+        desired=versions.content_of(session, zone, version),
         submit=submit,
     )

@@ -17,16 +17,17 @@ from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.dns.formats import ConversionReport, ZoneFormat, read_zone, write_zone
 from dunops.dns.names import InvalidName, absolute_name
-from dunops.dns.rrset import RRset
 from dunops.dns.validation import check_zone
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, InvalidInput, NotFound
 from dunops.security.vault import Vault
 from dunops.storage.database import released
 from dunops.storage.models import VersionSource, Zone, ZoneVersion
-from dunops.zones import connections, versions
+from dunops.zones import connections, records, versions
 
 MAX_UPLOAD_CHARS = 5_000_000
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 MAX_SYNC_MINUTES = 7 * 24 * 60
 
 
@@ -73,7 +74,7 @@ def _create(
         session.flush()
     except IntegrityError as exc:
         raise Conflict(f"zone {fqdn} was just added to this workspace") from exc
-    version = versions.record(session, zone, content, VersionSource.IMPORT, grant.principal)
+    version = versions.record_initial(session, zone, content, VersionSource.IMPORT, grant.principal)
     audit.record(
         session,
         workspace_id=grant.workspace.id,
@@ -84,7 +85,7 @@ def _create(
             "from": how,
             "connection_id": connection_id,
             "rrsets": len(content),
-            "version": version.number if version else None,
+            "version": version.number,
         },
     )
     return ZoneView(zone, version)
@@ -151,25 +152,40 @@ def show(session: Session, grant: Access, name: str) -> ZoneView:
     return ZoneView(zone, versions.current(session, zone))
 
 
-def records(
-    session: Session, grant: Access, name: str, *, owner: str | None = None, rtype: str | None = None
-) -> list[RRset]:
-    """The zone's RRsets as last stored, optionally only one owner name and/or type."""
+def record_page(
+    session: Session,
+    grant: Access,
+    name: str,
+    *,
+    owner: str | None = None,
+    subtree: bool = False,
+    rtype: str | None = None,
+    contains: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> records.Page:
+    """One page of the zone's RRsets as last stored, in canonical order; every filter is optional.
+
+    ``owner`` is one name (relative to the zone or absolute), with ``subtree`` its whole subtree too;
+    ``rtype`` one type; ``contains`` a text the values hold (any case). Reads only the rows returned.
+    """
     zone = get(session, grant, name)
-    content = versions.current_content(session, zone)
+    origin = zone.fqdn + "."
     wanted_name = None
     if owner:
         try:
-            wanted_name = absolute_name(owner.strip(), content.origin).lower()
+            wanted_name = absolute_name(owner.strip(), origin).lower()
         except InvalidName as exc:
             raise InvalidInput.single(str(exc), "name") from exc
-    wanted_type = rtype.strip().upper() if rtype else None
-    return [
-        rrset
-        for rrset in content.sorted()
-        if (wanted_name is None or rrset.key == wanted_name)
-        and (wanted_type is None or rrset.rtype == wanted_type)
-    ]
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput.single(f"must be from 1 to {MAX_PAGE}", "limit")
+    wanted = records.RecordFilter(
+        name=wanted_name,
+        subtree=subtree,
+        rtype=rtype.strip().upper() if rtype else None,
+        contains=contains or None,
+    )
+    return records.page(session, zone.id, wanted, after=cursor, limit=limit)
 
 
 def export(session: Session, grant: Access, name: str, format: str) -> tuple[str, ConversionReport]:

@@ -28,7 +28,7 @@ from dunops.storage.models.user import (
 )
 from dunops.storage.models.vault import WorkspaceKey
 from dunops.storage.models.workspace import Invitation, Membership, Role, Workspace, WorkspaceStatus
-from dunops.storage.models.zone import VersionSource, Zone, ZoneVersion
+from dunops.storage.models.zone import VersionRRset, VersionSource, Zone, ZoneRRset, ZoneVersion
 
 __all__ = [
     "ApiToken",
@@ -54,6 +54,7 @@ __all__ = [
     "Role",
     "User",
     "UserStatus",
+    "VersionRRset",
     "VersionSource",
     "WebSession",
     "Workspace",
@@ -61,5 +62,6 @@ __all__ = [
     "WorkspaceStatus",
     "Zone",
     "ZoneLease",
+    "ZoneRRset",
     "ZoneVersion",
 ]

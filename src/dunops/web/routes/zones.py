@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from dunops.errors import InvalidInput
 from dunops.storage.models import ZoneVersion
 from dunops.sync import planning, sync
 from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, writer_of
+from dunops.web.paging import Page
 from dunops.web.routes.connections import vault_of
 from dunops.zones import versions, zones
 
@@ -194,14 +195,22 @@ def delete_zone(slug: str, zone: str, db: DB, principal: CurrentPrincipal) -> Re
 def zone_records(
     slug: str,
     zone: str,
+    request: Request,
     db: ReadDB,
     principal: CurrentPrincipal,
-    name: str | None = None,
-    type: str | None = None,
-) -> list[RRsetOut]:
-    """The zone's RRsets as last stored; ``name`` and ``type`` filter them."""
+    name: Annotated[str | None, Query(description="one owner name, relative or absolute")] = None,
+    type: Annotated[str | None, Query(description="one record type")] = None,
+    under: Annotated[bool, Query(description="with name: its whole subtree too")] = False,
+    contains: Annotated[str | None, Query(max_length=200, description="text the values hold")] = None,
+    limit: Annotated[int, Query(ge=1, le=zones.MAX_PAGE)] = zones.DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=1000, description="from a page's next link")] = None,
+) -> Page[RRsetOut]:
+    """The zone's RRsets as last stored, in canonical order, a page at a time; every filter is optional."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return [RRsetOut.of(rrset) for rrset in zones.records(db, grant, zone, owner=name, rtype=type)]
+    found = zones.record_page(
+        db, grant, zone, owner=name, subtree=under, rtype=type, contains=contains, cursor=cursor, limit=limit
+    )
+    return Page.of([RRsetOut.of(rrset) for rrset in found.rrsets], request, found.next_cursor)
 
 
 @router.get("/zones/{zone}/export")
