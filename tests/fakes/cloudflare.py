@@ -121,6 +121,10 @@ class CloudflareFake:
         if record_id is None:
             if request.method == "GET":
                 records = sorted(zone.records.values(), key=lambda r: (r["name"], r["type"], r["id"]))
+                for field in ("name", "type"):  # exact-match filters, as the API documents them
+                    wanted = request.url.params.get(field) or request.url.params.get(f"{field}.exact")
+                    if wanted is not None:
+                        records = [r for r in records if r[field].lower() == wanted.lower()]
                 return _page(request, records)
             if request.method == "POST":
                 return _ok(self._create(zone, body))

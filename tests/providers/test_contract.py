@@ -285,3 +285,69 @@ def test_explicit_fingerprints_drive_compare_and_set(backend: Backend) -> None:
     with pytest.raises(StalePlan):
         provider.apply(Plan(origin, (change,)), wrong)
     assert provider.fetch(origin) == current
+
+
+PARTIAL_READERS = [name for name in BACKENDS if name != "zonefile"]  # a zone file is read whole by nature
+
+
+def _tricky(provider: Provider, origin: str) -> list[RRset]:
+    """Names a partial read could get wrong: wildcards, a delegation with glue, a CNAME, deep names."""
+    wanted = [
+        rrset(origin, "*", "A", 300, ["192.0.2.99"]),
+        rrset(origin, "*.deep", "TXT", 300, ['"wild"']),
+        rrset(origin, "same", "A", 300, ["192.0.2.99"]),  # the wildcard's data, for real
+        rrset(origin, "www", "A", 300, ["192.0.2.1"]),
+        rrset(origin, "alias", "CNAME", 300, [f"www.{origin}"]),
+        rrset(origin, "sub", "NS", 300, [f"ns1.sub.{origin}", f"ns2.sub.{origin}"]),
+        rrset(origin, "ns1.sub", "A", 300, ["192.0.2.53"]),
+        rrset(origin, "a.b.c", "TXT", 300, ['"deep"']),
+    ]
+    return [item for item in wanted if provider.capabilities.supports(item.rtype)]
+
+
+@pytest.mark.parametrize("backend", PARTIAL_READERS, indirect=True)
+def test_reading_some_rrsets_agrees_with_reading_the_whole_zone(backend: Backend) -> None:
+    provider = backend.provider()
+    origin = backend.new_zone()
+    whole = apply_rrsets(provider, origin, *_tricky(provider, origin))
+    absent = [(f"{n}.{origin}", t) for n, t in (("nothing", "A"), ("www", "TXT"), ("b.c", "TXT"),
+              ("x.deep", "TXT"), ("alias", "A"), ("other.sub", "A"), ("deep", "A"))]  # fmt: skip
+    keys = [*whole.rrsets, *absent]
+    for key in keys:  # one at a time, and all at once
+        assert provider.read_rrsets(origin, [key]).rrsets == {
+            k: v for k, v in whole.rrsets.items() if k == key
+        }
+    assert provider.read_rrsets(origin, keys).rrsets == whole.rrsets
+
+
+@pytest.mark.parametrize("backend", PARTIAL_READERS, indirect=True)
+def test_a_one_rrset_change_never_reads_the_whole_zone(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Beneath a wildcard a DNS answer may be synthesized: an RFC 2136 server is then read whole.)"""
+    provider = backend.provider()
+    origin = backend.new_zone()
+    unwild = [item for item in _tricky(provider, origin) if item.key != f"*.{origin}"]
+    before = apply_rrsets(provider, origin, *unwild)
+    whole_reads: list[str] = []
+    real_fetch = provider._fetch
+
+    def counted(zone: str) -> Zone:
+        whole_reads.append(zone)
+        return real_fetch(zone)
+
+    monkeypatch.setattr(provider, "_fetch", counted)
+    for change in (
+        rrset(origin, "new", "A", 300, ["192.0.2.7"]),
+        rrset(origin, "www", "A", 600, ["192.0.2.1", "192.0.2.2"]),
+    ):
+        result = provider.apply(plan(before, desired_with(before, change)))
+        assert result.complete, result.outcomes
+        assert result.read_back is not None
+        assert result.read_back.get(change.name, change.rtype) == change
+        before = desired_with(before, change)
+    gone = provider.apply(plan(before, desired_with(before, remove=((f"new.{origin}", "A"),))))
+    assert gone.complete
+    assert whole_reads == []
+    monkeypatch.undo()
+    assert provider.fetch(origin).rrsets == desired_with(before, remove=((f"new.{origin}", "A"),)).rrsets

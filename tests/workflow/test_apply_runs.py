@@ -106,3 +106,36 @@ def test_a_lost_apply_job_is_queued_again_when_asked_again(
     team.run_jobs()
     assert team.show(change_id)["state"] == "verified"
     assert "192.0.2.80" in team.zone_file()
+
+
+def test_a_deployment_records_exactly_its_change_and_leaves_drift_elsewhere_to_sync(
+    team: Team,  # noqa: F811
+    db: Session,
+) -> None:
+    """The version a deployment stores is its own delta: a change made outside DunOps meanwhile, on
+    another RRset, is neither absorbed nor lost; the next sync reports it as drift."""
+    change_id, deployment_id = _queued(team)
+    outside = team.zone_file() + "outside 300 IN A 192.0.2.66\n"
+    (team.directory / "example.test.zone").write_text(outside)
+    team.run_jobs()
+    assert team.show(change_id)["state"] == "verified"
+
+    versions = team.get(team.author, "/zones/example.test/versions").json()
+    assert versions[0]["cause"] == f"deployment {deployment_id}"
+    assert versions[0]["rrsets"] == versions[1]["rrsets"] + 1
+    diff = team.get(
+        team.author, f"/zones/example.test/versions/{versions[1]['number']}/diff/{versions[0]['number']}"
+    )
+    changes = diff.json()["changes"]["changes"]
+    assert [(c["kind"], c["name"]) for c in changes] == [("create", "web.example.test.")]
+    names = {
+        item["name"]
+        for item in team.get(team.author, "/zones/example.test/records?limit=1000").json()["items"]
+    }
+    assert {"example.test.", "mail.example.test.", "web.example.test."} <= names
+    assert "outside.example.test." not in names
+
+    synced = team.post(team.owner, "/zones/example.test/sync").json()
+    assert [(c["kind"], c["name"]) for c in synced["drift"]["changes"]] == [
+        ("create", "outside.example.test.")
+    ]

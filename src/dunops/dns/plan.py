@@ -211,12 +211,15 @@ class Plan:
         return "\n".join(lines) + "\n"
 
 
-def plan_changes(current: Zone, desired: Zone, capabilities: Capabilities | None = None) -> Plan:
+def plan_changes(
+    current: Zone, desired: Zone, capabilities: Capabilities | None = None, *, zone_size: int | None = None
+) -> Plan:
     """The plan turning ``current`` into ``desired``. SOA is never planned.
 
     With ``capabilities`` that do not manage apex NS (``root_ns=False``), apex NS changes are left
     out and listed in ``Plan.skipped``. Types the target cannot hold stay in the plan; the safety
-    analysis names them.
+    analysis names them. ``zone_size`` says that both zones hold only the RRsets to plan, out of a
+    zone of that many: the plan's sizes then describe the whole zone.
     """
     changes: list[Change] = []
     skipped: list[str] = []
@@ -243,6 +246,12 @@ def plan_changes(current: Zone, desired: Zone, capabilities: Capabilities | None
                 kept.append(change)
         changes = kept
     changes.sort(key=_sort_key)
-    return Plan(
-        desired.origin, tuple(changes), unchanged, len(current_rrsets), len(desired_rrsets), tuple(skipped)
-    )
+    sizes = (len(current_rrsets), len(desired_rrsets))
+    if zone_size is not None:
+        unchanged = zone_size - sum(1 for change in changes if change.before is not None)
+        creates, deletes = (
+            sum(1 for change in changes if change.kind is kind)
+            for kind in (ChangeKind.CREATE, ChangeKind.DELETE)
+        )
+        sizes = (zone_size, zone_size + creates - deletes)
+    return Plan(desired.origin, tuple(changes), unchanged, *sizes, tuple(skipped))

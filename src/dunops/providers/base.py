@@ -1,19 +1,21 @@
 """The provider interface and the algorithm every provider shares.
 
 A provider declares its :class:`Capabilities` and translates between DunOps RRsets and its native
-API in four primitives (``_list_zones``, ``_fetch``, ``_apply``, ``_dns_servers``). The base class
-owns the rest, octoDNS-style: it validates a plan against the capabilities and the zone's invariants
-before anything is sent, re-reads the touched RRsets and compares them to the plan's fingerprints
-(compare-and-set, :class:`~dunops.errors.StalePlan` naming each RRset that differs), hands the changes
-to ``_apply``, reads the zone back to settle any outcome the provider could not report, and verifies
-changes on the authoritative servers where the provider serves DNS.
+API in four primitives (``_list_zones``, ``_fetch``, ``_apply``, ``_dns_servers``), plus, where its API
+can, ``_read_rrsets``: exactly some RRsets, without reading the whole zone. The base class owns the
+rest, octoDNS-style: it validates a plan against the capabilities before anything is sent, re-reads
+the touched RRsets and compares them to the plan's fingerprints (compare-and-set,
+:class:`~dunops.errors.StalePlan` naming each RRset that differs), hands the changes to ``_apply``,
+reads the touched RRsets back to settle any outcome the provider could not report, and verifies
+changes on the authoritative servers where the provider serves DNS. Work on a plan costs the RRsets it
+touches, not the zone, wherever the provider's API allows.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import ClassVar, Protocol
 
 from dunops.dns.names import InvalidName, absolute_name
@@ -95,6 +97,8 @@ class Provider(ABC):
     kind: ClassVar[str]
     label: ClassVar[str]
     capabilities: Capabilities
+    partial_read_limit: ClassVar[int] = 100
+    """Above this many RRsets, one whole-zone read is cheaper than reading them one by one."""
 
     def __init__(self, *, name: str = "", timeout: float = 10.0) -> None:
         self.name = name or self.kind
@@ -122,6 +126,19 @@ class Provider(ABC):
         """The (address, port) of servers that answer authoritatively for the zone; none by default."""
         return []
 
+    def _read_nodes(self, origin: str, names: Collection[str]) -> list[RRset] | None:
+        """Every served RRset owned by one of ``names`` (lower case), or None when this provider cannot
+        read a name apart from the whole zone; by default it cannot."""
+        return None
+
+    def _read_rrsets(self, origin: str, keys: Collection[RRsetKey]) -> dict[RRsetKey, RRset] | None:
+        """Exactly the served RRsets among ``keys`` (absent ones left out), or None when this provider
+        cannot read them apart from the whole zone; by default, from the nodes of their names."""
+        nodes = self._read_nodes(origin, {name for name, _ in keys})
+        if nodes is None:
+            return None
+        return {key: rrset for rrset in nodes if (key := (rrset.key, rrset.rtype)) in keys}
+
     # -- the shared algorithm ---------------------------------------------------------------------
 
     def describe(self) -> str:
@@ -135,14 +152,46 @@ class Provider(ABC):
         """The zone's content as the provider serves it, quirks normalised (SOA kept apart)."""
         return self._fetch(zone_name(zone))
 
+    def read_rrsets(self, zone: str, keys: Iterable[RRsetKey]) -> Zone:
+        """The RRsets among ``keys`` as served now, as a partial zone (a key it lacks is absent).
+
+        Reads only those RRsets where the provider's API allows, else the whole zone once.
+        """
+        origin = zone_name(zone)
+        wanted = {(name.lower(), rtype) for name, rtype in keys}
+        found = self._read_rrsets(origin, wanted) if 0 < len(wanted) <= self.partial_read_limit else None
+        if found is None:
+            whole = self._fetch(origin) if wanted else Zone(origin)
+            found = {key: whole.rrsets[key] for key in wanted if key in whole.rrsets}
+        return Zone(origin, (found[key] for key in sorted(found)))
+
+    def read_for(self, origin: str, changes: Sequence[PlannedChange]) -> Zone:
+        """What checking ``changes`` needs as served now: every RRset at the names they touch.
+
+        A provider that cannot read a name's node reads the touched RRsets and each name's CNAME (what
+        exclusivity needs for a new non-CNAME type), or the whole zone when a CNAME is written.
+        """
+        names = {change_key(change)[0] for change in changes}
+        if len(names) <= self.partial_read_limit:
+            nodes = self._read_nodes(origin, names)
+            if nodes is not None:
+                return Zone(origin, nodes)
+        if any(change.after is not None and change.after.rtype == "CNAME" for change in changes):
+            return self._fetch(origin)
+        return self.read_rrsets(origin, {*map(change_key, changes), *((name, "CNAME") for name in names)})
+
     def nameservers(self, zone: str) -> list[str]:
         """The apex NS names the provider publishes for the zone."""
         origin = zone_name(zone)
-        rrset = self._fetch(origin).get(origin, "NS")
+        rrset = self.read_rrsets(origin, [(origin, "NS")]).get(origin, "NS")
         return list(rrset.values) if rrset is not None else []
 
     def check_plan(self, origin: str, changes: Sequence[PlannedChange], current: Zone) -> None:
-        """Refuse, naming every reason, a plan this provider cannot hold or that breaks the zone."""
+        """Refuse, naming every reason, a plan this provider cannot hold or that breaks the zone.
+
+        ``current`` holds at least the touched RRsets; the zone around them was checked when the plan
+        was made, so the invariants checked here are those among the touched RRsets themselves.
+        """
         problems: list[Problem] = []
         for change in changes:
             rrset = change_rrset(change)
@@ -186,14 +235,15 @@ class Provider(ABC):
             fingerprints = {change_key(c): rrset_fingerprint(c.before) for c in changes}
         else:
             fingerprints = {(name.lower(), rtype): value for (name, rtype), value in fingerprints.items()}
-        current = self._fetch(origin)
+        touched = [change_key(change) for change in changes]
+        current = self.read_for(origin, changes)
         self.check_plan(origin, changes, current)
         self.compare(origin, changes, fingerprints, current)
         started = time.monotonic()
         outcomes, request_ids = self._apply(origin, changes, current)
         read_back: Zone | None
         try:
-            read_back = self._fetch(origin)
+            read_back = self.read_rrsets(origin, touched)
         except ProviderError:
             read_back = None
         if read_back is not None:

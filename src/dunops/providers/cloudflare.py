@@ -10,7 +10,7 @@ landed; 429 answers are retried after ``Retry-After``, a bounded number of times
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import httpx
@@ -173,17 +173,35 @@ class CloudflareProvider(Provider):
         for record in records:
             if record["type"] in TYPES:
                 grouped.setdefault((record["name"].lower() + ".", record["type"]), []).append(record)
-        zone = Zone(origin)
-        for (name, rtype), group in grouped.items():
-            try:
-                values = [record_value(record, origin) for record in group]
-            except (InvalidValue, KeyError, ValueError) as exc:
-                raise ProviderError(f"{self.describe()}: unreadable {rtype} record at {name}: {exc}") from exc
-            proxied = any(record.get("proxied") for record in group)
-            meta = meta_text({"cloudflare": {"proxied": True}}) if proxied else ""
-            zone.add(RRset(name, rtype, min(int(r["ttl"]) for r in group), values, meta))
         self._records[origin] = grouped
-        return zone
+        return Zone(origin, (self._rrset(origin, key, group) for key, group in grouped.items()))
+
+    def _read_nodes(self, origin: str, names: Collection[str]) -> list[RRset] | None:
+        """Each name's records with the list endpoint's exact ``name`` filter."""
+        path = f"/zones/{self._zone_id(origin)}/dns_records"
+        known = self._records.setdefault(origin, {})
+        found: list[RRset] = []
+        for name in sorted(names):
+            grouped: dict[RRsetKey, list[dict[str, Any]]] = {}
+            for record in self._paged(path, name=name.rstrip(".")):
+                key = (record["name"].lower() + ".", record["type"])
+                if key[0] == name and key[1] in TYPES:
+                    grouped.setdefault(key, []).append(record)
+            for key in [k for k in known if k[0] == name]:
+                known.pop(key)
+            known.update(grouped)
+            found.extend(self._rrset(origin, key, group) for key, group in grouped.items())
+        return found
+
+    def _rrset(self, origin: str, key: RRsetKey, group: list[dict[str, Any]]) -> RRset:
+        name, rtype = key
+        try:
+            values = [record_value(record, origin) for record in group]
+        except (InvalidValue, KeyError, ValueError) as exc:
+            raise ProviderError(f"{self.describe()}: unreadable {rtype} record at {name}: {exc}") from exc
+        proxied = any(record.get("proxied") for record in group)
+        meta = meta_text({"cloudflare": {"proxied": True}}) if proxied else ""
+        return RRset(name, rtype, min(int(r["ttl"]) for r in group), values, meta)
 
     # -- writing -----------------------------------------------------------------------------------
 

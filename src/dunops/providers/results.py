@@ -72,7 +72,11 @@ class ChangeOutcome:
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """Everything an apply did: per change outcome, provider request ids, duration and the read-back."""
+    """Everything an apply did: per change outcome, provider request ids, duration and the read-back.
+
+    ``read_back`` holds the touched RRsets as the provider serves them after the apply (a partial zone:
+    a touched RRset missing from it is absent), or None when they could not be read.
+    """
 
     zone: str
     outcomes: tuple[ChangeOutcome, ...]

@@ -1,5 +1,10 @@
 """Any RFC 2136 server (BIND, Knot, ...): reads by AXFR, writes by UPDATE, both signed with TSIG.
 
+Single RRsets are read with TSIG-signed queries to the same server. An answer is taken only when it
+is authoritative data at the exact name: a referral (the name is at or below a delegation), a DNAME,
+or an answer a wildcard could have synthesized sends the read back to a whole-zone transfer, so a
+partial read never differs from what AXFR would say.
+
 Each UPDATE message carries the compare-and-set in its prerequisites: for each touched RRset the
 exact previous content must be present (or the RRset absent for a create), otherwise the server
 answers NXRRSET/YXRRSET and writes nothing. A message holds at most 1000 resource records and stays
@@ -11,9 +16,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
 import dns.query
@@ -28,9 +34,10 @@ import dns.update
 import dns.xfr
 import dns.zone
 
+from dunops.dns.names import is_subdomain, parent_name
 from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
 from dunops.dns.rrset import RRset
-from dunops.dns.zone import Zone
+from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput, ProviderError, StalePlan
 from dunops.providers.base import PlannedChange, Provider, change_rrset, outcomes_for
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
@@ -46,6 +53,13 @@ ALGORITHMS = {
     "hmac-sha1": dns.tsig.HMAC_SHA1,
     "hmac-md5": dns.tsig.HMAC_MD5,
 }
+
+
+class _Unsure:
+    """An answer that a partial read cannot take at face value (the whole zone must be read)."""
+
+
+_UNSURE = _Unsure()
 _PREREQUISITE_FAILURES = {dns.rcode.NXRRSET, dns.rcode.YXRRSET, dns.rcode.NXDOMAIN, dns.rcode.YXDOMAIN}
 _CREDENTIAL_FAILURES = {dns.rcode.NOTAUTH, dns.rcode.REFUSED}
 
@@ -215,6 +229,65 @@ class Rfc2136Provider(Provider):
             elif rtype in RECORD_TYPES:
                 zone.add(rrset)
         return zone
+
+    def _read_rrsets(self, origin: str, keys: Collection[RRsetKey]) -> dict[RRsetKey, RRset] | None:
+        found: dict[RRsetKey, RRset] = {}
+        for name, rtype in sorted(keys):
+            answer = self._answer(origin, name, rtype)
+            if isinstance(answer, _Unsure):
+                return None
+            if isinstance(answer, RRset):
+                if self._wildcard_could_say(origin, name, answer):
+                    return None
+                found[(name, rtype)] = answer
+        return found
+
+    def _answer(self, origin: str, name: str, rtype: str) -> RRset | _Unsure | None:
+        """The RRset (name, rtype) as the server answers it authoritatively, None, or ``_UNSURE``."""
+        try:
+            query = dns.message.make_query(name, rtype)
+        except dns.rdatatype.UnknownRdatatype:
+            return None  # a type the server cannot hold (ALIAS) is never there
+        query.flags &= ~dns.flags.RD
+        query.use_tsig(self.keyring, self.key_name, algorithm=self.algorithm)
+        try:
+            response = dns.query.tcp(query, self.server, port=self.port, timeout=self.timeout)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise self._failure(exc, f"querying {name} {rtype}") from exc
+        rcode = response.rcode()
+        if rcode in _CREDENTIAL_FAILURES:
+            raise self._refused(f"query {dns.rcode.to_text(rcode)}")
+        if rcode == dns.rcode.NXDOMAIN and response.flags & dns.flags.AA:
+            return None
+        if rcode != dns.rcode.NOERROR or not response.flags & dns.flags.AA:
+            return _UNSURE  # a referral, or an answer this reader does not understand
+        qname, wanted = dns.name.from_text(name), dns.rdatatype.from_text(rtype)
+        if any(item.rdtype == dns.rdatatype.DNAME for item in response.answer):
+            return _UNSURE
+        for item in response.answer:
+            if item.name == qname and item.rdtype == wanted:
+                try:
+                    values = [canonical_value(rtype, rdata.to_text(), origin) for rdata in item]
+                except InvalidValue as exc:
+                    raise ProviderError(
+                        f"{self.describe()}: {self.where} served an unreadable value: {exc}"
+                    ) from exc
+                return RRset(name, rtype, item.ttl, values)
+        return None
+
+    def _wildcard_could_say(self, origin: str, name: str, answer: RRset) -> bool:
+        """True when a wildcard above ``name`` holds the same data, so the answer may be synthesized."""
+        parent = parent_name(name)
+        while parent is not None and is_subdomain(parent, origin):
+            wildcard = self._answer(origin, f"*.{parent}" if parent != "." else "*.", answer.rtype)
+            if isinstance(wildcard, _Unsure):
+                return True
+            if isinstance(wildcard, RRset) and wildcard.same_data(answer):
+                return True
+            if parent == origin:
+                return False
+            parent = parent_name(parent)
+        return False
 
     def _message(self, origin: str, changes: Sequence[PlannedChange]) -> dns.update.UpdateMessage:
         update = dns.update.UpdateMessage(

@@ -10,7 +10,7 @@ provider metadata, and written back only when a plan changes them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -65,6 +65,62 @@ _CREDENTIAL_CODES = {
 def decode_name(name: str) -> str:
     """A Route 53 name in DNS presentation form: octal escapes decoded (``\\052`` -> ``*``), lower case."""
     return _OCTAL.sub(lambda match: chr(int(match[1], 8)), name).lower()
+
+
+class _Reader:
+    """Record sets as Route 53 lists them, turned into RRsets (alias sets grouped into one ALIAS)."""
+
+    def __init__(self, provider: Route53Provider, origin: str) -> None:
+        self.provider = provider
+        self.origin = origin
+        self.content = Zone(origin)
+        self.aliases: dict[str, dict[str, Any]] = {}
+
+    def take(self, item: dict[str, Any]) -> None:
+        if item.get("SetIdentifier"):
+            return
+        name, rtype = decode_name(item["Name"]), item["Type"]
+        alias = item.get("AliasTarget")
+        if alias is not None:
+            entry = self.aliases.setdefault(
+                name,
+                {
+                    "target": decode_name(alias["DNSName"]),
+                    "types": [],
+                    "hosted_zone_id": alias["HostedZoneId"],
+                    "evaluate_target_health": bool(alias.get("EvaluateTargetHealth")),
+                },
+            )
+            entry["types"].append(rtype)
+            return
+        values = [record["Value"] for record in item.get("ResourceRecords", [])]
+        try:
+            rrset = RRset.parse(name, rtype, int(item.get("TTL", 300)), values, self.origin)
+        except InvalidValue as exc:
+            if rtype == "SOA":  # never planned; an emulator's odd SOA must not block reading
+                return
+            raise self.provider._unreadable(exc) from exc
+        if rtype == "SOA":
+            self.content.soa = rrset
+        elif rtype in TYPES:
+            seen = self.content.get(name, rtype)
+            if seen is not None:  # emulators may list one RRset twice; AWS never does
+                rrset = seen.replace(values=seen.values + rrset.values)
+            self.content.add(rrset, replace=True)
+
+    def zone(self) -> Zone:
+        for name, entry in self.aliases.items():
+            meta = {
+                "route53": {
+                    "hosted_zone_id": entry["hosted_zone_id"],
+                    "types": sorted(entry["types"]),
+                    "evaluate_target_health": entry["evaluate_target_health"],
+                }
+            }
+            target = canonical_value("ALIAS", entry["target"], self.origin)
+            self.content.add(RRset(name, "ALIAS", 0, [target], meta_text(meta)), replace=True)
+        self.aliases = {}
+        return self.content
 
 
 def _batch_values(change: PlannedChange) -> int:
@@ -172,59 +228,42 @@ class Route53Provider(Provider):
 
     def _fetch(self, origin: str) -> Zone:
         zone_id = self._zone_id(origin)
-        zone = Zone(origin)
-        aliases: dict[str, dict[str, Any]] = {}
+        reader = _Reader(self, origin)
         start: dict[str, str] = {}
         while True:
             page = self._call(f"reading {origin}", "list_resource_record_sets", HostedZoneId=zone_id, **start)
             for item in page["ResourceRecordSets"]:
-                if item.get("SetIdentifier"):
-                    continue
-                name, rtype = decode_name(item["Name"]), item["Type"]
-                alias = item.get("AliasTarget")
-                if alias is not None:
-                    entry = aliases.setdefault(
-                        name,
-                        {
-                            "target": decode_name(alias["DNSName"]),
-                            "types": [],
-                            "hosted_zone_id": alias["HostedZoneId"],
-                            "evaluate_target_health": bool(alias.get("EvaluateTargetHealth")),
-                        },
-                    )
-                    entry["types"].append(rtype)
-                    continue
-                values = [record["Value"] for record in item.get("ResourceRecords", [])]
-                try:
-                    rrset = RRset.parse(name, rtype, int(item.get("TTL", 300)), values, origin)
-                except InvalidValue as exc:
-                    if rtype == "SOA":  # never planned; an emulator's odd SOA must not block reading
-                        continue
-                    raise ProviderError(
-                        f"{self.describe()}: Route 53 served an unreadable value: {exc}"
-                    ) from exc
-                if rtype == "SOA":
-                    zone.soa = rrset
-                elif rtype in TYPES:
-                    seen = zone.get(name, rtype)
-                    if seen is not None:  # emulators may list one RRset twice; AWS never does
-                        rrset = seen.replace(values=seen.values + rrset.values)
-                    zone.add(rrset, replace=True)
+                reader.take(item)
             if not page.get("IsTruncated"):
                 break
             start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
-        for name, entry in aliases.items():
-            meta = {
-                "route53": {
-                    "hosted_zone_id": entry["hosted_zone_id"],
-                    "types": sorted(entry["types"]),
-                    "evaluate_target_health": entry["evaluate_target_health"],
-                }
-            }
-            zone.add(
-                RRset(name, "ALIAS", 0, [canonical_value("ALIAS", entry["target"], origin)], meta_text(meta))
-            )
-        return zone
+        return reader.zone()
+
+    def _read_nodes(self, origin: str, names: Collection[str]) -> list[RRset] | None:
+        """Each name's record sets from ``StartRecordName``: Route 53 lists a name's sets together."""
+        zone_id = self._zone_id(origin)
+        reader = _Reader(self, origin)
+        for name in sorted(names):
+            start = {"StartRecordName": name}  # Route 53 takes "*" as written
+            while True:
+                page = self._call(
+                    f"reading {name}",
+                    "list_resource_record_sets",
+                    HostedZoneId=zone_id,
+                    MaxItems="100",
+                    **start,
+                )
+                items = page["ResourceRecordSets"]
+                ours = [item for item in items if decode_name(item["Name"]) == name]
+                for item in ours:
+                    reader.take(item)
+                if len(ours) < len(items) or not page.get("IsTruncated"):
+                    break
+                start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
+        return list(reader.zone().rrsets.values())
+
+    def _unreadable(self, exc: InvalidValue) -> ProviderError:
+        return ProviderError(f"{self.describe()}: Route 53 served an unreadable value: {exc}")
 
     def _check_rrset(self, origin: str, rrset: RRset) -> list[Problem]:
         where = f"{rrset.name} {rrset.rtype}"

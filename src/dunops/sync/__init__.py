@@ -7,13 +7,12 @@ periodic job ``sync.due_zones`` (:mod:`dunops.sync.schedule`).
 """
 
 from dunops.sync import schedule
-from dunops.sync.planning import LivePlan, apply_edits, plan_against_live, plan_for_zone
+from dunops.sync.planning import LivePlan, plan_against_live, plan_for_zone
 from dunops.sync.sync import SyncResult, due_zone_ids, sync_zone
 
 __all__ = [
     "LivePlan",
     "SyncResult",
-    "apply_edits",
     "due_zone_ids",
     "plan_against_live",
     "plan_for_zone",

@@ -54,7 +54,7 @@ from dunops.workflow.requests import (
     refuse_if_expired,
     reopen_if_short,
 )
-from dunops.zones import connections, leases, versions
+from dunops.zones import connections, leases, records, versions
 
 APPLY_JOB = "workflow.apply"
 REQUEUE_AFTER_SECONDS = 60.0
@@ -270,7 +270,7 @@ def run_deployment(
         zone_id = zone.id
         plan = Plan.from_json(revision.plan)
         fingerprints = fingerprints_of(revision)
-        stored = versions.current_content(session, zone)
+        stored = _stored(session, zone, plan)
     outcome: ApplyResult | DunopsError
     try:
         try:
@@ -298,10 +298,19 @@ def run_deployment(
     return state
 
 
+def _touched(plan: Plan) -> list[tuple[str, str]]:
+    return [(change.rrset.key, change.rtype) for change in plan.changes]
+
+
+def _stored(session: Session, zone: Zone, plan: Plan) -> ZoneContent:
+    """The touched RRsets as stored (for a plan-only zone, that is what is served)."""
+    return ZoneContent(zone.fqdn + ".", records.get(session, zone.id, _touched(plan)).values())
+
+
 def _write(
     provider: Provider | None, plan: Plan, fingerprints: dict[tuple[str, str], str], stored: ZoneContent
 ) -> ApplyResult:
-    """The provider's compare-and-set apply (or, for a plan-only zone, the plan made on the stored zone)."""
+    """The provider's compare-and-set apply (or, for a plan-only zone, the plan made on the stored rows)."""
     if provider is None:
         stale = [
             Problem("changed since the plan was made", f"{c.name} {c.rtype}")
@@ -314,7 +323,7 @@ def _write(
     result = provider.apply(plan, fingerprints)
     if result.read_back is None:
         try:
-            read_back: ZoneContent | None = provider.fetch(plan.origin)
+            read_back: ZoneContent | None = provider.read_rrsets(plan.origin, _touched(plan))
         except DunopsError:
             read_back = None
         result = ApplyResult(
@@ -344,8 +353,13 @@ def _record(
     deployment.duration_seconds = round(outcome.duration_seconds, 3)
     read_back = outcome.read_back
     if read_back is not None:
-        version, _ = versions.record_content(
-            session, zone, read_back, VersionSource.APPLY, _actor(session, deployment)
+        served = {key: read_back.get(*key) for key in _touched(plan)}
+        version = versions.record_changes(
+            session,
+            zone,
+            versions.changes_to(session, zone, served),
+            VersionSource.APPLY,
+            _actor(session, deployment),
         )
         if version is not None:
             deployment.zone_version_id = version.id
@@ -437,7 +451,7 @@ def _check(provider: Provider | None, plan: Plan, session_content: Any) -> dict[
                 ],
             }
         try:
-            served = provider.fetch(plan.origin)
+            served = provider.read_rrsets(plan.origin, _touched(plan))
         except DunopsError as error:
             return {"method": "read-back", "error": error.detail, "changes": []}
     else:
@@ -474,7 +488,7 @@ def verify_deployment(
             return deployment.state
         plan = Plan.from_json(revision.plan)
         zone_id = zone.id
-        stored = versions.current_content(session, zone)
+        stored = _stored(session, zone, plan)
     result: dict[str, Any] = {}
     for attempt in range(1, max(attempts, 1) + 1):
         try:

@@ -14,20 +14,17 @@ from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.config import Settings
 from dunops.dns.plan import Plan
-from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, NotFound
 from dunops.security.vault import Vault
-from dunops.storage.database import released
 from dunops.storage.models import (
     ChangeRequest,
     ChangeRevision,
     Deployment,
     DeploymentState,
-    ProviderConnection,
     Zone,
 )
 from dunops.workflow import requests
-from dunops.zones import connections, versions, zones
+from dunops.zones import versions, zones
 
 WROTE = frozenset(
     {DeploymentState.APPLIED, DeploymentState.VERIFIED, DeploymentState.UNVERIFIED, DeploymentState.FAILED}
@@ -54,16 +51,6 @@ def get(session: Session, grant: Access, deployment_id: int) -> Deployment:
     return deployment
 
 
-def _live(session: Session, vault: Vault, zone: Zone) -> ZoneContent:
-    if zone.connection_id is None:
-        return versions.current_content(session, zone)
-    connection = session.get(ProviderConnection, zone.connection_id)
-    if connection is None or connection.workspace_id != zone.workspace_id:
-        return versions.current_content(session, zone)
-    with connections.provider_for(session, vault, connection) as provider, released(session):
-        return provider.fetch(zone.fqdn)
-
-
 def rollback(
     session: Session,
     settings: Settings,
@@ -84,11 +71,7 @@ def rollback(
     assert revision is not None
     assert zone is not None
     plan = Plan.from_json(revision.plan)
-    desired = _live(session, vault, zone).copy()
-    for change in plan.changes:
-        desired.remove(change.rrset.key, change.rtype)
-        if change.before is not None:
-            desired.add(change.before, replace=True)
+    restore = {(change.rrset.key, change.rtype): change.before for change in plan.changes}
     return requests.create(
         session,
         settings,
@@ -100,7 +83,7 @@ def rollback(
             f"Restores the {len(plan)} RRset(s) deployment {deployment.id} changed "
             "to their content before it."
         ),
-        desired=desired,
+        replacements=restore,
         submit=submit,
         rollback_of=deployment.id,
     )

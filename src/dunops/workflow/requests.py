@@ -27,7 +27,9 @@ from dunops.config import Settings
 from dunops.dns.formats import read_zone
 from dunops.dns.formats.json import zone_from_data, zone_to_data
 from dunops.dns.plan import Plan
+from dunops.dns.rrset import RRset
 from dunops.dns.safety import analyse
+from dunops.dns.zone import RRsetKey
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from dunops.security.vault import Vault
@@ -42,6 +44,7 @@ from dunops.storage.models import (
     ProviderConnection,
     Zone,
 )
+from dunops.sync import edits as sync_edits
 from dunops.sync.planning import LivePlan, plan_for_zone
 from dunops.workflow import approvals as counted
 from dunops.workflow import notifications
@@ -318,12 +321,20 @@ def _zone_of(session: Session, grant: Access, name: Any) -> Zone:
 
 
 def _plan(
-    session: Session, vault: Vault, zone: Zone, *, edits: Any, desired: Any, source: dict[str, Any] | None
+    session: Session,
+    vault: Vault,
+    zone: Zone,
+    *,
+    edits: Any,
+    desired: Any,
+    source: dict[str, Any] | None,
+    replacements: Mapping[RRsetKey, RRset | None] | None = None,
 ) -> tuple[LivePlan, dict[str, Any]]:
-    """Plan against live from edits, a desired zone, or (re-plan) a stored source."""
-    if edits is not None and desired is not None:
+    """Plan against live from edits, a desired zone, replacements, or (re-plan) a stored source."""
+    given = [item for item in (edits, desired, replacements) if item is not None]
+    if len(given) > 1:
         raise InvalidInput.single("give either edits or desired, not both", "edits")
-    if edits is None and desired is None and source is None:
+    if not given and source is None:
         raise InvalidInput.single("give edits or a desired zone", "edits")
     if edits is not None:
         if not isinstance(edits, Sequence) or isinstance(edits, str):
@@ -333,9 +344,15 @@ def _plan(
         target = desired if isinstance(desired, ZoneContent) else desired_zone(desired, zone.fqdn + ".")
         data = zone_to_data(target)
         return plan_for_zone(session, vault, zone, desired=target), {"desired_zone": data}
+    if replacements is not None:
+        stored = {"replace": sync_edits.replacements_data(replacements)}
+        return plan_for_zone(session, vault, zone, replacements=replacements), stored
     assert source is not None
     if "edits" in source:
         return plan_for_zone(session, vault, zone, edits=source["edits"]), source
+    if "replace" in source:
+        restored = sync_edits.replacements_from(source["replace"])
+        return plan_for_zone(session, vault, zone, replacements=restored), source
     target = zone_from_data(source["desired_zone"], zone.fqdn + ".", filename="desired")
     return plan_for_zone(session, vault, zone, desired=target), source
 
@@ -420,15 +437,18 @@ def create(
     description: Any = None,
     edits: Any = None,
     desired: Any = None,
+    replacements: Mapping[RRsetKey, RRset | None] | None = None,
     submit: bool = False,
     rollback_of: int | None = None,
 ) -> ChangeRequest:
-    """Plan the edits or desired zone against live and store the request with revision 1."""
+    """Plan the edits, desired zone or replacements against live and store the request with revision 1."""
     grant.require(Permission.CHANGES_PROPOSE)
     clean_title = _text(title, "title", TITLE_MAX, required=True, single_line=True)
     clean_description = _text(description, "description", DESCRIPTION_MAX, required=False)
     target = _zone_of(session, grant, zone)
-    live, source = _plan(session, vault, target, edits=edits, desired=desired, source=None)
+    live, source = _plan(
+        session, vault, target, edits=edits, desired=desired, source=None, replacements=replacements
+    )
     principal = grant.principal
     now = utcnow()
     change = ChangeRequest(

@@ -97,16 +97,6 @@ def beneath(session: Session, zone_id: int, name: str, *, limit: int | None = No
     return _rows(session, query.limit(limit) if limit is not None else query)
 
 
-def with_descendants(session: Session, zone_id: int, names: Iterable[str]) -> set[str]:
-    """Those of ``names`` that have at least one name beneath them (so they exist, if only as ENTs)."""
-    found = set()
-    for name in set(names):
-        query = select(ZoneRRset.tree_key).where(ZoneRRset.zone_id == zone_id, _beneath(name)).limit(1)
-        if session.execute(query).first() is not None:
-            found.add(name)
-    return found
-
-
 def count(session: Session, zone_id: int) -> int:
     return (
         session.scalar(select(func.count()).select_from(ZoneRRset).where(ZoneRRset.zone_id == zone_id)) or 0
