@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -46,6 +47,19 @@ def every_five_minutes(context: JobContext) -> None:
 def _jobs_counted(job_name: str, outcome: str) -> float:
     value = REGISTRY.get_sample_value("dunops_jobs_total", {"job": job_name, "outcome": outcome})
     return value or 0.0
+
+
+def test_an_idle_consumer_takes_a_job_at_once(queue_settings: Settings) -> None:
+    """No polling delay: after a long idle spell a job queued in this process starts within moments."""
+    with BackgroundWorker(queue_for(queue_settings), workers=1, periodic=False):
+        time.sleep(2.5)  # long enough for any polling back-off to have grown
+        for number in range(3):
+            marker = queue_settings.data_dir / f"quick-{number}"
+            queued = time.monotonic()
+            enqueue(queue_settings, "tests.write_marker", name=marker.name, text="quick")
+            assert wait_for(marker.exists, timeout=5)
+            assert time.monotonic() - queued < 0.25, "the consumer waited for its next poll"
+            time.sleep(0.7)
 
 
 def test_an_enqueued_job_runs_in_a_consumer_thread(queue_settings: Settings) -> None:

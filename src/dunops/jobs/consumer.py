@@ -11,7 +11,8 @@ from dunops.jobs.queue import JobQueue
 
 log = structlog.get_logger(__name__)
 
-# Poll an idle SQLite queue at most every second; Redis blocks on the queue and needs no polling.
+# Both storages block in dequeue (Redis on the list, SQLite on a wake-up from this process), so these
+# delays only apply after an error.
 _CONSUMER_OPTIONS: dict[str, Any] = {
     "worker_type": "thread",
     "initial_delay": 0.05,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
+from huey.storage import SqliteStorage
 
 from dunops.config import Settings
 from dunops.jobs import registry
@@ -17,6 +18,8 @@ from dunops.jobs.metrics import JobOutcome, count
 
 QUEUE_NAME = "dunops"
 JOBS_FILE = "jobs.sqlite3"
+IDLE_POLL_SECONDS = 0.5
+"""How often an idle consumer looks for jobs queued by another process (the CLI, another replica)."""
 
 log = structlog.get_logger(__name__)
 
@@ -104,12 +107,59 @@ class JobQueue:
         return self.huey.task(**options)(run)
 
 
+class _Signal:
+    """Counts the jobs queued to one SQLite file by this process, and wakes whoever waits for one."""
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.queued = 0
+
+
+class WakingSqliteStorage(SqliteStorage):  # type: ignore[misc]
+    """The SQLite queue, where an idle consumer waits to be woken by a job queued in its own process
+    (``dunops serve`` with the in-process worker) instead of polling, and polls for other processes'."""
+
+    blocking = True
+    _signals: ClassVar[dict[str, _Signal]] = {}
+    _signals_lock = threading.Lock()
+
+    def _signal(self) -> _Signal:
+        with self._signals_lock:
+            return self._signals.setdefault(str(self.filename), _Signal())
+
+    def enqueue(self, data: bytes, priority: int | None = None) -> None:
+        super().enqueue(data, priority)
+        signal = self._signal()
+        with signal.condition:
+            signal.queued += 1
+            signal.condition.notify_all()
+
+    def dequeue(self) -> bytes | None:
+        signal = self._signal()
+        with signal.condition:
+            seen = signal.queued
+        data: bytes | None = super().dequeue()
+        if data is not None:
+            return data
+        with signal.condition:
+            if signal.queued == seen:
+                signal.condition.wait(IDLE_POLL_SECONDS)
+        found: bytes | None = super().dequeue()
+        return found
+
+
 def _build_huey(settings: Settings, immediate: bool) -> Huey:
     if settings.redis_url:
         return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False, immediate=immediate)
     path = jobs_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, immediate=immediate)
+    return SqliteHuey(
+        QUEUE_NAME,
+        filename=str(path),
+        results=False,
+        immediate=immediate,
+        storage_class=WakingSqliteStorage,
+    )
 
 
 # A process has one configuration; a test session has one per test. Keep the recent ones only.
