@@ -87,6 +87,9 @@ class Settings(BaseSettings):
 
     zonefile_roots: list[Path] = Field(default_factory=list)
 
+    max_zone_rrsets: int = Field(default=2_000_000, ge=1)
+    max_upload_mb: int = Field(default=512, ge=1)
+
     database_pool_size: int = Field(default=20, ge=1, le=500)
     database_pool_timeout_seconds: float = Field(default=10, gt=0)
     database_busy_timeout_seconds: float = Field(default=10, gt=0)
@@ -150,6 +153,10 @@ class Settings(BaseSettings):
         return self.data_dir / "zones"
 
     @property
+    def imports_dir(self) -> Path:
+        return self.data_dir / "imports"
+
+    @property
     def master_key_file(self) -> Path:
         return self.data_dir / "master.key"
 
@@ -159,6 +166,7 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.outbox_dir.mkdir(exist_ok=True)
         self.zones_dir.mkdir(exist_ok=True)
+        self.imports_dir.mkdir(exist_ok=True, mode=0o700)
         if not self.master_key.get_secret_value() and not self.master_key_file.exists():
             fd = os.open(self.master_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:

@@ -15,6 +15,7 @@ Every refusal the product makes is a ``DunopsError``; foreign exceptions are tra
     │   ├── StalePlan           409  compare-and-set failed: the provider changed since the plan was made
     │   ├── SecretUnreadable    409  a sealed secret cannot be opened (key destroyed, moved or tampered with)
     │   └── Locked              409  another apply or sync holds the zone
+    ├── ContentTooLarge         413  a request body or an upload is over the limit set for it
     ├── RateLimited             429  too many attempts; retry later
     ├── ProviderError           502  a DNS provider refused, failed or could not be reached
     └── ConfigurationError      a setting is missing or wrong; stops start-up with one clear line
@@ -67,6 +68,10 @@ class InvalidInput(DunopsError):
 
 class ZoneInvalid(InvalidInput):
     title = "Invalid zone"
+
+
+class ContentTooLarge(DunopsError):
+    title = "Content too large"
 
 
 class NotAuthenticated(DunopsError):

@@ -28,9 +28,10 @@ from dunops.errors import ConfigurationError
 from dunops.jobs import BackgroundWorker, queue_for, run_worker
 from dunops.storage.database import alembic_config, make_engine, make_session_factory, transaction, upgrade
 from dunops.web.app import create_app
+from dunops.zones import imports
 
 # Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
-JOB_PACKAGES = (housekeeping, notify, sync, workflow)
+JOB_PACKAGES = (housekeeping, imports, notify, sync, workflow)
 
 log = structlog.get_logger(__name__)
 

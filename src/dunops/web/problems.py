@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dunops.errors import (
     Conflict,
+    ContentTooLarge,
     DunopsError,
     InvalidInput,
     NotAuthenticated,
@@ -32,6 +33,7 @@ _STATUS: list[tuple[type[DunopsError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (ContentTooLarge, 413),
     (RateLimited, 429),
     (ProviderError, 502),
 ]

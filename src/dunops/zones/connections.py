@@ -169,6 +169,14 @@ def get(session: Session, grant: Access, connection_id: int) -> ProviderConnecti
     return connection
 
 
+def get_in(session: Session, workspace_id: int, connection_id: int) -> ProviderConnection:
+    """A connection of a workspace, for work already authorised (a job acting for a member)."""
+    connection = session.get(ProviderConnection, connection_id)
+    if connection is None or connection.workspace_id != workspace_id:
+        raise NotFound(f"connection {connection_id} not found")
+    return connection
+
+
 def zone_count(session: Session, connection: ProviderConnection) -> int:
     return session.scalar(select(func.count(Zone.id)).where(Zone.connection_id == connection.id)) or 0
 

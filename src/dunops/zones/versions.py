@@ -76,11 +76,18 @@ def _set_soa(zone: Zone, soa: RRset | None) -> None:
 
 
 def record_initial(
-    session: Session, zone: Zone, content: ZoneContent, source: VersionSource, actor: Principal | None
+    session: Session,
+    zone: Zone,
+    content: ZoneContent,
+    source: VersionSource,
+    actor: Principal | None,
+    *,
+    stored: bool = False,
 ) -> ZoneVersion:
-    """Store the first version of a zone that holds no rows yet: its whole content, no delta."""
+    """Store the first version of a zone: its whole content as rows (unless already ``stored``), no delta."""
     _set_soa(zone, content.soa)
-    records.insert_all(session, zone.id, content.rrsets.values())
+    if not stored:
+        records.insert_all(session, zone.id, content.rrsets.values())
     return _new_version(
         session,
         zone,

@@ -25,7 +25,8 @@ from dunops.storage.database import released
 from dunops.storage.models import VersionSource, Zone, ZoneVersion
 from dunops.zones import connections, records, versions
 
-MAX_UPLOAD_CHARS = 5_000_000
+SYNC_IMPORT_RRSETS = 100_000
+"""Larger zones are imported as a job (``POST .../imports``), stored a batch at a time."""
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 MAX_SYNC_MINUTES = 7 * 24 * 60
@@ -66,6 +67,12 @@ def _exists(session: Session, workspace_id: int, fqdn: str) -> bool:
 def _create(
     session: Session, grant: Access, fqdn: str, connection_id: int | None, content: ZoneContent, how: str
 ) -> ZoneView:
+    if len(content) > SYNC_IMPORT_RRSETS:
+        raise InvalidInput.single(
+            f"the zone holds {len(content):,} RRsets: import zones of more than {SYNC_IMPORT_RRSETS:,} "
+            "as a job (POST .../imports), which stores them a batch at a time",
+            "content" if connection_id is None else "connection_id",
+        )
     if _exists(session, grant.workspace.id, fqdn):
         raise Conflict(f"zone {fqdn} is already in this workspace")
     zone = Zone(workspace_id=grant.workspace.id, fqdn=fqdn, connection_id=connection_id)
@@ -110,8 +117,6 @@ def import_from_file(session: Session, grant: Access, *, name: str, format: str,
     grant.require(Permission.ZONES_MANAGE)
     fqdn = clean_fqdn(name)
     chosen = zone_format(format)
-    if len(content) > MAX_UPLOAD_CHARS:
-        raise InvalidInput.single(f"is larger than {MAX_UPLOAD_CHARS} characters", "content")
     if not content.strip():
         raise InvalidInput.single("is empty", "content")
     parsed = read_zone(content, chosen, fqdn + ".", filename="content")
@@ -126,7 +131,7 @@ def listing(session: Session, grant: Access) -> list[ZoneView]:
     rows = session.execute(
         select(Zone, ZoneVersion)
         .outerjoin(ZoneVersion, ZoneVersion.id == Zone.current_version_id)
-        .where(Zone.workspace_id == grant.workspace.id)
+        .where(Zone.workspace_id == grant.workspace.id, Zone.importing.is_(False))
         .order_by(Zone.fqdn)
     )
     return [ZoneView(zone, version) for zone, version in rows]
@@ -144,6 +149,8 @@ def get(session: Session, grant: Access, name: str) -> Zone:
     ).first()
     if zone is None:
         raise NotFound(f"zone {fqdn} not found")
+    if zone.importing:
+        raise Conflict(f"zone {fqdn} is being imported; follow its import until it is done")
     return zone
 
 

@@ -28,7 +28,15 @@ from dunops.storage.models.user import (
 )
 from dunops.storage.models.vault import WorkspaceKey
 from dunops.storage.models.workspace import Invitation, Membership, Role, Workspace, WorkspaceStatus
-from dunops.storage.models.zone import VersionRRset, VersionSource, Zone, ZoneRRset, ZoneVersion
+from dunops.storage.models.zone import (
+    ImportState,
+    VersionRRset,
+    VersionSource,
+    Zone,
+    ZoneImport,
+    ZoneRRset,
+    ZoneVersion,
+)
 
 __all__ = [
     "ApiToken",
@@ -43,6 +51,7 @@ __all__ = [
     "Deployment",
     "DeploymentState",
     "Identity",
+    "ImportState",
     "Invitation",
     "LinkPurpose",
     "LoginAttempt",
@@ -61,6 +70,7 @@ __all__ = [
     "WorkspaceKey",
     "WorkspaceStatus",
     "Zone",
+    "ZoneImport",
     "ZoneLease",
     "ZoneRRset",
     "ZoneVersion",

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dunops.storage.base import Base, utcnow
@@ -36,7 +37,8 @@ class Zone(Base):
 
     ``current_version_id`` points at ``zone_versions.id`` without a foreign key, to keep the two tables
     free of a cycle; services keep it consistent. The SOA is the provider's: it is kept as last read
-    (``soa_ttl``, ``soa_value``), never planned and never versioned.
+    (``soa_ttl``, ``soa_value``), never planned and never versioned. A zone whose rows are still being
+    stored by an import job is ``importing``: nothing but that job sees it.
     """
 
     __tablename__ = "zones"
@@ -49,6 +51,7 @@ class Zone(Base):
         ForeignKey("provider_connections.id", ondelete="SET NULL"), index=True
     )
     current_version_id: Mapped[int | None]
+    importing: Mapped[bool] = mapped_column(default=False)
     soa_ttl: Mapped[int | None]
     soa_value: Mapped[str] = mapped_column(Text, default="")
     sync_every_minutes: Mapped[int | None]
@@ -107,3 +110,38 @@ class VersionRRset(Base):
     ttl: Mapped[int]
     rdata: Mapped[str] = mapped_column(Text)
     meta: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImportState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ZoneImport(Base):
+    """A zone import run as a job: from an uploaded file (kept in the data dir until it ran) or from a
+    connection. ``phase``, ``done`` and ``total`` say how far it got; ``problems`` why it failed."""
+
+    __tablename__ = "zone_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    fqdn: Mapped[str] = mapped_column(String(255))
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("provider_connections.id", ondelete="SET NULL")
+    )
+    format: Mapped[str] = mapped_column(String(16), default="")
+    upload: Mapped[str] = mapped_column(String(255), default="")
+    upload_bytes: Mapped[int] = mapped_column(default=0)
+    state: Mapped[ImportState] = mapped_column(default=ImportState.QUEUED)
+    phase: Mapped[str] = mapped_column(String(32), default="queued")
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
