@@ -200,9 +200,9 @@ def test_review_apply_verify_stale_and_rollback_on_a_real_server(
     assert client.get(f"{BASE}/changes/{rollback.json()['id']}", headers=alice).json()["state"] == "verified"
     assert server.query_a("www") == []
 
-    versions = client.get(f"{BASE}/zones/{zone}/versions", headers=alice).json()
+    versions = client.get(f"{BASE}/zones/{zone}/versions", headers=alice).json()["items"]
     assert [v["source"] for v in versions][:2] == ["apply", "apply"]
-    deployments = client.get(f"{BASE}/deployments", headers=alice).json()
+    deployments = client.get(f"{BASE}/deployments", headers=alice).json()["items"]
     applied = sorted(d["id"] for d in deployments if d["state"] in {"verified", "applied"})
     assert [v["cause"] for v in versions][:2] == [f"deployment {applied[-1]}", f"deployment {applied[-2]}"]
     assert versions[-1]["cause"] == "import"

@@ -36,7 +36,7 @@ def test_a_reviewed_change_is_applied_as_a_job_and_verified(team: Team) -> None:
     assert got["plan_hash"] == created["current_revision"]["plan_hash"]
     assert got["results"][0]["status"] == "written"
     assert got["verification"]["changes"][0]["status"] == "served"
-    versions = team.get(team.author, f"/zones/{ZONE}/versions").json()
+    versions = team.get(team.author, f"/zones/{ZONE}/versions").json()["items"]
     assert versions[0]["source"] == "apply"
     assert versions[0]["cause"] == f"deployment {deployment}"
 
@@ -114,7 +114,7 @@ def test_bad_edits_are_refused_naming_each_problem(team: Team) -> None:  # noqa:
     unknown = team.post(team.author, "/changes", {"zone": "nope.test", "title": "x", "edits": [WWW]})
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "zone"
-    assert team.get(team.author, "/changes").json() == []
+    assert team.get(team.author, "/changes").json()["items"] == []
 
 
 def test_an_empty_plan_is_refused_at_submit(team: Team) -> None:  # noqa: F811
@@ -304,7 +304,7 @@ def test_control_characters_in_text_are_refused_naming_the_field(team: Team) -> 
         response = team.post(team.author, "/changes", body)
         assert response.status_code == 422, (field, response.text)
         assert response.json()["errors"][0]["field"] == field
-    assert team.get(team.author, "/changes").json() == []
+    assert team.get(team.author, "/changes").json()["items"] == []
 
     created = team.create([WWW], title="Add web")
     revised = team.post(team.author, f"/changes/{created['id']}/revise", {"title": "x\x00y"})

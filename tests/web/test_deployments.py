@@ -35,7 +35,7 @@ def test_rollback_restores_the_previous_content_through_review(team: Team, db: S
     _created, deployment = _applied(team, [WEB, {"action": "delete", "name": "www", "type": "CNAME"}])
     assert "192.0.2.99" in team.zone_file()
     assert "CNAME" not in team.zone_file()
-    listed = team.get(team.author, "/deployments").json()
+    listed = team.get(team.author, "/deployments").json()["items"]
     assert [d["id"] for d in listed] == [deployment]
 
     rollback = team.post(team.reviewer, f"/deployments/{deployment}/rollback")

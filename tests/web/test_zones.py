@@ -133,7 +133,7 @@ def test_sync_from_a_zone_file_provider_records_drift_and_history(
     assert changes[("mail.example.test.", "A")]["ttl_only"] is True
     assert changes[("www.example.test.", "CNAME")]["kind"] == "delete"
 
-    history = client.get(f"{ZONES}/example.test/versions", headers=owner).json()
+    history = client.get(f"{ZONES}/example.test/versions", headers=owner).json()["items"]
     assert [(v["number"], v["source"]) for v in history] == [(2, "drift"), (1, "import")]
     diff = client.get(f"{ZONES}/example.test/versions/1/diff/2", headers=owner).json()
     assert diff["changes"]["changes"] == drift["drift"]["changes"]
@@ -190,7 +190,7 @@ def test_plan_against_live_gives_changes_fingerprints_and_named_problems(
     assert body["matches_last_version"] is True
     assert len(body["plan_hash"]) == 64
     # read-only: nothing was stored
-    assert len(client.get(f"{ZONES}/example.test/versions", headers=owner).json()) == 1
+    assert len(client.get(f"{ZONES}/example.test/versions", headers=owner).json()["items"]) == 1
 
     bad = [
         {"action": "upsert", "name": "api", "type": "A", "values": ["not-an-ip"]},

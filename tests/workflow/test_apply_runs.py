@@ -120,7 +120,7 @@ def test_a_deployment_records_exactly_its_change_and_leaves_drift_elsewhere_to_s
     team.run_jobs()
     assert team.show(change_id)["state"] == "verified"
 
-    versions = team.get(team.author, "/zones/example.test/versions").json()
+    versions = team.get(team.author, "/zones/example.test/versions").json()["items"]
     assert versions[0]["cause"] == f"deployment {deployment_id}"
     assert versions[0]["rrsets"] == versions[1]["rrsets"] + 1
     diff = team.get(

@@ -7,7 +7,7 @@ and a workspace always keeps at least one owner.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from dunops import audit
 from dunops.accounts import permissions, tokens, users
@@ -22,6 +22,7 @@ def listing(session: Session, grant: Access) -> list[Membership]:
     query = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
+        .options(contains_eager(Membership.user))
         .where(Membership.workspace_id == grant.workspace.id)
         .order_by(User.email)
     )

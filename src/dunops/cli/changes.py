@@ -24,11 +24,17 @@ ChangeId = Annotated[int, typer.Argument(min=1, max=context.MAX_ID, help="The ch
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
+def describe_row(row: requests.ChangeRow) -> str:
+    plan = f"r{row.revision} plan {row.plan_hash}" if row.plan_hash else "no plan"
+    change = row.change
+    return f"#{change.id}\t{requests.state_of(change)}\t{row.zone}\t{plan}\t{change.title}"
+
+
 def describe(change: ChangeRequest, view: requests.ChangeView | None = None) -> str:
     revision = view.revision if view else None
-    plan = f"r{revision.number} plan {revision.plan_hash}" if revision else "no plan"
     zone = view.zone.fqdn if view else str(change.zone_id)
-    return f"#{change.id}\t{requests.state_of(change)}\t{zone}\t{plan}\t{change.title}"
+    plan_hash = revision.plan_hash if revision else None
+    return describe_row(requests.ChangeRow(change, zone, plan_hash, revision.number if revision else 0))
 
 
 def deployment_line(deployment: Deployment) -> str:
@@ -115,9 +121,15 @@ def listing(
     """Change requests of the workspace, newest first."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
-        found = requests.listing(session, who, state=state, zone=zone)
-        lines = [describe(c, requests.view(session, who, c.id)) for c in found]
-    typer.echo("\n".join(lines) if lines else "no change requests")
+        before: int | None = None
+        shown = 0
+        while rows := requests.page(session, who, state=state, zone=zone, before=before, limit=500):
+            for row in rows:
+                typer.echo(describe_row(row))
+            shown += len(rows)
+            before = rows[-1].change.id
+    if not shown:
+        typer.echo("no change requests")
 
 
 @app.command("show")

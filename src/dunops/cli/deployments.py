@@ -26,8 +26,15 @@ def listing(
     """Deployments of the workspace, newest first."""
     with context.unit_of_work() as session:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
-        lines = [deployment_line(d) for d in deployments.listing(session, who, zone=zone)]
-    typer.echo("\n".join(lines) if lines else "no deployments")
+        before: int | None = None
+        shown = 0
+        while found := deployments.page(session, who, zone=zone, before=before, limit=500):
+            for deployment in found:
+                typer.echo(deployment_line(deployment))
+            shown += len(found)
+            before = found[-1].id
+    if not shown:
+        typer.echo("no deployments")
 
 
 @app.command("show")

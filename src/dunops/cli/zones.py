@@ -90,7 +90,7 @@ def show(email: Email, workspace: Slug, name: ZoneName) -> None:
         typer.echo(_describe(zones.show(session, grant, name)))
         cursor: str | None = ""
         while cursor is not None:
-            page = zones.record_page(session, grant, name, cursor=cursor or None, limit=zones.MAX_PAGE)
+            page = zones.record_page(session, grant, name, cursor=cursor or None, limit=1000)
             for rrset in page.rrsets:
                 for record in rrset.lines():
                     typer.echo(record)

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 Item = TypeVar("Item")
 
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
 
 class Page(BaseModel, Generic[Item]):
     """One page of a list; follow ``next`` (same filters, the cursor added) until it is null."""

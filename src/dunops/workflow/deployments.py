@@ -31,12 +31,17 @@ WROTE = frozenset(
 )
 
 
-def listing(session: Session, grant: Access, *, zone: str | None = None) -> list[Deployment]:
+def page(
+    session: Session, grant: Access, *, zone: str | None = None, before: int | None = None, limit: int = 50
+) -> list[Deployment]:
+    """Deployments of the workspace, newest first, older than ``before`` (an id); one query per page."""
     grant.require(Permission.ZONES_READ)
     query = select(Deployment).where(Deployment.workspace_id == grant.workspace.id)
     if zone:
         query = query.where(Deployment.zone_id == zones.get(session, grant, zone).id)
-    return list(session.scalars(query.order_by(Deployment.id.desc()).limit(500)))
+    if before is not None:
+        query = query.where(Deployment.id < before)
+    return list(session.scalars(query.order_by(Deployment.id.desc()).limit(limit)))
 
 
 def get(session: Session, grant: Access, deployment_id: int) -> Deployment:

@@ -147,11 +147,33 @@ def _view(session: Session, change: ChangeRequest) -> ChangeView:
     )
 
 
-def listing(
-    session: Session, grant: Access, *, state: str | None = None, zone: str | None = None
-) -> list[ChangeRequest]:
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """A request as a list shows it: with its zone's name and its current revision's hash and number."""
+
+    change: ChangeRequest
+    zone: str
+    plan_hash: str | None
+    revision: int
+
+
+def page(
+    session: Session,
+    grant: Access,
+    *,
+    state: str | None = None,
+    zone: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[ChangeRow]:
+    """Requests of the workspace, newest first, older than ``before`` (an id); one query for any page."""
     grant.require(Permission.ZONES_READ)
-    query = select(ChangeRequest).where(ChangeRequest.workspace_id == grant.workspace.id)
+    query = (
+        select(ChangeRequest, Zone.fqdn, ChangeRevision.plan_hash, ChangeRevision.number)
+        .join(Zone, Zone.id == ChangeRequest.zone_id)
+        .outerjoin(ChangeRevision, ChangeRevision.id == ChangeRequest.current_revision_id)
+        .where(ChangeRequest.workspace_id == grant.workspace.id)
+    )
     if state:
         try:
             wanted = ChangeState(state)
@@ -163,7 +185,10 @@ def listing(
         from dunops.zones import zones as zone_service
 
         query = query.where(ChangeRequest.zone_id == zone_service.get(session, grant, zone).id)
-    return list(session.scalars(query.order_by(ChangeRequest.id.desc()).limit(500)))
+    if before is not None:
+        query = query.where(ChangeRequest.id < before)
+    rows = session.execute(query.order_by(ChangeRequest.id.desc()).limit(limit))
+    return [ChangeRow(change, fqdn, plan_hash, number or 0) for change, fqdn, plan_hash, number in rows]
 
 
 def _in_state(wanted: ChangeState) -> ColumnElement[bool]:

@@ -164,13 +164,15 @@ def record_content(
 # -- history -------------------------------------------------------------------------------------------
 
 
-def listing(session: Session, zone: Zone) -> list[ZoneVersion]:
-    """Every version of the zone, newest first."""
-    return list(
-        session.scalars(
-            select(ZoneVersion).where(ZoneVersion.zone_id == zone.id).order_by(ZoneVersion.number.desc())
-        )
-    )
+def listing(
+    session: Session, zone: Zone, *, before: int | None = None, limit: int | None = None
+) -> list[ZoneVersion]:
+    """The zone's versions, newest first, numbered below ``before``; at most ``limit``."""
+    query = select(ZoneVersion).where(ZoneVersion.zone_id == zone.id)
+    if before is not None:
+        query = query.where(ZoneVersion.number < before)
+    query = query.order_by(ZoneVersion.number.desc())
+    return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
 def causes(session: Session, found: Sequence[ZoneVersion]) -> dict[int, str]:

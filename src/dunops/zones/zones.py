@@ -27,8 +27,6 @@ from dunops.zones import connections, records, versions
 
 SYNC_IMPORT_RRSETS = 100_000
 """Larger zones are imported as a job (``POST .../imports``), stored a batch at a time."""
-DEFAULT_PAGE = 100
-MAX_PAGE = 1000
 MAX_SYNC_MINUTES = 7 * 24 * 60
 
 
@@ -169,7 +167,7 @@ def record_page(
     rtype: str | None = None,
     contains: str | None = None,
     cursor: str | None = None,
-    limit: int = DEFAULT_PAGE,
+    limit: int = 100,
 ) -> records.Page:
     """One page of the zone's RRsets as last stored, in canonical order; every filter is optional.
 
@@ -184,8 +182,6 @@ def record_page(
             wanted_name = absolute_name(owner.strip(), origin).lower()
         except InvalidName as exc:
             raise InvalidInput.single(str(exc), "name") from exc
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput.single(f"must be from 1 to {MAX_PAGE}", "limit")
     wanted = records.RecordFilter(
         name=wanted_name,
         subtree=subtree,

@@ -4,15 +4,16 @@ change requests; restore a zone version as a new request."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Approval, ChangeRequest, Comment, Deployment
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
+from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, RowId
+from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.connections import vault_of
 from dunops.workflow import apply, deployments, requests, review
 
@@ -205,26 +206,20 @@ def _show(db: DB, settings: AppSettings, grant: access.Access, change_id: RowId)
 @router.get("/changes")
 def list_changes(
     slug: str,
+    request: Request,
     db: ReadDB,
-    settings: AppSettings,
     principal: CurrentPrincipal,
     state: str | None = None,
     zone: str | None = None,
-) -> list[ChangeSummary]:
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="from a page's next link")] = None,
+) -> Page[ChangeSummary]:
+    """Change requests, newest first, a page at a time (``state`` and ``zone`` filter them)."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    found = requests.listing(db, grant, state=state, zone=zone)
-    out = []
-    for change in found:
-        item = requests.view(db, grant, change.id)
-        out.append(
-            _summary(
-                change,
-                item.zone.fqdn,
-                item.revision.plan_hash if item.revision else None,
-                item.revision.number if item.revision else 0,
-            )
-        )
-    return out
+    rows = requests.page(db, grant, state=state, zone=zone, before=cursor, limit=limit)
+    items = [_summary(row.change, row.zone, row.plan_hash, row.revision) for row in rows]
+    last = str(rows[-1].change.id) if len(rows) == limit else None
+    return Page.of(items, request, last)
 
 
 @router.post("/changes", status_code=status.HTTP_201_CREATED)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
+from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, RowId
+from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.changes import deployment_data, render
 from dunops.web.routes.connections import vault_of
 from dunops.workflow import deployments, requests
@@ -26,10 +27,19 @@ class RollbackIn(BaseModel):
 
 @router.get("/deployments")
 def list_deployments(
-    slug: str, db: ReadDB, principal: CurrentPrincipal, zone: str | None = None
-) -> list[dict[str, Any]]:
+    slug: str,
+    request: Request,
+    db: ReadDB,
+    principal: CurrentPrincipal,
+    zone: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="from a page's next link")] = None,
+) -> Page[dict[str, Any]]:
+    """Deployments, newest first, a page at a time (``zone`` filters them)."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return [deployment_data(d) for d in deployments.listing(db, grant, zone=zone)]
+    found = deployments.page(db, grant, zone=zone, before=cursor, limit=limit)
+    last = str(found[-1].id) if len(found) == limit else None
+    return Page.of([deployment_data(d) for d in found], request, last)
 
 
 @router.get("/deployments/{deployment_id}")

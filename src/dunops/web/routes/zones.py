@@ -19,7 +19,7 @@ from dunops.errors import InvalidInput
 from dunops.storage.models import ZoneVersion
 from dunops.sync import planning, sync
 from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, writer_of
-from dunops.web.paging import Page
+from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.connections import vault_of
 from dunops.zones import versions, zones
 
@@ -92,15 +92,24 @@ class ZoneOut(BaseModel):
 
     @classmethod
     def of(cls, db: Session, view: zones.ZoneView) -> ZoneOut:
-        zone = view.zone
-        return cls(
-            name=zone.fqdn,
-            connection_id=zone.connection_id,
-            current_version=VersionOut.of(db, view.version) if view.version else None,
-            sync_every_minutes=zone.sync_every_minutes,
-            last_synced_at=zone.last_synced_at,
-            created_at=zone.created_at,
-        )
+        return cls.many(db, [view])[0]
+
+    @classmethod
+    def many(cls, db: Session, views: list[zones.ZoneView]) -> list[ZoneOut]:
+        """Every zone's output with the causes of their versions read in one query."""
+        found = [view.version for view in views if view.version is not None]
+        described = {version.id: out for version, out in zip(found, VersionOut.many(db, found), strict=True)}
+        return [
+            cls(
+                name=view.zone.fqdn,
+                connection_id=view.zone.connection_id,
+                current_version=described[view.version.id] if view.version else None,
+                sync_every_minutes=view.zone.sync_every_minutes,
+                last_synced_at=view.zone.last_synced_at,
+                created_at=view.zone.created_at,
+            )
+            for view in views
+        ]
 
 
 class RRsetOut(BaseModel):
@@ -144,7 +153,7 @@ class PlanIn(BaseModel):
 @router.get("/zones")
 def list_zones(slug: str, db: ReadDB, principal: CurrentPrincipal) -> list[ZoneOut]:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return [ZoneOut.of(db, view) for view in zones.listing(db, grant)]
+    return ZoneOut.many(db, zones.listing(db, grant))
 
 
 @router.post("/zones", status_code=status.HTTP_201_CREATED)
@@ -202,7 +211,7 @@ def zone_records(
     type: Annotated[str | None, Query(description="one record type")] = None,
     under: Annotated[bool, Query(description="with name: its whole subtree too")] = False,
     contains: Annotated[str | None, Query(max_length=200, description="text the values hold")] = None,
-    limit: Annotated[int, Query(ge=1, le=zones.MAX_PAGE)] = zones.DEFAULT_PAGE,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: Annotated[str | None, Query(max_length=1000, description="from a page's next link")] = None,
 ) -> Page[RRsetOut]:
     """The zone's RRsets as last stored, in canonical order, a page at a time; every filter is optional."""
@@ -242,10 +251,20 @@ def sync_zone(slug: str, zone: str, request: Request, db: ReadDB, principal: Cur
 
 
 @router.get("/zones/{zone}/versions")
-def zone_versions(slug: str, zone: str, db: ReadDB, principal: CurrentPrincipal) -> list[VersionOut]:
-    """Every stored version, newest first."""
+def zone_versions(
+    slug: str,
+    zone: str,
+    request: Request,
+    db: ReadDB,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="from a page's next link")] = None,
+) -> Page[VersionOut]:
+    """The stored versions, newest first, a page at a time."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return VersionOut.many(db, versions.listing(db, zones.get(db, grant, zone)))
+    found = versions.listing(db, zones.get(db, grant, zone), before=cursor, limit=limit)
+    last = str(found[-1].number) if len(found) == limit else None
+    return Page.of(VersionOut.many(db, found), request, last)
 
 
 @router.get("/zones/{zone}/versions/{older}/diff/{newer}")
