@@ -165,3 +165,23 @@ def test_worker_runs_queued_jobs_alone_and_stops_on_sigterm(tmp_path: Path) -> N
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
     assert "job worker stopped" in stderr.read_text()
+
+
+def test_serve_without_a_master_key_stops_at_start_up(tmp_path: Path, postgres_admin_url: str) -> None:
+    """With PostgreSQL no key file is made (replicas must share one key): no key, no start."""
+    url = create_postgres_database(postgres_admin_url)
+    try:
+        result = subprocess.run(
+            [str(DUNOPS), "serve", "--migrate", "--port", str(free_port())],
+            cwd=tmp_path,
+            env=_environment(DUNOPS_DATABASE_URL=url, DUNOPS_DATA_DIR=str(tmp_path / ".dunops")),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        drop_postgres_database(postgres_admin_url, url)
+    assert result.returncode == 2
+    assert "DUNOPS_MASTER_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -40,8 +40,11 @@ class DunopsServer:
         return self.log_path.read_text(errors="replace")[-3000:]
 
 
-def start_dunops(directory: Path, *, database_url: str, **settings: str) -> DunopsServer:
-    """``dunops serve`` with its data dir in ``directory``, extra settings as ``name=value`` (no prefix)."""
+def start_dunops(
+    directory: Path, *, database_url: str, migrate: bool = False, **settings: str
+) -> DunopsServer:
+    """``dunops serve`` with its data dir in ``directory``, extra settings as ``name=value`` (no prefix);
+    ``migrate`` migrates a PostgreSQL database first (SQLite always is)."""
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
     clean = {name: value for name, value in os.environ.items() if not name.startswith("DUNOPS_")}
@@ -56,7 +59,11 @@ def start_dunops(directory: Path, *, database_url: str, **settings: str) -> Duno
     log_path = directory / "dunops.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(DUNOPS), "serve"], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT
+            [str(DUNOPS), "serve", *(["--migrate"] if migrate else [])],
+            cwd=directory,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = DunopsServer(f"http://127.0.0.1:{port}", process, log_path)
     deadline = time.monotonic() + 60

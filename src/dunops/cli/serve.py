@@ -26,6 +26,7 @@ from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
 from dunops.errors import ConfigurationError
 from dunops.jobs import BackgroundWorker, queue_for, run_worker
+from dunops.security.master_key import load_master_key
 from dunops.storage.database import alembic_config, make_engine, make_session_factory, transaction, upgrade
 from dunops.web.app import create_app
 from dunops.zones import imports
@@ -59,6 +60,7 @@ def serve(
     settings = load_settings(**overrides)
     configure_logging(settings)
     engine = prepare_database(settings, migrate=migrate or settings.is_embedded_database)
+    _require_master_key(settings, engine)
     app = create_app(settings, engine=engine)
     announce_first_owner(settings, engine)
     background = (
@@ -98,9 +100,19 @@ def worker(
     configure_logging(settings)
     if settings.is_embedded_database:
         settings.prepare_data_dir()
+    load_master_key(settings)
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
     run_worker(queue_for(settings), workers=workers or settings.worker_threads)
+
+
+def _require_master_key(settings: Settings, engine: Engine) -> None:
+    """Stop at start-up, not at the first secret, when no master key is configured (one line)."""
+    try:
+        load_master_key(settings)
+    except ConfigurationError:
+        engine.dispose()
+        raise
 
 
 def _exit_gracefully(_signum: int, _frame: object) -> None:

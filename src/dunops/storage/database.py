@@ -13,6 +13,7 @@ for the length of a provider call, and the next query begins a new one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from dunops.config import DatabaseOptions
@@ -43,8 +45,12 @@ def make_engine(url: str, options: DatabaseOptions | None = None) -> Engine:
             pool_timeout=options.pool_timeout,
         )
         busy_ms = int(options.busy_timeout * 1000)
+        turn = _WriterTurn(options.busy_timeout)
         event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", turn.begin)
+        event.listen(engine, "commit", turn.end)
+        event.listen(engine, "rollback", turn.end)
+        event.listen(engine.pool, "reset", turn.reset)
         return engine
     return create_engine(
         url,
@@ -65,13 +71,45 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("PRAGMA query_only=ON")
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("PRAGMA query_only=OFF")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterTurn:
+    """Writers of one process take the SQLite write lock in turn, first come first served.
+
+    SQLite's own busy handler makes a waiting writer sleep in growing steps (up to 100 ms) and lets
+    a newcomer overtake it; under load a write could wait seconds though the lock was free most of
+    the time. Here a writer waits on a lock of this process instead and starts the moment the previous
+    one ends; ``BEGIN IMMEDIATE`` then only waits for writers of other processes (the busy timeout).
+    """
+
+    _HELD = "dunops_writer_turn"
+
+    def __init__(self, timeout: float) -> None:
+        self.lock = threading.Lock()
+        self.timeout = timeout
+
+    def begin(self, connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("PRAGMA query_only=ON")
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not self.lock.acquire(timeout=self.timeout):
+            raise OperationalError("BEGIN IMMEDIATE", {}, TimeoutError("database is locked (writers queued)"))
+        connection.info[self._HELD] = True
+        try:
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release(connection.info)
+            raise
+
+    def end(self, connection: Connection) -> None:
+        self._release(connection.info)
+
+    def reset(self, _dbapi_connection: Any, record: Any, _state: Any) -> None:
+        self._release(record.info)
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(self._HELD, False):
+            self.lock.release()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
