@@ -73,6 +73,7 @@ def test_only_owners_grant_or_take_away_ownership(db: Session, team: dict[str, P
         memberships.remove(db, admin, team["owner"].user.id)
     memberships.change_role(db, owner, team["admin"].user.id, Role.OWNER)
     assert _as(db, team["admin"]).role == Role.OWNER
+    db.commit()  # audit events join their chain when the transaction commits
     changes = [e.details for e in audit.listing(db, owner.workspace.id) if e.action == "member.role_change"]
     assert changes == [{"from": "admin", "to": "owner"}]
 
@@ -101,6 +102,7 @@ def test_a_member_may_leave_and_removal_revokes_their_tokens(db: Session, team: 
     memberships.remove(db, _as(db, viewer), viewer.user.id)
     with pytest.raises(NotFound):
         _as(db, viewer)
+    db.commit()  # audit events join their chain when the transaction commits
     actions = [event.action for event in audit.listing(db, issued.record.workspace_id, limit=3)]
     assert actions == ["member.leave", "member.remove", "token.revoke_all"]
 

@@ -24,6 +24,7 @@ def test_creator_becomes_owner_and_the_slug_comes_from_the_name(db: Session) -> 
     assert workspace.slug == "unicode-cafe-ops"
     grant = workspaces.get(db, alice, workspace.slug)
     assert grant.role == Role.OWNER
+    db.commit()  # audit events join their chain when the transaction commits
     events = audit.listing(db, workspace.id)
     assert [event.action for event in events] == ["workspace.create"]
     assert events[0].actor == "alice@example.com"
@@ -57,6 +58,7 @@ def test_rename_needs_admin_and_is_audited(db: Session) -> None:
     workspaces.rename(db, owner, "Acme Corp")
     assert workspace.name == "Acme Corp"
     assert workspace.slug == "acme"
+    db.commit()  # audit events join their chain when the transaction commits
     assert audit.listing(db, workspace.id)[0].details == {"from": "Acme", "to": "Acme Corp"}
 
 

@@ -12,7 +12,8 @@ from dunops import audit
 from dunops.accounts import access, memberships, users, workspaces
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
-from dunops.storage.database import transaction
+from dunops.storage.base import Base
+from dunops.storage.database import make_engine, make_session_factory, transaction
 from dunops.storage.models import Role
 
 
@@ -93,3 +94,52 @@ def test_concurrent_writers_extend_each_chain_without_forking(
     assert (instance_breaks, workspace_breaks) == ([], [])
     assert workspace_count == 3 + 8
     assert instance_count >= 8
+
+
+def test_events_join_their_chain_at_commit_and_vanish_with_a_rollback(db: Session) -> None:
+    workspace_id = _busy_workspace(db, "acme")
+    audit.record(db, workspace_id=workspace_id, actor=None, action="test.rolled_back")
+    db.rollback()
+    audit.record(db, workspace_id=workspace_id, actor=None, action="test.first")
+    audit.record(db, workspace_id=None, actor=None, action="test.instance")
+    audit.record(db, workspace_id=workspace_id, actor=None, action="test.second")
+    db.commit()
+    actions = [event.action for event in audit.listing(db, workspace_id)]
+    assert actions[:2] == ["test.second", "test.first"]
+    assert "test.rolled_back" not in actions
+    assert audit.verify(db, workspace_id)[1] == []
+    assert audit.verify(db, None)[1] == []
+
+
+def test_a_long_transaction_does_not_hold_its_workspace_chain_until_it_commits(
+    postgres_database: str,
+) -> None:
+    """On PostgreSQL the chain's lock is taken at commit: another writer of the workspace goes first."""
+    engine = make_engine(postgres_database)
+    factory = make_session_factory(engine)
+    try:
+        with transaction(factory) as setup:
+            workspace_id = _busy_workspace(setup, "slow")
+        slow = factory()
+        audit.record(slow, workspace_id=workspace_id, actor=None, action="test.slow")
+        slow.flush()
+        finished = threading.Event()
+
+        def quick() -> None:
+            with transaction(factory) as session:
+                audit.record(session, workspace_id=workspace_id, actor=None, action="test.quick")
+            finished.set()
+
+        threading.Thread(target=quick).start()
+        assert finished.wait(10), "the quick writer waited for the slow one"
+        slow.commit()
+        slow.close()
+        with factory() as session:
+            actions = [event.action for event in audit.listing(session, workspace_id)]
+            assert actions[:2] == ["test.slow", "test.quick"]
+            assert audit.verify(session, workspace_id)[1] == []
+    finally:
+        with engine.begin() as connection:
+            tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()

@@ -78,15 +78,24 @@ def test_progress_is_visible_and_the_zone_hidden_while_it_is_stored(
     worker = threading.Thread(target=queue_for(settings).run_pending)
     worker.start()
     seen: list[tuple[str, int, int]] = []
-    while worker.is_alive():
+    hidden: list[tuple[bool, int]] = []
+
+    def storing() -> bool:
         now = client.get(f"{API}/imports/{started['id']}", headers=owner).json()
         seen.append((now["phase"], now["done"], now["total"]))
-        if now["phase"] == "storing" and 0 < now["done"] < now["total"]:
-            assert "big.test" not in [z["name"] for z in client.get(f"{API}/zones", headers=owner).json()]
-            assert client.get(f"{API}/zones/big.test", headers=owner).status_code == 409
+        return bool(now["phase"] == "storing" and now["done"] < now["total"])
+
+    while worker.is_alive():
+        if storing():
+            listed = "big.test" in [z["name"] for z in client.get(f"{API}/zones", headers=owner).json()]
+            shown = client.get(f"{API}/zones/big.test", headers=owner).status_code
+            if storing():  # still storing after both looks: the zone was hidden throughout
+                hidden.append((listed, shown))
         time.sleep(0.02)
     worker.join()
     assert any(phase == "storing" and 0 < done < total for phase, done, total in seen), seen
+    assert hidden
+    assert all(not listed and shown == 409 for listed, shown in hidden), hidden
     assert client.get(f"{API}/imports/{started['id']}", headers=owner).json()["state"] == "succeeded"
 
 

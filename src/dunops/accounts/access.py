@@ -40,13 +40,17 @@ def membership(session: Session, workspace_id: int, user_id: int) -> Membership 
 
 def resolve(session: Session, principal: Principal, slug: str, permission: Permission) -> Access:
     """The principal's access to workspace ``slug``, refused unless it carries ``permission``."""
-    workspace = session.scalars(select(Workspace).where(Workspace.slug == slug)).first()
-    if workspace is None or workspace.status != WorkspaceStatus.ACTIVE:
+    found = session.execute(
+        select(Workspace, Membership)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Workspace.slug == slug, Membership.user_id == principal.user.id)
+    ).first()
+    if found is None:
+        raise permissions.not_a_member(slug)
+    workspace, member = found
+    if workspace.status != WorkspaceStatus.ACTIVE:
         raise permissions.not_a_member(slug)
     if principal.token is not None and principal.token.workspace_id != workspace.id:
-        raise permissions.not_a_member(slug)
-    member = membership(session, workspace.id, principal.user.id)
-    if member is None:
         raise permissions.not_a_member(slug)
     role = permissions.effective_role(member.role, principal.token.role if principal.token else None)
     access = Access(workspace=workspace, principal=principal, role=role)

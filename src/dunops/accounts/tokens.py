@@ -41,12 +41,16 @@ def authenticate(session: Session, presented: str) -> tuple[User, ApiToken]:
     refusal = NotAuthenticated("invalid, expired or revoked API token")
     if not presented.startswith(API_TOKEN_PREFIX):
         raise refusal
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(presented))).first()
-    now = utcnow()
-    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest(presented))
+    ).first()
+    if found is None:
         raise refusal
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = found
+    now = utcnow()
+    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now) or not user.is_active:
         raise refusal
     return user, token
 

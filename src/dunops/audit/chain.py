@@ -2,6 +2,11 @@
 
 One chain per workspace (and one for instance-wide events). ``verify`` recomputes a chain and names the
 first event whose stored hash or link does not match, so an edit behind the service's back shows.
+
+:func:`record` notes an event in the caller's transaction; the events are appended to their chains when
+that transaction commits (and dropped when it rolls back). Appending takes the chain's lock, so it is
+held only for the commit itself, not for the rest of the unit of work: writers of one workspace do not
+queue behind each other's whole requests.
 """
 
 from __future__ import annotations
@@ -9,14 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunops.accounts.principal import Principal
 from dunops.storage import locks
 from dunops.storage.base import utcnow
+from dunops.storage.database import mark_written
 from dunops.storage.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -43,6 +51,22 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(event)).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Noted:
+    workspace_id: int | None
+    actor_user_id: int | None
+    actor_token_id: int | None
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+    client_address: str
+    at: datetime
+
+
+_NOTED = "dunops_audit_noted"
+
+
 def _last(session: Session, workspace_id: int | None) -> AuditEvent | None:
     # One writer per chain at a time: a row lock alone would let a waiting writer read a stale tail.
     locks.hold(session, "audit-chain", str(workspace_id or 0))
@@ -60,15 +84,10 @@ def record(
     action: str,
     target: str = "",
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the workspace's chain (inside the caller's transaction)."""
-    last = _last(session, workspace_id)
-    now = utcnow()
-    if last is not None and now <= last.created_at:
-        now = last.created_at
-    event = AuditEvent(
+) -> None:
+    """Note one event for the workspace's chain; it is appended when the caller's transaction commits."""
+    noted = _Noted(
         workspace_id=workspace_id,
-        sequence=1 if last is None else last.sequence + 1,
         actor_user_id=actor.user.id if actor else None,
         actor_token_id=actor.token.id if actor and actor.token else None,
         actor=actor.label if actor else "system",
@@ -76,13 +95,55 @@ def record(
         target=target,
         details=details or {},
         client_address=actor.client_address if actor else "",
-        created_at=now,
+        at=utcnow(),
+    )
+    if not session.in_transaction():
+        session.begin()  # so that a rollback of this unit of work drops the event
+    session.info.setdefault(_NOTED, []).append(noted)
+    mark_written(session)
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _append_noted(session: Session) -> None:
+    noted: list[_Noted] = session.info.pop(_NOTED, [])
+    if not noted:
+        return
+    chains: dict[int | None, list[_Noted]] = {}
+    for item in noted:
+        chains.setdefault(item.workspace_id, []).append(item)
+    # Chains are locked in one order (instance chain first, then by workspace id): no two commits wait
+    # for each other's chains.
+    for workspace_id in sorted(chains, key=lambda key: -1 if key is None else key):
+        last = _last(session, workspace_id)
+        for item in chains[workspace_id]:
+            last = _append(session, last, item)
+    session.flush()
+
+
+def _append(session: Session, last: AuditEvent | None, item: _Noted) -> AuditEvent:
+    at = item.at if last is None or item.at > last.created_at else last.created_at
+    appended = AuditEvent(
+        workspace_id=item.workspace_id,
+        sequence=1 if last is None else last.sequence + 1,
+        actor_user_id=item.actor_user_id,
+        actor_token_id=item.actor_token_id,
+        actor=item.actor,
+        action=item.action,
+        target=item.target,
+        details=item.details,
+        client_address=item.client_address,
+        created_at=at,
         previous_hash=GENESIS if last is None else last.hash,
     )
-    event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    return event
+    appended.hash = event_hash(appended)
+    session.add(appended)
+    return appended
+
+
+@orm_events.listens_for(Session, "after_soft_rollback")
+def _forget_noted(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_NOTED, None)
 
 
 @dataclass(frozen=True, slots=True)

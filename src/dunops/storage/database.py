@@ -71,6 +71,13 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     cursor.close()
 
 
+def _query_only(connection: Connection, on: bool) -> None:
+    """Switch SQLite's query_only mode, remembered per connection so that an unchanged mode costs nothing."""
+    if connection.info.get("dunops_query_only") is not on:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if on else 'OFF'}")
+        connection.info["dunops_query_only"] = on
+
+
 class _WriterTurn:
     """Writers of one process take the SQLite write lock in turn, first come first served.
 
@@ -88,14 +95,14 @@ class _WriterTurn:
 
     def begin(self, connection: Connection) -> None:
         if connection.get_execution_options().get(READ_ONLY):
-            connection.exec_driver_sql("PRAGMA query_only=ON")
+            _query_only(connection, True)
             connection.exec_driver_sql("BEGIN")
             return
         if not self.lock.acquire(timeout=self.timeout):
             raise OperationalError("BEGIN IMMEDIATE", {}, TimeoutError("database is locked (writers queued)"))
         connection.info[self._HELD] = True
         try:
-            connection.exec_driver_sql("PRAGMA query_only=OFF")
+            _query_only(connection, False)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             self._release(connection.info)
@@ -155,6 +162,11 @@ def released(session: Session) -> Iterator[None]:
         raise RuntimeError("a transaction that has written cannot be released for network I/O")
     session.commit()
     yield
+
+
+def mark_written(session: Session) -> None:
+    """Say that this transaction has written (something it will store at commit, such as audit events)."""
+    session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "after_flush")

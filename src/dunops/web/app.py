@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunops.config import Settings, load_settings
 from dunops.storage.database import make_engine, make_read_factory, make_session_factory
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.read_factory = make_read_factory(app.state.engine)
     app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
     problems.install(app)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
     observability.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -45,19 +45,31 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 # No page may be framed (one-button confirmations would be clickjackable), sniffed into another type, or
 # leak a one-time link through the Referer header.
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
 
 
-Handler = Callable[[Request], Awaitable[Response]]
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every answer that does not set them itself."""
 
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-async def _security_headers(request: Request, call_next: Handler) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in SECURITY_HEADERS if item[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

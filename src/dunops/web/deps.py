@@ -9,10 +9,11 @@ response and at most once a minute per credential (:mod:`dunops.accounts.usage`)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import BackgroundTasks, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.accounts import sessions, tokens, usage
@@ -43,25 +44,36 @@ def reader_of(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises."""
-    with writer_of(request)() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed the moment the handler returns, rolled back when it
+    raises (:class:`dunops.web.routing.UnitOfWorkRoute`), so a 2xx answer always means stored.
 
-
-def read_session(request: Request) -> Iterator[Session]:
-    """A read-only transaction for a handler that only reads."""
-    with reading(reader_of(request)) as session:
+    Making the session costs no I/O and closing it after that finds no transaction left, so this runs
+    on the event loop without a trip to the threadpool.
+    """
+    session = writer_of(request)()
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
-# scope="function": the transaction ends when the handler returns, before the response is sent, so a
-# 2xx answer always means the write is stored (and a failed commit is an error answer, not a lie).
+async def read_session(request: Request) -> AsyncIterator[Session]:
+    """A read-only transaction for a handler that only reads (ended the same way)."""
+    session = reader_of(request)()
+    try:
+        yield session
+    finally:
+        await _close(session)
+
+
+async def _close(session: Session) -> None:
+    if session.in_transaction():  # a handler outside UnitOfWorkRoute: ending it is I/O
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
+
+
 DB = Annotated[Session, Depends(db_session, scope="function")]
 ReadDB = Annotated[Session, Depends(read_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(settings_of)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
 from dunops import audit
@@ -13,8 +13,9 @@ from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import AuditEvent
 from dunops.web.deps import MAX_ID, CurrentPrincipal, ReadDB
+from dunops.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = api_router(prefix="/api/v1", tags=["audit"])
 
 
 class AuditEventOut(BaseModel):

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -27,8 +27,9 @@ from dunops.security.tokens import new_secret, same
 from dunops.storage.models import User, WebSession
 from dunops.web.deps import DB, SESSION_COOKIE, ReadDB, browser_session, client_address, settings_of
 from dunops.web.problems import status_for
+from dunops.web.routing import api_router
 
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 
 STATE_COOKIE = "dunops_signin"
 FORM_COOKIE = "dunops_form"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
@@ -15,9 +15,10 @@ from dunops.storage.models import Approval, ChangeRequest, Comment, Deployment
 from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, RowId
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.connections import vault_of
+from dunops.web.routing import api_router
 from dunops.workflow import apply, deployments, requests, review
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["changes"])
+router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["changes"])
 
 
 class DesiredIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
@@ -13,10 +13,11 @@ from dunops.accounts.permissions import Permission
 from dunops.security.vault import Vault
 from dunops.storage.models import ProviderConnection
 from dunops.web.deps import DB, CurrentPrincipal, ReadDB, RowId, settings_of
+from dunops.web.routing import api_router
 from dunops.zones import connections, kinds
 from dunops.zones.kinds import ZoneDirectories
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["connections"])
+router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["connections"])
 
 
 def vault_of(request: Request) -> Vault:

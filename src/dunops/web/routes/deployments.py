@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from dunops.accounts import access
@@ -13,9 +13,10 @@ from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, R
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.changes import deployment_data, render
 from dunops.web.routes.connections import vault_of
+from dunops.web.routing import api_router
 from dunops.workflow import deployments, requests
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["deployments"])
+router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["deployments"])
 
 
 class RollbackIn(BaseModel):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Query, Request, status
+from fastapi import Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,9 +25,10 @@ from dunops.errors import ContentTooLarge, InvalidInput
 from dunops.storage.database import reading, transaction
 from dunops.storage.models import ZoneImport
 from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, reader_of, settings_of, writer_of
+from dunops.web.routing import api_router
 from dunops.zones import imports
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
+router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
 
 CHUNK = 1 << 16
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,8 +17,9 @@ from dunops.errors import DunopsError
 from dunops.storage.models import Invitation, Role
 from dunops.web.deps import DB, AppSettings, CurrentPrincipal, OptionalPrincipal, ReadDB
 from dunops.web.problems import status_for
+from dunops.web.routing import api_router
 
-router = APIRouter(tags=["invitations"])
+router = api_router(tags=["invitations"])
 
 SIGN_IN_PATH = "/sign-in"
 

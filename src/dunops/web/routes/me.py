@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from dunops.web.deps import CurrentPrincipal
+from dunops.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["me"])
+router = api_router(prefix="/api/v1", tags=["me"])
 
 
 class TokenInfo(BaseModel):

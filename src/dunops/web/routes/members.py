@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access, memberships
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Membership, Role
 from dunops.web.deps import DB, CurrentPrincipal, ReadDB, RowId
+from dunops.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}/members", tags=["members"])
+router = api_router(prefix="/api/v1/workspaces/{slug}/members", tags=["members"])
 
 
 class MemberIn(BaseModel):

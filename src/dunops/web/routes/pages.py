@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from dunops.accounts import workspaces
 from dunops.web.deps import ReadDB
 from dunops.web.routes.auth import render, signed_in_record
+from dunops.web.routing import api_router
 
-router = APIRouter(include_in_schema=False)
+router = api_router(include_in_schema=False)
 
 
 @router.get("/")

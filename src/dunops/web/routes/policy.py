@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.web.deps import DB, CurrentPrincipal, ReadDB
+from dunops.web.routing import api_router
 from dunops.workflow import notifications, review
 from dunops.workflow import policy as policies
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["policy"])
+router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["policy"])
 
 
 class PolicyIn(BaseModel):

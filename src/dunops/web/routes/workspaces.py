@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import status
 from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access, workspaces
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import Role, Workspace
 from dunops.web.deps import DB, CurrentPrincipal, ReadDB
+from dunops.web.routing import api_router
 
-router = APIRouter(prefix="/api/v1", tags=["workspaces"])
+router = api_router(prefix="/api/v1", tags=["workspaces"])
 
 
 class WorkspaceIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -21,9 +21,10 @@ from dunops.sync import planning, sync
 from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, writer_of
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.connections import vault_of
+from dunops.web.routing import api_router
 from dunops.zones import versions, zones
 
-router = APIRouter(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
+router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
 
 _MEDIA_TYPES = {
     ZoneFormat.BIND: "text/dns; charset=utf-8",
