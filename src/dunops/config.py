@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10, gt=0)
     database_busy_timeout_seconds: float = Field(default=10, gt=0)
 
+    web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
 

@@ -185,3 +185,39 @@ def test_serve_without_a_master_key_stops_at_start_up(tmp_path: Path, postgres_a
     assert result.returncode == 2
     assert "DUNOPS_MASTER_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_several_web_processes_share_the_port_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    env = _environment(DUNOPS_DATA_DIR=str(tmp_path / ".dunops"), DUNOPS_WEB_PROCESSES="2")
+    with (tmp_path / "stderr.txt").open("wb") as err:
+        process = subprocess.Popen(
+            [str(DUNOPS), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base, process)
+        pids = {httpx.get(f"{base}/readyz", timeout=5).status_code for _ in range(20)}
+        assert pids == {200}
+        children = (
+            Path(f"/proc/{process.pid}/task").exists()
+            and subprocess.run(
+                ["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
+        )
+        assert len(children) >= 2, "two web processes serve beside the parent"
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        for child in children:
+            assert (
+                not Path(f"/proc/{child}").exists()
+                or "zombie" in Path(f"/proc/{child}/status").read_text().lower()
+            )
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()

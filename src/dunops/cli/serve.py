@@ -7,8 +7,10 @@ migrates it, and prints a one-time sign-in link for the first owner while no use
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+from typing import Any
 
 import prometheus_client
 import structlog
@@ -16,6 +18,7 @@ import typer
 import uvicorn
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -66,20 +69,38 @@ def serve(
     background = (
         BackgroundWorker(queue_for(settings), workers=settings.worker_threads) if settings.worker else None
     )
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False
-    )
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "server_header": False}
     # uvicorn handles SIGTERM itself, then re-raises it once it has stopped; exit cleanly at that point
     # (or during start-up) so that the consumer below is stopped too.
     signal.signal(signal.SIGTERM, _exit_gracefully)
     if background is not None:
         background.start()
     try:
-        uvicorn.Server(config).run()
+        if settings.web_processes == 1:
+            uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, **options)).run()
+        else:
+            engine.dispose()  # each process opens its own connections
+            os.environ.update({"DUNOPS_HOST": settings.host, "DUNOPS_PORT": str(settings.port)})
+            uvicorn.run(
+                f"{__name__}:process_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.web_processes,
+                **options,
+            )
     finally:
         if background is not None:
             background.stop()
         engine.dispose()
+
+
+def process_app() -> FastAPI:
+    """The app of one of several web processes (``DUNOPS_WEB_PROCESSES``): the parent migrated, checked
+    the master key and runs the job consumer; each process opens its own connections."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)
 
 
 @handled
