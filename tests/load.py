@@ -31,6 +31,7 @@ class Sample:
 class LoadResult:
     clients: int
     seconds: float
+    rate: float | None = None
     samples: list[Sample] = field(default_factory=list)
 
     def of(self, *kinds: str) -> list[Sample]:
@@ -52,7 +53,8 @@ class LoadResult:
         return len(self.of(*kinds)) / self.seconds if self.seconds else 0.0
 
     def describe(self) -> str:
-        lines = [f"{self.clients} clients, {self.seconds:.1f} s, {len(self.samples)} requests, "
+        paced = f" at {self.rate:g} requests/s each" if self.rate else " (no pause)"
+        lines = [f"{self.clients} clients{paced}, {self.seconds:.1f} s, {len(self.samples)} requests, "
                  f"{len(self.errors)} errors"]  # fmt: skip
         for kinds in ((k,) for k in (*READS, "write")):
             found = self.of(*kinds)
@@ -114,9 +116,16 @@ def _mix(target: Target, client: httpx.Client, number: int, rng: random.Random) 
     return step
 
 
-def run_load(target: Target, *, clients: int, seconds: float, seed: int = 7) -> LoadResult:
-    """``clients`` threads looping over the mix for ``seconds``; every request is sampled."""
-    result = LoadResult(clients, seconds)
+def run_load(
+    target: Target, *, clients: int, seconds: float, rate: float | None = None, seed: int = 7
+) -> LoadResult:
+    """``clients`` threads looping over the mix for ``seconds``; every request is sampled.
+
+    Without ``rate`` each client sends its next request as soon as the last one is answered (the
+    server's saturation); with ``rate`` each client starts at most ``rate`` requests a second, on a
+    fixed schedule, as people and scripts do (a late answer delays nothing but itself).
+    """
+    result = LoadResult(clients, seconds, rate)
     lock = threading.Lock()
     start = threading.Barrier(clients + 1)
     deadline: list[float] = []
@@ -128,8 +137,17 @@ def run_load(target: Target, *, clients: int, seconds: float, seed: int = 7) -> 
             step = _mix(target, client, number, rng)
             start.wait()
             local = []
+            began = time.monotonic() + (rng.random() / rate if rate else 0.0)
+            sent = 0
             while time.monotonic() < deadline[0]:
+                if rate:
+                    due = began + sent / rate
+                    if due > time.monotonic():
+                        time.sleep(due - time.monotonic())
+                    if time.monotonic() >= deadline[0]:
+                        break
                 local.append(step())
+                sent += 1
         with lock:
             result.samples.extend(local)
 

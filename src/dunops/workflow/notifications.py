@@ -91,8 +91,17 @@ def awaiting_review(
     workspace = session.get(Workspace, change.workspace_id)
     assert workspace is not None
     sent = []
-    for user in reviewers(session, change, min_rank):
-        if is_muted(session, user.id, workspace.id):
+    candidates = reviewers(session, change, min_rank)
+    muted = set(
+        session.scalars(
+            select(NotificationMute.user_id).where(
+                NotificationMute.workspace_id == workspace.id,
+                NotificationMute.user_id.in_([user.id for user in candidates]),
+            )
+        )
+    )
+    for user in candidates:
+        if user.id in muted:
             continue
         send_mail(
             session,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import idna
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
@@ -127,11 +127,17 @@ def _of(row: ApprovalPolicy | None, zone: str | None) -> Policy:
 
 
 def for_zone(session: Session, zone: Zone) -> Policy:
-    """The zone's override when it has one, else the workspace default."""
-    row = _row(session, zone.workspace_id, zone.id)
-    if row is not None:
-        return _of(row, zone.fqdn)
-    return _of(_row(session, zone.workspace_id, None), None)
+    """The zone's override when it has one, else the workspace default (one query for both)."""
+    rows = session.scalars(
+        select(ApprovalPolicy).where(
+            ApprovalPolicy.workspace_id == zone.workspace_id,
+            or_(ApprovalPolicy.zone_id == zone.id, ApprovalPolicy.zone_id.is_(None)),
+        )
+    ).all()
+    own = next((row for row in rows if row.zone_id == zone.id), None)
+    if own is not None:
+        return _of(own, zone.fqdn)
+    return _of(next(iter(rows), None), None)
 
 
 def show(session: Session, grant: Access) -> tuple[Policy, list[Policy]]:
