@@ -132,7 +132,7 @@ def _hardware() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--suite", choices=("dns", "providers", "all"), default="all")
+    parser.add_argument("--suite", choices=("dns", "providers", "service", "all"), default="all")
     arguments = parser.parse_args()
     if arguments.suite in ("dns", "all"):
         _dns_suite([int(size) for size in arguments.sizes.split(",")])
@@ -140,6 +140,10 @@ def main() -> None:
         from bench import providers
 
         providers.main()
+    if arguments.suite in ("service", "all"):
+        from bench import service
+
+        service.main()
 
 
 def _dns_suite(sizes: list[int]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +54,44 @@ class PowerDNS:
     api_url: str
     api_key: str
     process: ServerProcess
+    dns_port: int = 0
+    directory: Path | None = None
+
+    def load_zone(self, origin: str, text: str) -> None:
+        """Load a big zone with ``pdnsutil load-zone`` (far faster than the API; the zone cache is off)."""
+        assert self.directory is not None
+        path = self.directory / f"load-{origin}zone"
+        path.write_text(text, encoding="utf-8")
+        subprocess.run(
+            [
+                _binary("pdnsutil", "pdns-server"),
+                f"--config-dir={self.directory}",
+                "load-zone",
+                origin,
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        path.unlink()
+
+    def set_meta(self, origin: str, kind: str, value: str) -> None:
+        """``pdnsutil set-meta`` for one zone (e.g. ``API-RECTIFY`` to ``0``)."""
+        assert self.directory is not None
+        subprocess.run(
+            [
+                _binary("pdnsutil", "pdns-server"),
+                f"--config-dir={self.directory}",
+                "set-meta",
+                origin,
+                kind,
+                value,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
         response = httpx.request(
@@ -97,6 +136,7 @@ def start_powerdns(directory: Path) -> PowerDNS:
         "disable-syslog": "yes",
         "security-poll-suffix": "",
         "default-soa-content": "ns1.@ hostmaster.@ 0 10800 3600 604800 3600",
+        "zone-cache-refresh-interval": "0",
     }
     (directory / "pdns.conf").write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
     process = ServerProcess([binary, f"--config-dir={directory}"], directory, "pdns_server")
@@ -107,7 +147,7 @@ def start_powerdns(directory: Path) -> PowerDNS:
         return response.status_code == 200
 
     _wait(process, ready)
-    return PowerDNS(api_url, api_key, process)
+    return PowerDNS(api_url, api_key, process, dns_port, directory)
 
 
 @dataclass

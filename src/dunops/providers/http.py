@@ -6,11 +6,19 @@ timeout; 401/403 become a ProviderError saying the credentials were refused.
 
 from __future__ import annotations
 
+import ssl
+from functools import cache
 from typing import Any
 
 import httpx
 
 from dunops.errors import ProviderError
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once per process: loading the CA bundle costs tens of milliseconds, more than most calls."""
+    return httpx.create_ssl_context()
 
 
 def make_client(
@@ -22,6 +30,7 @@ def make_client(
         timeout=httpx.Timeout(timeout),
         transport=transport,
         follow_redirects=False,
+        verify=_tls_context(),
     )
 
 

@@ -70,7 +70,12 @@ class LivePlan:
 
 
 def _provider(
-    session: Session, vault: Vault, zone: Zone, stack: ExitStack
+    session: Session,
+    vault: Vault,
+    zone: Zone,
+    stack: ExitStack,
+    *,
+    timeout: float = connections.DEFAULT_TIMEOUT,
 ) -> tuple[Provider | None, Capabilities | None, str]:
     """The zone's provider (None for a plan-only zone), its capabilities and label."""
     if zone.connection_id is None:
@@ -78,7 +83,7 @@ def _provider(
     connection = session.get(ProviderConnection, zone.connection_id)
     if connection is None or connection.workspace_id != zone.workspace_id:
         return None, None, ""
-    provider = stack.enter_context(connections.provider_for(session, vault, connection))
+    provider = stack.enter_context(connections.provider_for(session, vault, connection, timeout=timeout))
     return provider, provider.capabilities, provider.label
 
 
@@ -140,7 +145,8 @@ def plan_whole(session: Session, vault: Vault, zone: Zone, desired: ZoneContent)
     if desired.origin != origin:
         raise InvalidInput.single(f"the desired zone is for {desired.origin}, not {origin}", "desired")
     with ExitStack() as stack:
-        provider, capabilities, label = _provider(session, vault, zone, stack)
+        whole = connections.WHOLE_ZONE_TIMEOUT
+        provider, capabilities, label = _provider(session, vault, zone, stack, timeout=whole)
         stored = versions.current_content(session, zone)
         if provider is None:
             live = stored

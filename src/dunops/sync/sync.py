@@ -64,7 +64,9 @@ def sync_zone(
             zone, connection = _syncable(session, zone_id)
             fqdn = zone.fqdn
             leases.acquire(session, zone.id, holder, leases.Purpose.SYNC, zone_name=fqdn)
-            provider = stack.enter_context(connections.provider_for(session, vault, connection))
+            provider = stack.enter_context(
+                connections.provider_for(session, vault, connection, timeout=connections.WHOLE_ZONE_TIMEOUT)
+            )
         try:
             live = provider.fetch(fqdn)
             with transaction(factory) as session:

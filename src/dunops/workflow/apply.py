@@ -198,7 +198,9 @@ def _loaded(session: Session, deployment_id: int) -> tuple[Deployment, ChangeReq
 
 
 @contextmanager
-def _opened(factory: sessionmaker[Session], vault: Vault, zone_id: int) -> Iterator[Provider | None]:
+def _opened(
+    factory: sessionmaker[Session], vault: Vault, zone_id: int, *, timeout: float
+) -> Iterator[Provider | None]:
     """The zone's provider (None for a plan-only zone) for a ``with`` block holding no transaction.
 
     Errors raised inside the block leave it scrubbed of the connection's secrets.
@@ -212,7 +214,7 @@ def _opened(factory: sessionmaker[Session], vault: Vault, zone_id: int) -> Itera
         connection = session.get(ProviderConnection, zone.connection_id)
         if connection is None or connection.workspace_id != zone.workspace_id:
             raise ProviderError(f"zone {zone.fqdn} has no usable provider connection")
-        with connections.provider_for(session, vault, connection) as provider:
+        with connections.provider_for(session, vault, connection, timeout=timeout) as provider:
             session.rollback()  # the provider needs no database: hold no transaction while it works
             yield provider
 
@@ -274,7 +276,7 @@ def run_deployment(
     outcome: ApplyResult | DunopsError
     try:
         try:
-            with _opened(factory, vault, zone_id) as provider:
+            with _opened(factory, vault, zone_id, timeout=connections.WRITE_TIMEOUT) as provider:
                 outcome = _write(provider, plan, fingerprints, stored)
         except DunopsError as error:
             outcome = error
@@ -492,7 +494,7 @@ def verify_deployment(
     result: dict[str, Any] = {}
     for attempt in range(1, max(attempts, 1) + 1):
         try:
-            with _opened(factory, vault, zone_id) as provider:
+            with _opened(factory, vault, zone_id, timeout=connections.DEFAULT_TIMEOUT) as provider:
                 result = _check(provider, plan, stored)
         except DunopsError as error:
             result = {"method": "read-back", "error": error.detail, "changes": []}

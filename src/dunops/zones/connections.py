@@ -31,6 +31,11 @@ from dunops.zones.kinds import ZoneDirectories
 
 NAME_MAX = 100
 DEFAULT_TIMEOUT = 10.0
+"""Seconds a provider may take to answer a question about a few RRsets or about the connection."""
+WRITE_TIMEOUT = 120.0
+"""Seconds a provider may take to answer a write (PowerDNS rectifies a large zone on every PATCH)."""
+WHOLE_ZONE_TIMEOUT = 600.0
+"""Seconds a provider may take to answer a whole-zone read (a million RRsets take PowerDNS ~10 s)."""
 
 
 @dataclass(frozen=True, slots=True)

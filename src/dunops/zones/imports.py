@@ -129,7 +129,9 @@ def _read(session: Session, settings: Settings, vault: Vault, record: ZoneImport
         check_zone(content)
         return content
     connection = connections.get_in(session, record.workspace_id, record.connection_id)
-    with connections.provider_for(session, vault, connection) as provider:
+    with connections.provider_for(
+        session, vault, connection, timeout=connections.WHOLE_ZONE_TIMEOUT
+    ) as provider:
         session.commit()
         return provider.fetch(record.fqdn)
 

@@ -105,7 +105,12 @@ def import_from_connection(
     connection = connections.get(session, grant, connection_id)
     if _exists(session, grant.workspace.id, fqdn):
         raise Conflict(f"zone {fqdn} is already in this workspace")
-    with connections.provider_for(session, vault, connection) as provider, released(session):
+    with (
+        connections.provider_for(
+            session, vault, connection, timeout=connections.WHOLE_ZONE_TIMEOUT
+        ) as provider,
+        released(session),
+    ):
         content = provider.fetch(fqdn)
     return _create(session, grant, fqdn, connection.id, content, f"connection {connection.name}")
 
