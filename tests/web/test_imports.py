@@ -172,3 +172,33 @@ def test_other_workspaces_and_viewers_cannot_import_or_see_imports(
     assert _upload(client, viewer, ZONE_TEXT).status_code == 403
     assert _upload(client, stranger, ZONE_TEXT).status_code == 404
     assert len(list(settings.imports_dir.iterdir())) == 1, "refused uploads leave no file"
+
+
+def test_an_interrupted_import_can_be_forgotten_and_done_again(
+    client: TestClient, owner: dict[str, str], db: Session, settings: Settings
+) -> None:
+    """A process killed mid-import leaves an ``importing`` zone: forgetting it frees the name."""
+    from dunops.storage.models import Workspace, Zone
+
+    workspace = db.query(Workspace).filter_by(slug="acme").one()
+    db.add(Zone(workspace_id=workspace.id, fqdn="big.test", importing=True))
+    db.commit()
+    assert client.get(f"{API}/zones/big.test", headers=owner).status_code == 409
+    assert _upload(client, owner, ZONE_TEXT.replace("example.test.", "big.test.")).status_code == 409
+    assert client.delete(f"{API}/zones/big.test", headers=owner).status_code == 204
+    started = _upload(client, owner, ZONE_TEXT.replace("example.test.", "big.test.")).json()
+    queue_for(settings).run_pending()
+    assert client.get(f"{API}/imports/{started['id']}", headers=owner).json()["state"] == "succeeded"
+
+
+def test_importing_within_the_request_is_for_smaller_zones_and_says_so(
+    client: TestClient, owner: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dunops.zones import zones
+
+    monkeypatch.setattr(zones, "SYNC_IMPORT_RRSETS", 10)
+    body = {"name": "big.test", "format": "bind", "content": generated_zone("big.test.", 20)}
+    refused = client.post(f"{API}/zones", json=body, headers=owner)
+    assert refused.status_code == 422
+    assert "POST .../imports" in refused.json()["errors"][0]["message"]
+    assert client.get(f"{API}/zones/big.test", headers=owner).status_code == 404

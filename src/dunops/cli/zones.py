@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +13,9 @@ from dunops.accounts.permissions import Permission
 from dunops.cli import context
 from dunops.cli.output import EXIT_USAGE, emit_json, fail, handled
 from dunops.dns.formats import detect_format
+from dunops.storage.models import ImportState, ZoneImport
 from dunops.sync import sync as zone_sync
-from dunops.zones import zones
+from dunops.zones import imports, zones
 
 app = typer.Typer(help="Zones: import, list, show, sync, export.", no_args_is_help=True)
 
@@ -44,26 +47,55 @@ def import_zone(
     file: Annotated[Path | None, typer.Option("--file", help="Read it from a zone file (plan-only).")] = None,
     format: Annotated[str | None, typer.Option("--format", help="bind, octodns or json")] = None,
 ) -> None:
-    """Import a zone from a connection, or a plan-only zone from a file."""
+    """Import a zone of any size from a connection, or a plan-only zone from a file.
+
+    The import runs here, stored a batch at a time as the server's import jobs are."""
     if (connection is None) == (file is None):
         raise fail("give exactly one of --connection or --file", EXIT_USAGE)
-    content = ""
+    settings = context.settings()
+    settings.imports_dir.mkdir(parents=True, exist_ok=True)
+    upload = None
     if file is not None:
+        format = format or detect_format(file).value
+        upload = settings.imports_dir / f"upload-{secrets.token_hex(12)}"
         try:
-            content = file.read_text()
+            shutil.copyfile(file, upload)
         except OSError as exc:
             raise fail(f"{file}: {exc.strerror}", EXIT_USAGE) from exc
-        format = format or detect_format(file).value
+    try:
+        with context.unit_of_work() as session:
+            grant = context.grant(session, email, workspace, Permission.ZONES_MANAGE)
+            if connection is not None:
+                record = imports.start_from_connection(
+                    session, settings, grant, name=name, connection_id=connection
+                )
+            else:
+                assert upload is not None
+                record = imports.start_upload(
+                    session,
+                    settings,
+                    grant,
+                    name=name,
+                    format=format or "bind",
+                    upload=upload,
+                    filename=str(file),
+                )
+    except BaseException:
+        if upload is not None:
+            upload.unlink(missing_ok=True)
+        raise
+    imports.run_import(context.writer(), settings, record.id)
+    _refuse_failed(imports.finished(context.writer(), record.id))
     with context.unit_of_work() as session:
-        grant = context.grant(session, email, workspace, Permission.ZONES_MANAGE)
-        if connection is not None:
-            view = zones.import_from_connection(
-                session, grant, context.vault(), name=name, connection_id=connection
-            )
-        else:
-            view = zones.import_from_file(session, grant, name=name, format=format or "bind", content=content)
-        line = _describe(view)
-    typer.echo(f"imported {line}")
+        grant = context.grant(session, email, workspace, Permission.ZONES_READ)
+        typer.echo(f"imported {_describe(zones.show(session, grant, name))}")
+
+
+def _refuse_failed(record: ZoneImport | None) -> None:
+    if record is None or record.state is not ImportState.SUCCEEDED:
+        message = record.message if record else "the import vanished"
+        problems = [f"{p['field']}: {p['message']}" for p in (record.problems if record else [])]
+        raise fail("\n  ".join([message, *problems]))
 
 
 @app.command("list")

@@ -8,6 +8,7 @@ the author nor the person the change was proposed on behalf of.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -61,19 +62,37 @@ def _why_not(
 
 
 def standing(
-    session: Session, change: ChangeRequest, revision: ChangeRevision, policy: Policy, plan: Plan
+    session: Session,
+    change: ChangeRequest,
+    revision: ChangeRevision,
+    policy: Policy,
+    plan: Plan,
+    *,
+    loaded: Sequence[Approval] | None = None,
 ) -> Standing:
-    """Judge every approval of the revision's exact plan hash against the current members and policy."""
-    approvals = session.scalars(
-        select(Approval)
-        .where(
-            Approval.change_request_id == change.id,
-            Approval.revision_id == revision.id,
-            Approval.plan_hash == revision.plan_hash,
-            Approval.decision == Decision.APPROVE,
+    """Judge every approval of the revision's exact plan hash against the current members and policy.
+
+    ``loaded`` are the request's approvals when the caller has just read them all.
+    """
+    if loaded is None:
+        approvals: Iterable[Approval] = session.scalars(
+            select(Approval)
+            .where(
+                Approval.change_request_id == change.id,
+                Approval.revision_id == revision.id,
+                Approval.plan_hash == revision.plan_hash,
+                Approval.decision == Decision.APPROVE,
+            )
+            .order_by(Approval.id)
         )
-        .order_by(Approval.id)
-    )
+    else:
+        approvals = [
+            approval
+            for approval in loaded
+            if approval.revision_id == revision.id
+            and approval.plan_hash == revision.plan_hash
+            and approval.decision == Decision.APPROVE
+        ]
     counting: list[Approval] = []
     lapsed: list[tuple[Approval, str]] = []
     for approval in approvals:

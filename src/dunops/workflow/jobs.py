@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from huey import crontab
 from huey.exceptions import TaskLockedException
+from sqlalchemy.orm import Session
 
 from dunops.jobs import JobContext, job, periodic, queue_for
 from dunops.storage.database import make_engine, make_session_factory, transaction
-from dunops.workflow import apply, requests
+from dunops.storage.models import ChangeRequest
+from dunops.workflow import apply, notifications, requests
 
 EXPIRE_JOB = "workflow.expire_requests"
+
+
+@contextmanager
+def _unit_of_work(context: JobContext) -> Iterator[Session]:
+    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@job(notifications.REVIEW_JOB, retries=3, retry_delay=30)
+def mail_reviewers(context: JobContext, *, change_id: int, summary: str, min_rank: int) -> None:
+    """Mail the reviewers of a request that awaits review."""
+    with _unit_of_work(context) as session:
+        change = session.get(ChangeRequest, change_id)
+        if change is not None:
+            notifications.mail_reviewers(session, context.settings, change, summary, min_rank)
+
+
+@job(notifications.AUTHOR_JOB, retries=3, retry_delay=30)
+def mail_author(context: JobContext, *, change_id: int, event: str, detail: str = "") -> None:
+    """Mail the author of a request what happened to it."""
+    with _unit_of_work(context) as session:
+        change = session.get(ChangeRequest, change_id)
+        if change is not None:
+            notifications.mail_author(session, context.settings, change, event, detail)
 
 
 @job(apply.APPLY_JOB)

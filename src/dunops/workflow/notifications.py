@@ -1,5 +1,8 @@
 """Change-workflow mail through the outbox: reviewers when a request awaits review, the author when it
 is approved, rejected, applied, failed, stale or expired. Each member can mute one workspace's mail.
+
+A request only queues a job naming what happened (after its transaction commits); the job finds who to
+tell and writes the mail, so a request does not pay for composing messages.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dunops import audit
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission, allows
 from dunops.config import Settings
+from dunops.jobs import enqueue_after_commit
 from dunops.notify import send_mail
 from dunops.storage.models import ChangeRequest, Membership, NotificationMute, User, Workspace
 
@@ -84,7 +88,27 @@ def reviewers(session: Session, change: ChangeRequest, min_rank: int) -> list[Us
     ]
 
 
+REVIEW_JOB = "workflow.mail_reviewers"
+AUTHOR_JOB = "workflow.mail_author"
+
+
 def awaiting_review(
+    session: Session, settings: Settings, change: ChangeRequest, summary: str, min_rank: int
+) -> None:
+    """Tell every reviewer who has not muted the workspace (by a job, once this transaction commits)."""
+    enqueue_after_commit(
+        session, settings, REVIEW_JOB, change_id=change.id, summary=summary, min_rank=min_rank
+    )
+
+
+def to_author(
+    session: Session, settings: Settings, change: ChangeRequest, event: str, detail: str = ""
+) -> None:
+    """Tell the author (or, for an agent's request, the person it acted for) what happened (by a job)."""
+    enqueue_after_commit(session, settings, AUTHOR_JOB, change_id=change.id, event=event, detail=detail)
+
+
+def mail_reviewers(
     session: Session, settings: Settings, change: ChangeRequest, summary: str, min_rank: int
 ) -> list[str]:
     """Mail every reviewer who has not muted the workspace; returns the addresses mailed."""
@@ -117,10 +141,10 @@ def awaiting_review(
     return sent
 
 
-def to_author(
+def mail_author(
     session: Session, settings: Settings, change: ChangeRequest, event: str, detail: str = ""
 ) -> bool:
-    """Tell the author (or, for an agent's request, the person it acted for) what happened."""
+    """Mail the author (or, for an agent's request, the person it acted for) what happened."""
     user_id = change.on_behalf_of_id if change.agent else change.created_by_id
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or is_muted(session, user.id, change.workspace_id):

@@ -136,12 +136,11 @@ def _view(session: Session, change: ChangeRequest) -> ChangeView:
         )
     )
     policy = policies.for_zone(session, zone)
-    valid = (
-        len(counted.standing(session, change, revision, policy, plan_of(revision)).counting)
-        if revision
-        else 0
-    )
-    protected = policy.protected_in(plan_of(revision)) if revision else []
+    valid, protected = 0, []
+    if revision is not None:
+        plan = plan_of(revision)
+        valid = len(counted.standing(session, change, revision, policy, plan, loaded=approvals).counting)
+        protected = policy.protected_in(plan)
     return ChangeView(
         change, zone, revision, revisions, approvals, comments, deployments, policy, valid, protected
     )

@@ -12,6 +12,7 @@ and makes the zone visible. A failure at any point leaves nothing behind but the
 from __future__ import annotations
 
 import contextlib
+import time
 from itertools import islice
 from pathlib import Path
 
@@ -70,9 +71,18 @@ def _queue(session: Session, settings: Settings, grant: Access, record: ZoneImpo
 
 
 def start_upload(
-    session: Session, settings: Settings, grant: Access, *, name: str, format: str, upload: Path
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    *,
+    name: str,
+    format: str,
+    upload: Path,
+    filename: str = "upload",
 ) -> ZoneImport:
-    """Queue the import of an uploaded file (already in ``settings.imports_dir``) as a plan-only zone."""
+    """Queue the import of an uploaded file (already in ``settings.imports_dir``) as a plan-only zone.
+
+    ``filename`` names the file in the reasons of a refusal (``big.zone:12:4: ...``)."""
     grant.require(Permission.ZONES_MANAGE)
     fqdn = zones.clean_fqdn(name)
     chosen = zones.zone_format(format)
@@ -81,6 +91,7 @@ def start_upload(
         workspace_id=grant.workspace.id,
         fqdn=fqdn,
         format=chosen.value,
+        filename=filename[:255] or "upload",
         upload=upload.name,
         upload_bytes=upload.stat().st_size,
     )
@@ -122,10 +133,10 @@ def _read(session: Session, settings: Settings, vault: Vault, record: ZoneImport
         path = settings.imports_dir / record.upload
         session.commit()
         text = path.read_text(encoding="utf-8", errors="strict")
-        content = read_zone(text, zones.zone_format(record.format), origin, filename="upload")
+        content = read_zone(text, zones.zone_format(record.format), origin, filename=record.filename)
         del text
         if content.origin != origin:
-            raise InvalidInput.single(f"the file is for {content.origin}, not {origin}", "upload")
+            raise InvalidInput.single(f"the file is for {content.origin}, not {origin}", record.filename)
         check_zone(content)
         return content
     connection = connections.get_in(session, record.workspace_id, record.connection_id)
@@ -214,23 +225,28 @@ def run_import(factory: sessionmaker[Session], settings: Settings, import_id: in
     vault = Vault.from_settings(settings)
     zone_id: int | None = None
     with factory() as session:
-        record = session.get(ZoneImport, import_id)
-        if record is None or record.state is not ImportState.QUEUED:
-            return record.state if record is not None else ImportState.FAILED
-        record.state, record.phase = ImportState.RUNNING, "reading"
+        claimed = session.execute(
+            update(ZoneImport)
+            .where(ZoneImport.id == import_id, ZoneImport.state == ImportState.QUEUED)
+            .values(state=ImportState.RUNNING, phase="reading")
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
+        record = session.get(ZoneImport, import_id)
+        if record is None or claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return record.state if record is not None else ImportState.FAILED  # another run has it
         try:
             try:
                 content = _read(session, settings, vault, record)
             except UnicodeDecodeError as exc:
                 raise InvalidInput.single(
-                    f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "upload"
+                    f"is not UTF-8 text ({exc.reason} at byte {exc.start})", record.filename
                 ) from exc
             if len(content) > settings.max_zone_rrsets:
                 raise InvalidInput.single(
                     f"the zone holds {len(content):,} RRsets; a zone may hold at most "
                     f"{settings.max_zone_rrsets:,} (DUNOPS_MAX_ZONE_RRSETS)",
-                    "upload" if record.connection_id is None else "connection_id",
+                    record.filename if record.connection_id is None else "connection_id",
                 )
             _progress(factory, import_id, phase="storing", total=len(content))
             zone_id = _create_zone(factory, record)
@@ -253,6 +269,16 @@ def run_import(factory: sessionmaker[Session], settings: Settings, import_id: in
                 with contextlib.suppress(FileNotFoundError):
                     (settings.imports_dir / record.upload).unlink()
     return ImportState.SUCCEEDED
+
+
+def finished(factory: sessionmaker[Session], import_id: int, *, poll: float = 0.2) -> ZoneImport | None:
+    """The import once it has succeeded or failed (another process may be running it)."""
+    while True:
+        with factory() as session:
+            record = session.get(ZoneImport, import_id)
+            if record is None or record.state in (ImportState.SUCCEEDED, ImportState.FAILED):
+                return record
+        time.sleep(poll)
 
 
 @job(IMPORT_JOB)

@@ -140,8 +140,12 @@ def listing(session: Session, grant: Access) -> list[ZoneView]:
     return [ZoneView(zone, version) for zone, version in rows]
 
 
-def get(session: Session, grant: Access, name: str) -> Zone:
-    """A zone of the workspace by name; another workspace's zone is ``NotFound`` like a missing one."""
+def get(session: Session, grant: Access, name: str, *, importing: bool = False) -> Zone:
+    """A zone of the workspace by name; another workspace's zone is ``NotFound`` like a missing one.
+
+    A zone still being imported is refused unless ``importing`` (forgetting one is allowed: an import
+    interrupted by a crash must not block its name for ever).
+    """
     grant.require(Permission.ZONES_READ)
     try:
         fqdn = clean_fqdn(name, "zone")
@@ -152,7 +156,7 @@ def get(session: Session, grant: Access, name: str) -> Zone:
     ).first()
     if zone is None:
         raise NotFound(f"zone {fqdn} not found")
-    if zone.importing:
+    if zone.importing and not importing:
         raise Conflict(f"zone {fqdn} is being imported; follow its import until it is done")
     return zone
 
@@ -231,7 +235,7 @@ def set_schedule(session: Session, grant: Access, name: str, sync_every_minutes:
 def forget(session: Session, grant: Access, name: str) -> None:
     """Remove the zone and its versions from DunOps; the provider keeps the zone untouched."""
     grant.require(Permission.ZONES_MANAGE)
-    zone = get(session, grant, name)
+    zone = get(session, grant, name, importing=True)
     count = session.scalar(select(func.count(ZoneVersion.id)).where(ZoneVersion.zone_id == zone.id)) or 0
     audit.record(
         session,

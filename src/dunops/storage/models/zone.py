@@ -132,6 +132,7 @@ class ZoneImport(Base):
         ForeignKey("provider_connections.id", ondelete="SET NULL")
     )
     format: Mapped[str] = mapped_column(String(16), default="")
+    filename: Mapped[str] = mapped_column(String(255), default="upload")
     upload: Mapped[str] = mapped_column(String(255), default="")
     upload_bytes: Mapped[int] = mapped_column(default=0)
     state: Mapped[ImportState] = mapped_column(default=ImportState.QUEUED)

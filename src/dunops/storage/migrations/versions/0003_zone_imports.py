@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("fqdn", sa.String(length=255), nullable=False),
         sa.Column("connection_id", sa.Integer(), nullable=True),
         sa.Column("format", sa.String(length=16), nullable=False),
+        sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("upload", sa.String(length=255), nullable=False),
         sa.Column("upload_bytes", sa.Integer(), nullable=False),
         sa.Column(
