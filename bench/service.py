@@ -294,7 +294,7 @@ class Setup:
     paced_rate: float
 
 
-SETUPS = (Setup("SQLite", 20, 1, 3.0), Setup("PostgreSQL", 50, 2, 2.0))
+SETUPS = (Setup("SQLite", 20, 1, 3.0), Setup("PostgreSQL", 50, 2, 1.0))
 
 
 def _concurrency(work: Path, database: str, setup: Setup) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dunops.accounts import permissions
@@ -38,13 +38,17 @@ def membership(session: Session, workspace_id: int, user_id: int) -> Membership 
     ).first()
 
 
+# Built once: every request into a workspace runs it.
+_MEMBERSHIP = (
+    select(Workspace, Membership)
+    .join(Membership, Membership.workspace_id == Workspace.id)
+    .where(Workspace.slug == bindparam("slug"), Membership.user_id == bindparam("user_id"))
+)
+
+
 def resolve(session: Session, principal: Principal, slug: str, permission: Permission) -> Access:
     """The principal's access to workspace ``slug``, refused unless it carries ``permission``."""
-    found = session.execute(
-        select(Workspace, Membership)
-        .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(Workspace.slug == slug, Membership.user_id == principal.user.id)
-    ).first()
+    found = session.execute(_MEMBERSHIP, {"slug": slug, "user_id": principal.user.id}).first()
     if found is None:
         raise permissions.not_a_member(slug)
     workspace, member = found

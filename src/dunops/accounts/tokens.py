@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
@@ -36,16 +36,20 @@ class IssuedToken:
     secret: str
 
 
+# Built once: every request that carries a token runs it.
+_BY_HASH = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(session: Session, presented: str) -> tuple[User, ApiToken]:
     """The token's user and record; refuses unknown, revoked, expired tokens and suspended users alike."""
     refusal = NotAuthenticated("invalid, expired or revoked API token")
     if not presented.startswith(API_TOKEN_PREFIX):
         raise refusal
-    found = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest(presented))
-    ).first()
+    found = session.execute(_BY_HASH, {"token_hash": digest(presented)}).first()
     if found is None:
         raise refusal
     token, user = found

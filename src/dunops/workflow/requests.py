@@ -108,6 +108,16 @@ def view(session: Session, grant: Access, change_id: int) -> ChangeView:
     return _view(session, get(session, grant, change_id))
 
 
+def view_of_new(session: Session, change: ChangeRequest) -> ChangeView:
+    """The view of a request created in this unit of work: one revision, nothing else yet, no lists read."""
+    zone = session.get(Zone, change.zone_id)
+    revision = current_revision(session, change)
+    assert zone is not None
+    policy = policies.for_zone(session, zone)
+    protected = policy.protected_in(plan_of(revision))
+    return ChangeView(change, zone, revision, [revision], [], [], [], policy, 0, protected)
+
+
 def state_of(change: ChangeRequest) -> ChangeState:
     """The state a reader sees: an open request past its expiry is ``expired`` before the job stores it."""
     return S.EXPIRED if is_expired(change) else change.state

@@ -241,7 +241,7 @@ def create_change(
         desired=body.desired.model_dump() if body.desired else None,
         submit=body.submit,
     )
-    return _show(db, settings, grant, change.id)
+    return render(requests.view_of_new(db, change))
 
 
 @router.get("/changes/{change_id}")
