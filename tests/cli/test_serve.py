@@ -113,11 +113,14 @@ def test_a_bad_setting_stops_serve_with_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / ".dunops").exists(), "nothing is created before the settings are valid"
 
 
-def test_serve_does_not_migrate_postgresql_unless_asked(tmp_path: Path, postgres_admin_url: str) -> None:
-    url = create_postgres_database(postgres_admin_url)
+def _serve_once_on_a_new_database(
+    tmp_path: Path, admin_url: str, *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """``dunops serve ARGS`` on a new, empty PostgreSQL database, run until it exits."""
+    url = create_postgres_database(admin_url)
     try:
-        result = subprocess.run(
-            [str(DUNOPS), "serve", "--port", str(free_port())],
+        return subprocess.run(
+            [str(DUNOPS), "serve", *arguments, "--port", str(free_port())],
             cwd=tmp_path,
             env=_environment(DUNOPS_DATABASE_URL=url, DUNOPS_DATA_DIR=str(tmp_path / ".dunops")),
             capture_output=True,
@@ -126,7 +129,11 @@ def test_serve_does_not_migrate_postgresql_unless_asked(tmp_path: Path, postgres
             check=False,
         )
     finally:
-        drop_postgres_database(postgres_admin_url, url)
+        drop_postgres_database(admin_url, url)
+
+
+def test_serve_does_not_migrate_postgresql_unless_asked(tmp_path: Path, postgres_admin_url: str) -> None:
+    result = _serve_once_on_a_new_database(tmp_path, postgres_admin_url)
     assert result.returncode == 2
     assert "--migrate" in result.stderr
     assert "Traceback" not in result.stderr
@@ -169,19 +176,7 @@ def test_worker_runs_queued_jobs_alone_and_stops_on_sigterm(tmp_path: Path) -> N
 
 def test_serve_without_a_master_key_stops_at_start_up(tmp_path: Path, postgres_admin_url: str) -> None:
     """With PostgreSQL no key file is made (replicas must share one key): no key, no start."""
-    url = create_postgres_database(postgres_admin_url)
-    try:
-        result = subprocess.run(
-            [str(DUNOPS), "serve", "--migrate", "--port", str(free_port())],
-            cwd=tmp_path,
-            env=_environment(DUNOPS_DATABASE_URL=url, DUNOPS_DATA_DIR=str(tmp_path / ".dunops")),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        drop_postgres_database(postgres_admin_url, url)
+    result = _serve_once_on_a_new_database(tmp_path, postgres_admin_url, "--migrate")
     assert result.returncode == 2
     assert "DUNOPS_MASTER_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr

@@ -25,30 +25,13 @@ from dunops.dns.zone import RRsetKey
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import InvalidInput
 from dunops.storage.models import Zone, ZoneRRset
+from dunops.storage.rrset_rows import row_of, rrset_of
 
 CHUNK = 500
 """Keys per IN list (well inside every database's limit on bound parameters)."""
 INSERT_BATCH = 5000
 
 _COLUMNS = (ZoneRRset.name, ZoneRRset.rtype, ZoneRRset.ttl, ZoneRRset.rdata, ZoneRRset.meta)
-
-
-def rrset_of(row: Any) -> RRset:
-    """The RRset of a row with (name, rtype, ttl, rdata, meta)."""
-    return RRset(row.name, row.rtype, row.ttl, json.loads(row.rdata), row.meta)
-
-
-def row_of(rrset: RRset, **extra: Any) -> dict[str, Any]:
-    """The column values storing ``rrset`` (plus ``extra`` columns such as the zone or version id)."""
-    return {
-        **extra,
-        "tree_key": tree_key(rrset.key),
-        "rtype": rrset.rtype,
-        "name": rrset.name,
-        "ttl": rrset.ttl,
-        "rdata": json.dumps(list(rrset.values), ensure_ascii=False),
-        "meta": rrset.meta,
-    }
 
 
 def _chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:

@@ -24,6 +24,7 @@ from dunops.dns.zone import RRsetKey
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import NotFound
 from dunops.storage.models import Deployment, VersionRRset, VersionSource, Zone, ZoneVersion
+from dunops.storage.rrset_rows import row_of, rrset_of
 from dunops.zones import records
 
 REMOVED, ADDED = "-", "+"
@@ -128,8 +129,8 @@ def record_changes(
     session.execute(
         insert(VersionRRset),
         [
-            *(records.row_of(rrset, version_id=version.id, side=REMOVED) for rrset in removed),
-            *(records.row_of(rrset, version_id=version.id, side=ADDED) for rrset in added),
+            *(row_of(rrset, version_id=version.id, side=REMOVED) for rrset in removed),
+            *(row_of(rrset, version_id=version.id, side=ADDED) for rrset in added),
         ],
     )
     return version
@@ -213,7 +214,7 @@ def _deltas(session: Session, zone: Zone, after: int, upto: int) -> Iterable[tup
         .order_by(ZoneVersion.number)
     )
     for row in session.execute(query):
-        yield row.number, row.side, records.rrset_of(row)
+        yield row.number, row.side, rrset_of(row)
 
 
 _DELTA_COLUMNS = (

@@ -18,8 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from dunops.dns.names import name_sort_key, tree_key
+from dunops.dns.formats.json import zone_to_data
 from dunops.dns.rrset import RRset, content_hash, meta_text
+from dunops.dns.zone import Zone
+from dunops.storage.rrset_rows import row_of
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -124,18 +126,6 @@ def _rrsets(document: dict[str, Any]) -> dict[tuple[str, str], RRset]:
     return found
 
 
-def _row(rrset: RRset, **extra: Any) -> dict[str, Any]:
-    return {
-        **extra,
-        "tree_key": tree_key(rrset.key),
-        "rtype": rrset.rtype,
-        "name": rrset.name,
-        "ttl": rrset.ttl,
-        "rdata": json.dumps(list(rrset.values), ensure_ascii=False),
-        "meta": rrset.meta,
-    }
-
-
 def _insert(connection: sa.Connection, table: Any, rows: Iterator[dict[str, Any]]) -> None:
     batch: list[dict[str, Any]] = []
     for row in rows:
@@ -166,8 +156,8 @@ def _move_content(connection: sa.Connection) -> None:
                     connection,
                     delta_rows,
                     chain(
-                        (_row(r, version_id=version_id, side="-") for r in removed),
-                        (_row(r, version_id=version_id, side="+") for r in added),
+                        (row_of(r, version_id=version_id, side="-") for r in removed),
+                        (row_of(r, version_id=version_id, side="+") for r in added),
                     ),
                 )
             changed = len({(r.key, r.rtype) for r in (*removed, *added)})
@@ -184,7 +174,7 @@ def _move_content(connection: sa.Connection) -> None:
             if version_id == current_id:
                 latest = document
         if latest:
-            _insert(connection, current_rows, (_row(r, zone_id=zone_id) for r in _rrsets(latest).values()))
+            _insert(connection, current_rows, (row_of(r, zone_id=zone_id) for r in _rrsets(latest).values()))
             soa = latest.get("soa")
             if soa:
                 connection.execute(
@@ -213,18 +203,8 @@ def _from_row(row: Any) -> RRset:
 
 
 def _document(origin: str, soa: dict[str, Any] | None, content: dict[tuple[str, str], RRset]) -> str:
-    rrsets = []
-    for rrset in sorted(content.values(), key=lambda r: (name_sort_key(r.key), r.rtype)):
-        item: dict[str, Any] = {
-            "name": rrset.name,
-            "type": rrset.rtype,
-            "ttl": rrset.ttl,
-            "values": list(rrset.values),
-        }
-        if rrset.meta:
-            item["meta"] = json.loads(rrset.meta)
-        rrsets.append(item)
-    document = {"origin": origin, "soa": soa, "rrsets": rrsets}
+    document = zone_to_data(Zone(origin, content.values()))
+    document["soa"] = soa
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
