@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.config import Settings
+from dunops.security.master_key import create_key_file
 from dunops.storage.base import Base
 from dunops.storage.database import make_engine, make_session_factory, upgrade
 from dunops.web.app import create_app
@@ -122,6 +123,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=data_dir, database_url=database_url, base_url="http://testserver", zonefile_roots=[tmp_path]
     )
     configured.prepare_data_dir()
+    create_key_file(configured.master_key_file)
     return configured
 
 

@@ -6,14 +6,16 @@ A bad setting stops start-up with one line naming the variable and what is wrong
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
+import re
+import stat
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from dunops.errors import ConfigurationError
 
@@ -85,7 +87,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = "DunOps <dunops@localhost>"
 
-    zonefile_roots: list[Path] = Field(default_factory=list)
+    zonefile_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
 
     max_zone_rrsets: int = Field(default=2_000_000, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
@@ -104,6 +106,16 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("zonefile_roots", mode="before")
+    @classmethod
+    def _zonefile_roots(cls, value: Any) -> Any:
+        """Directories separated by ``:`` as in PATH, or a JSON list."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part for part in value.split(os.pathsep) if part]
 
     @field_validator("database_url")
     @classmethod
@@ -161,17 +173,34 @@ class Settings(BaseSettings):
     def master_key_file(self) -> Path:
         return self.data_dir / "master.key"
 
-    def prepare_data_dir(self) -> None:
-        """Create the data dir (and a 0600 master key file when no key is configured)."""
-        # Only the service's own user may read the database, the key file, the outbox and the zone files.
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.outbox_dir.mkdir(exist_ok=True)
-        self.zones_dir.mkdir(exist_ok=True)
-        self.imports_dir.mkdir(exist_ok=True, mode=0o700)
-        if not self.master_key.get_secret_value() and not self.master_key_file.exists():
-            fd = os.open(self.master_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(32) + "\n")
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The embedded database's file, when the database is the embedded default."""
+        return None if self.database_url else self.data_dir / "dunops.sqlite3"
+
+    def prepare_data_dir(self) -> list[Path]:
+        """Create the data dir, and make it and everything in it private to the service's user.
+
+        Only the service's own user may read the database, the key file, the outbox and the zone files:
+        directories become 0700 and files 0600 wherever they were looser. Returns what was tightened.
+        """
+        for directory in (self.data_dir, self.outbox_dir, self.zones_dir, self.imports_dir):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.sqlite_file is not None and not self.sqlite_file.exists():
+            os.close(os.open(self.sqlite_file, os.O_WRONLY | os.O_CREAT, 0o600))
+        return _tighten(self.data_dir)
+
+
+def _tighten(root: Path) -> list[Path]:
+    tightened = []
+    for directory, _subdirectories, files in os.walk(root):
+        for path, private in [(Path(directory), 0o700)] + [(Path(directory, name), 0o600) for name in files]:
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode) or not mode & 0o077:
+                continue
+            path.chmod(stat.S_IMODE(mode) & private)
+            tightened.append(path)
+    return tightened
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -180,6 +209,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        variable = ENV_PREFIX + field.split(".")[0].upper()
-        raise ConfigurationError(f"{variable}: {first['msg']}") from exc
+        variable, *inside = first["loc"]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in inside)
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"{ENV_PREFIX}{str(variable).upper()}{where}: {message}") from exc
+    except SettingsError as exc:
+        named = re.search(r'field "(\w+)"', str(exc))
+        variable = ENV_PREFIX + (named.group(1).upper() if named else "SETTINGS")
+        raise ConfigurationError(f"{variable}: must be JSON ({exc.__cause__ or exc})") from exc

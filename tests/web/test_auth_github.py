@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from dunops.accounts import sessions, users
 from dunops.config import OidcProviderSettings, Settings
+from dunops.security.master_key import create_key_file
 from dunops.storage.models import Identity, User
 from dunops.web.deps import SESSION_COOKIE
 from tests.oidc_server import OPERATOR_EMAIL, return_to_app, set_up_instance, start_sign_in
@@ -119,6 +120,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         ],
     )
     configured.prepare_data_dir()
+    create_key_file(configured.master_key_file)
     return configured
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dunops.accounts import users
 from dunops.config import OidcProviderSettings, Settings
+from dunops.security.master_key import create_key_file
 from dunops.storage.models import AuditEvent, Identity, LoginAttempt, User, WebSession
 from dunops.web.deps import SESSION_COOKIE
 from tests.oidc_server import OidcMock, oidc_mock, query_of, return_to_app, set_up_instance, start_sign_in
@@ -42,6 +43,7 @@ def settings(tmp_path: Path, database_url: str, oidc_mock: OidcMock) -> Settings
         oidc_providers=providers,
     )
     configured.prepare_data_dir()
+    create_key_file(configured.master_key_file)
     return configured
 
 

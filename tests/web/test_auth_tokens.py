@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dunops.config import OidcProviderSettings, Settings
+from dunops.security.master_key import create_key_file
 from dunops.storage.models import User
 from dunops.web.deps import SESSION_COOKIE
 from tests.oidc_server import (
@@ -57,6 +58,7 @@ def settings(tmp_path: Path, database_url: str, issuer: FakeIssuer) -> Settings:
         ],
     )
     configured.prepare_data_dir()
+    create_key_file(configured.master_key_file)
     return configured
 
 

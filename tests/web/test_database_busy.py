@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from dunops.config import DatabaseOptions, Settings
+from dunops.security.master_key import create_key_file
 from dunops.storage.database import make_engine
 from dunops.storage.models import Workspace
 from dunops.web.app import create_app
@@ -67,6 +68,7 @@ def test_a_write_lock_held_elsewhere_answers_503_and_stores_nothing(
     url = f"sqlite:///{path}"
     settings = Settings(data_dir=tmp_path / "data", database_url=url)
     settings.prepare_data_dir()
+    create_key_file(settings.master_key_file)
     engine = make_engine(url, DatabaseOptions(pool_size=2, pool_timeout=0.5, busy_timeout=0.5))
     with Session(engine) as db:
         user, workspace = member(db, "acme", "owner@example.com")

@@ -16,8 +16,15 @@ from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings, load_settings
-from dunops.security.vault import Vault
-from dunops.storage.database import make_engine, make_session_factory, transaction, upgrade
+from dunops.security.vault import Vault, ensure_master_key
+from dunops.storage.database import (
+    make_engine,
+    make_read_factory,
+    make_session_factory,
+    reading,
+    transaction,
+    upgrade,
+)
 from dunops.storage.models import User
 
 # Database ids are 32-bit on PostgreSQL; typer refuses anything else as a usage error (exit 2).
@@ -63,4 +70,7 @@ def grant(session: Session, email: str, workspace: str, permission: Permission) 
 
 
 def vault() -> Vault:
-    return Vault.from_settings(settings())
+    """The vault, under a master key checked against the data keys already sealed (one is made on a
+    fresh embedded install)."""
+    with reading(make_read_factory(engine())) as session:
+        return Vault(ensure_master_key(session, settings()))

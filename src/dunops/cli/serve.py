@@ -29,7 +29,7 @@ from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
 from dunops.errors import ConfigurationError
 from dunops.jobs import BackgroundWorker, queue_for, run_worker
-from dunops.security.master_key import load_master_key
+from dunops.security.vault import ensure_master_key
 from dunops.storage.database import alembic_config, make_engine, make_session_factory, transaction, upgrade
 from dunops.web.app import create_app
 from dunops.zones import imports
@@ -119,21 +119,33 @@ def worker(
     """Run job consumers alone (scaled set-ups: beside ``dunops serve`` replicas with DUNOPS_WORKER=false)."""
     settings = load_settings()
     configure_logging(settings)
-    if settings.is_embedded_database:
-        settings.prepare_data_dir()
-    load_master_key(settings)
+    engine = prepare_database(settings, migrate=settings.is_embedded_database)
+    _require_master_key(settings, engine)
+    engine.dispose()  # the jobs open their own connections
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
     run_worker(queue_for(settings), workers=workers or settings.worker_threads)
 
 
 def _require_master_key(settings: Settings, engine: Engine) -> None:
-    """Stop at start-up, not at the first secret, when no master key is configured (one line)."""
+    """Stop at start-up, not at the first secret, when the master key is missing or not the one in use."""
     try:
-        load_master_key(settings)
+        with transaction(make_session_factory(engine)) as session:
+            ensure_master_key(session, settings)
     except ConfigurationError:
         engine.dispose()
         raise
+
+
+def _tighten(settings: Settings) -> None:
+    tightened = settings.prepare_data_dir()
+    if tightened:
+        log.warning(
+            "data dir permissions tightened",
+            data_dir=str(settings.data_dir),
+            paths=len(tightened),
+            examples=[str(path) for path in tightened[:5]],
+        )
 
 
 def _exit_gracefully(_signum: int, _frame: object) -> None:
@@ -143,7 +155,7 @@ def _exit_gracefully(_signum: int, _frame: object) -> None:
 def prepare_database(settings: Settings, *, migrate: bool) -> Engine:
     """The engine, with the data dir prepared and the schema migrated, or a clear error when it is behind."""
     if settings.is_embedded_database:
-        settings.prepare_data_dir()
+        _tighten(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.database_options)
     try:
         if migrate:

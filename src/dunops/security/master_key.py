@@ -100,6 +100,16 @@ def new_master_key_text() -> str:
     return secrets.token_urlsafe(KEY_BYTES)
 
 
+def create_key_file(path: Path) -> None:
+    """Make a new 0600 key file at ``path`` unless one exists (another process may have just made it)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new_master_key_text() + "\n")
+
+
 def write_key_file(path: Path, text: str) -> None:
     """Replace ``path`` atomically with a 0600 file holding ``text``."""
     temporary = path.with_name(path.name + ".new")

@@ -17,12 +17,12 @@ from enum import StrEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dunops.config import Settings
 from dunops.errors import ConfigurationError, Problem, SecretUnreadable
-from dunops.security.master_key import KEY_BYTES, MasterKey, load_master_key
+from dunops.security.master_key import KEY_BYTES, MasterKey, create_key_file, load_master_key
 from dunops.storage.base import utcnow
 from dunops.storage.models import WorkspaceKey
 
@@ -206,3 +206,43 @@ def destroy_workspace_key(session: Session, workspace_id: int) -> int:
         count += 1
     session.flush()
     return count
+
+
+def ensure_master_key(session: Session, settings: Settings) -> MasterKey:
+    """The master key, checked at start-up against the data keys already sealed in the database.
+
+    On a fresh embedded install without a configured key, a new 0600 key file is made. A key that is
+    missing while data keys exist, or one that did not wrap them, stops start-up with one line: making a
+    new key would leave every stored secret unreadable.
+    """
+    sealed = dict(
+        session.execute(
+            select(WorkspaceKey.master_key_id, func.count())
+            .where(WorkspaceKey.destroyed_at.is_(None))
+            .group_by(WorkspaceKey.master_key_id)
+        ).all()
+    )
+    configured = bool(settings.master_key.get_secret_value()) or settings.master_key_file.exists()
+    if not configured:
+        if sealed:
+            raise ConfigurationError(
+                f"the master key file {settings.master_key_file} is missing, but {sum(sealed.values())} "
+                f"workspace key(s) are sealed under {', '.join(sorted(sealed))}: restore the file or set "
+                "DUNOPS_MASTER_KEY"
+            )
+        if not settings.is_embedded_database:
+            raise ConfigurationError(
+                "DUNOPS_MASTER_KEY is not set: every process of a shared database needs the same master key"
+            )
+        create_key_file(settings.master_key_file)
+    master = load_master_key(settings)
+    foreign = {key_id: count for key_id, count in sealed.items() if key_id != master.key_id}
+    if foreign:
+        source = (
+            "DUNOPS_MASTER_KEY" if settings.master_key.get_secret_value() else str(settings.master_key_file)
+        )
+        raise ConfigurationError(
+            f"{source} is master key {master.key_id}, but {sum(foreign.values())} workspace key(s) are "
+            f"sealed under {', '.join(sorted(foreign))}: configure the key they were sealed under"
+        )
+    return master
