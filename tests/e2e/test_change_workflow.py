@@ -132,7 +132,7 @@ def test_review_apply_verify_stale_and_rollback_on_a_real_server(
         return client.post(BASE + path, json=body, headers=who)
 
     def run_jobs() -> None:
-        queue_for(settings).run_pending()
+        queue_for(settings).run_pending(wait=30)
 
     connected = post(alice, "/connections", server.connection)
     assert connected.status_code == 201, connected.text

@@ -210,7 +210,7 @@ def test_policy_needs_more_approvals_and_admins_for_protected_names(team: Team) 
     )
     bad = team.client.patch(
         "/api/v1/workspaces/acme/policy",
-        json={"approvals_required": 0, "min_role": "viewer", "protected_names": "x"},
+        json={"approvals_required": -1, "min_role": "viewer", "protected_names": "x"},
         headers=team.owner,
     )
     assert [e["field"] for e in bad.json()["errors"]] == ["approvals_required", "min_role", "protected_names"]

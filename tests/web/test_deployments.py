@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import dns.flags
-import dns.message
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -18,7 +12,7 @@ from dunops.config import Settings
 from dunops.jobs import queue_for
 from dunops.storage.models import Workspace, Zone
 from dunops.zones import leases
-from tests.workflow.support import ZONE, Team, make_team, team  # noqa: F401
+from tests.workflow.support import ZONE, Team, empty_dns_server, make_team, team  # noqa: F401
 
 WEB = {"action": "upsert", "name": "mail", "type": "A", "ttl": 300, "values": ["192.0.2.99"]}
 
@@ -116,35 +110,12 @@ def test_an_apply_that_cannot_take_the_zone_writes_nothing_and_can_be_retried(
     assert "192.0.2.99" in team.zone_file()
 
 
-@pytest.fixture
-def empty_dns_server() -> Iterator[int]:
-    """A DNS server on loopback that answers every query with an empty answer (a lagging secondary)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.05)
-    port: int = sock.getsockname()[1]
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                wire, peer = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            response = dns.message.make_response(dns.message.from_wire(wire))
-            response.flags |= dns.flags.AA
-            sock.sendto(response.to_wire(), peer)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield port
-    stop.set()
-    thread.join(timeout=2)
-    sock.close()
-
-
 def test_a_change_not_yet_served_leaves_the_deployment_unverified_naming_it(
-    client: TestClient, db: Session, settings: Settings, tmp_path: Path, empty_dns_server: int
+    client: TestClient,
+    db: Session,
+    settings: Settings,
+    tmp_path: Path,
+    empty_dns_server: int,  # noqa: F811
 ) -> None:
     # the zone files are served by a server that does not answer with the change yet: verification
     # retries a bounded number of times, then the deployment names what is not served

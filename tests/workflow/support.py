@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dns.flags
+import dns.message
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -65,7 +70,7 @@ class Team:
         return body
 
     def run_jobs(self) -> int:
-        return queue_for(self.settings).run_pending()
+        return queue_for(self.settings).run_pending(wait=10)
 
     def zone_file(self) -> str:
         return (self.directory / f"{ZONE}.zone").read_text()
@@ -112,3 +117,30 @@ def make_team(
 @pytest.fixture
 def team(client: TestClient, db: Session, settings: Settings, tmp_path: Path) -> Team:
     return make_team(client, db, settings, tmp_path)
+
+
+@pytest.fixture
+def empty_dns_server() -> Iterator[int]:
+    """A DNS server on loopback that answers every query with an empty answer (a lagging secondary)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.05)
+    port: int = sock.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                wire, peer = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            response = dns.message.make_response(dns.message.from_wire(wire))
+            response.flags |= dns.flags.AA
+            sock.sendto(response.to_wire(), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield port
+    stop.set()
+    thread.join(timeout=2)
+    sock.close()

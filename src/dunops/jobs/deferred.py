@@ -27,10 +27,16 @@ class _PendingJob:
     name: str
     kwargs: dict[str, Any]
     transaction: SessionTransaction
+    delay: float
 
 
-def enqueue_after_commit(session: Session, settings: Settings, name: str, /, **kwargs: Any) -> None:
-    """Queue job ``name`` once ``session``'s outermost transaction commits; nothing happens on rollback."""
+def enqueue_after_commit(
+    session: Session, settings: Settings, name: str, /, *, delay: float = 0, **kwargs: Any
+) -> None:
+    """Queue job ``name`` once ``session``'s outermost transaction commits; nothing happens on rollback.
+
+    With ``delay``, the job runs no sooner than that many seconds after the commit.
+    """
     queue_for(settings)  # fail now, in the caller, if the queue cannot be built
     transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     pending: list[_PendingJob] | None = session.info.get(_PENDING)
@@ -39,7 +45,7 @@ def enqueue_after_commit(session: Session, settings: Settings, name: str, /, **k
         event.listen(session, "after_commit", _flush)
         event.listen(session, "after_soft_rollback", _discard_rolled_back)
         event.listen(session, "after_transaction_end", _forget_uncommitted)
-    pending.append(_PendingJob(settings, name, dict(kwargs), transaction))
+    pending.append(_PendingJob(settings, name, dict(kwargs), transaction, delay))
 
 
 def _flush(session: Session) -> None:
@@ -49,7 +55,7 @@ def _flush(session: Session) -> None:
     ready, pending[:] = list(pending), []
     for item in ready:
         try:
-            queue_for(item.settings).enqueue(item.name, **item.kwargs)
+            queue_for(item.settings).enqueue(item.name, delay=item.delay, **item.kwargs)
         except Exception:
             # The transaction is committed already: report the lost job instead of failing the request.
             log.error("could not queue job", job=item.name, exc_info=True)

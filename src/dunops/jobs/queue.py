@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
@@ -63,26 +64,42 @@ class JobQueue:
     def job_names(self) -> list[str]:
         return sorted(self._bound)
 
-    def enqueue(self, name: str, /, **kwargs: Any) -> None:
-        """Queue the registered job ``name`` with keyword arguments (picklable values only)."""
+    def enqueue(self, name: str, /, *, delay: float = 0, **kwargs: Any) -> None:
+        """Queue the registered job ``name`` with keyword arguments (picklable values only);
+        with ``delay``, it runs no sooner than that many seconds from now."""
         if name not in self._bound:
             registry.lookup(name)
             self.bind_registered()
-        self._bound[name](**kwargs)
+        if delay > 0:
+            self._bound[name].schedule(kwargs=kwargs, delay=delay)
+        else:
+            self._bound[name](**kwargs)
         count(name, JobOutcome.ENQUEUED)
 
     def pending(self) -> int:
         """How many jobs wait in the queue (scheduled retries not included)."""
         return int(self.huey.pending_count())
 
-    def run_pending(self) -> int:
-        """Run every queued job now in this thread; returns how many ran. For tests and one-off CLI use."""
+    def run_pending(self, *, wait: float = 0) -> int:
+        """Run every queued job now in this thread, and delayed ones as they fall due while more are
+        scheduled and ``wait`` seconds have not passed; returns how many ran. For tests and one-off CLI use.
+        """
+        deadline = time.monotonic() + wait
         ran = 0
-        # Check the count first: an empty Redis queue blocks a dequeue for its read timeout.
-        while self.huey.pending_count() > 0 and (task := self.huey.dequeue()) is not None:
-            self.huey.execute(task)
-            ran += 1
-        return ran
+        while True:
+            # Check the count first: an empty Redis queue blocks a dequeue for its read timeout.
+            while self.huey.pending_count() > 0 and (task := self.huey.dequeue()) is not None:
+                if self.huey.ready_to_run(task):
+                    ran += 1
+                self.huey.execute(task)  # a delayed job not yet due goes to the schedule
+            due = self.huey.read_schedule()
+            for task in due:
+                self.huey.execute(task)
+            ran += len(due)
+            if not due and (self.huey.scheduled_count() == 0 or time.monotonic() >= deadline):
+                return ran
+            if not due:
+                time.sleep(0.02)
 
     def _bind(self, spec: registry.JobSpec) -> Any:
         context = self._context

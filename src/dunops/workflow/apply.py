@@ -5,17 +5,18 @@ concurrent applies create exactly one deployment; asking again returns that same
 (:func:`run_deployment`) takes the zone's lease, calls the provider's compare-and-set apply with the
 revision's fingerprints, and records the outcome: ``applied`` with a new zone version, ``stale`` naming
 each RRset that changed (nothing written), or ``failed``. Verification then reads the result back and,
-where the provider serves DNS, queries its authoritative servers, retrying for a bounded time.
+where the provider serves DNS, queries its authoritative servers: each further pass is a job queued a
+few seconds later, for a bounded number of passes.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import uuid4
 
+import structlog
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,8 @@ from dunops.storage.models import (
     Zone,
 )
 from dunops.workflow import notifications
+from dunops.workflow import policy as policies
+from dunops.workflow.confirmation import confirmed
 from dunops.workflow.requests import (
     connection_binding,
     current_revision,
@@ -56,10 +59,13 @@ from dunops.workflow.requests import (
 )
 from dunops.zones import connections, leases, records, versions
 
+log = structlog.get_logger(__name__)
+
 APPLY_JOB = "workflow.apply"
 REQUEUE_AFTER_SECONDS = 60.0
 """A deployment still queued after this long is taken as lost (its job never arrived) and queued again."""
 LEASE_WAIT_SECONDS = 30.0
+VERIFY_JOB = "workflow.verify"
 VERIFY_ATTEMPTS = 6
 VERIFY_INTERVAL_SECONDS = 5.0
 
@@ -98,12 +104,22 @@ def _requeue_if_lost(session: Session, settings: Settings, deployment: Deploymen
     enqueue_after_commit(session, settings, APPLY_JOB, deployment_id=deployment.id)
 
 
-def start_apply(session: Session, settings: Settings, grant: Access, change_id: int) -> Deployment:
+def start_apply(
+    session: Session,
+    settings: Settings,
+    grant: Access,
+    change_id: int,
+    *,
+    plan_hash: Any = None,
+    acknowledge: Any = (),
+) -> Deployment:
     """Queue the apply of an approved request; the same deployment comes back when asked twice.
 
     A deployment queued long ago and never started is queued again (the job runs once per deployment).
     Approvals are judged again against today's members and policy; when too few still count, the
     request goes back to ``pending_review`` and :class:`ApprovalsLapsed` says which ones no longer count.
+    Where the policy needs no approval, a request in review is applied once the applier confirms its
+    exact ``plan_hash`` and acknowledges every risk.
     """
     grant.require(Permission.CHANGES_APPLY)
     change = get(session, grant, change_id, lock=True)
@@ -113,11 +129,13 @@ def start_apply(session: Session, settings: Settings, grant: Access, change_id: 
             _requeue_if_lost(session, settings, existing)
             return existing
     refuse_if_expired(change)
+    revision = current_revision(session, change)
+    if change.state is S.PENDING_REVIEW:
+        _confirm_without_review(session, grant, change, revision, plan_hash, acknowledge)
     if change.state is not S.APPROVED:
         raise Conflict(
             f"change request {change.id} is {change.state}: only an approved request can be applied"
         )
-    revision = current_revision(session, change)
     standing = reopen_if_short(session, change, grant.principal)
     if not standing.enough:
         raise ApprovalsLapsed(
@@ -174,6 +192,40 @@ def start_apply(session: Session, settings: Settings, grant: Access, change_id: 
     )
     enqueue_after_commit(session, settings, APPLY_JOB, deployment_id=deployment.id)
     return deployment
+
+
+def _confirm_without_review(
+    session: Session,
+    grant: Access,
+    change: ChangeRequest,
+    revision: ChangeRevision,
+    plan_hash: Any,
+    acknowledge: Any,
+) -> None:
+    """Approve a request in review on its applier's confirmation, where the policy needs no approval;
+    otherwise refuse, saying what the policy needs and how a workspace of one can change it."""
+    zone = session.get(Zone, change.zone_id)
+    assert zone is not None
+    policy = policies.for_zone(session, zone)
+    if policy.approvals_required > 0:
+        role = policy.approver_role(Plan.from_json(revision.plan))
+        raise Conflict(
+            f"change request {change.id} is pending_review: the policy of {zone.fqdn} needs "
+            f"{policy.approvals_required} approval(s) from a member other than its author ({role} or "
+            f"above) before it can be applied. Where nobody else can review, an admin may set the "
+            f"policy's approvals_required to 0 (PATCH /api/v1/workspaces/{grant.workspace.slug}/policy, "
+            "or `dunops policy set --approvals-required 0`): then its author applies after confirming "
+            "the plan hash and every risk"
+        )
+    acknowledged = confirmed(change, revision, plan_hash, acknowledge)
+    move(
+        session,
+        change,
+        S.APPROVED,
+        grant.principal,
+        "change.confirm",
+        {"plan_hash": revision.plan_hash, "acknowledged": acknowledged, "approvals_required": 0},
+    )
 
 
 # -- the job -----------------------------------------------------------------------------------------
@@ -479,45 +531,64 @@ def verify_deployment(
     settings: Settings,
     deployment_id: int,
     *,
+    attempt: int = 1,
     attempts: int = VERIFY_ATTEMPTS,
     interval: float = VERIFY_INTERVAL_SECONDS,
 ) -> DeploymentState:
-    """Check that every change is served; ``verified`` when it is, else ``unverified`` naming the rest."""
+    """One verification pass: ``verified`` when every change is served; otherwise the next pass is
+    queued ``interval`` seconds later (no worker waits for it), and after the last one the deployment
+    is ``unverified``, naming what is not served. A plan-only zone has nothing to verify."""
     vault = Vault.from_settings(settings)
     with transaction(factory) as session:
         deployment, _change, revision, zone = _loaded(session, deployment_id)
-        if deployment.state is not D.APPLIED:
-            return deployment.state
+        if deployment.state is not D.APPLIED or _passes(deployment) >= attempt:
+            return deployment.state  # finished, or this pass ran already (a duplicate delivery)
+        if zone.connection_id is None:
+            _nothing_serves(deployment, zone)
+            return D.APPLIED
         plan = Plan.from_json(revision.plan)
         zone_id = zone.id
         stored = _stored(session, zone, plan)
-    result: dict[str, Any] = {}
-    for attempt in range(1, max(attempts, 1) + 1):
-        try:
-            with _opened(factory, vault, zone_id, timeout=connections.DEFAULT_TIMEOUT) as provider:
-                result = _check(provider, plan, stored)
-        except DunopsError as error:
-            result = {"method": "read-back", "error": error.detail, "changes": []}
-        result["attempts"] = attempt
-        result["checked_at"] = utcnow().isoformat(timespec="seconds")
-        if "error" not in result and all(c["status"] == "served" for c in result["changes"]):
-            break
-        if attempt < attempts:
-            time.sleep(interval)
+    try:
+        with _opened(factory, vault, zone_id, timeout=connections.DEFAULT_TIMEOUT) as provider:
+            result = _check(provider, plan, stored)
+    except DunopsError as error:
+        result = {"method": "read-back", "error": error.detail, "changes": []}
+    except Exception as error:
+        log.warning("verification failed", deployment=deployment_id, exc_info=True)
+        result = {"method": "read-back", "error": f"the check failed ({type(error).__name__})", "changes": []}
+    result["attempts"] = attempt
+    result["checked_at"] = utcnow().isoformat(timespec="seconds")
     pending = [f"{c['name']} {c['type']}" for c in result.get("changes", []) if c["status"] != "served"]
+    served = not pending and "error" not in result
     with transaction(factory) as session:
         deployment, change, _revision, _zone = _loaded(session, deployment_id)
+        if deployment.state is not D.APPLIED or _passes(deployment) >= attempt:
+            return deployment.state
         deployment.verification = result
-        deployment.finished_at = utcnow()
         actor = _actor(session, deployment)
-        if not pending and "error" not in result:
+        if served:
             deployment.state = D.VERIFIED
+            deployment.finished_at = utcnow()
             move(session, change, S.VERIFIED, actor, "change.verified", {"deployment": deployment.id})
             return D.VERIFIED
+        not_served = ", ".join(pending) or str(result.get("error", ""))
+        if attempt < attempts:
+            deployment.message = f"verifying (pass {attempt} of {attempts}); not yet served: {not_served}"
+            enqueue_after_commit(
+                session,
+                settings,
+                VERIFY_JOB,
+                delay=interval,
+                deployment_id=deployment_id,
+                attempt=attempt + 1,
+                attempts=attempts,
+                interval=interval,
+            )
+            return D.APPLIED
         deployment.state = D.UNVERIFIED
-        deployment.message = "not yet served after verification: " + (
-            ", ".join(pending) or str(result.get("error", ""))
-        )
+        deployment.finished_at = utcnow()
+        deployment.message = "not yet served after verification: " + not_served
         audit.record(
             session,
             workspace_id=change.workspace_id,
@@ -527,3 +598,50 @@ def verify_deployment(
             details={"deployment": deployment.id, "not_served": pending},
         )
         return D.UNVERIFIED
+
+
+def _passes(deployment: Deployment) -> int:
+    return int((deployment.verification or {}).get("attempts", 0))
+
+
+def _nothing_serves(deployment: Deployment, zone: Zone) -> None:
+    deployment.verification = {
+        "method": "none",
+        "changes": [],
+        "attempts": 1,
+        "checked_at": utcnow().isoformat(timespec="seconds"),
+    }
+    deployment.finished_at = utcnow()
+    deployment.message = (
+        f"{zone.fqdn} is plan-only: DunOps' copy was changed, but no provider serves it, so nothing "
+        f"was verified. Download the zone (GET .../zones/{zone.fqdn}/export) to deploy it yourself, "
+        "or connect the zone to a provider"
+    )
+
+
+def fail_unexpectedly(
+    factory: sessionmaker[Session], settings: Settings, deployment_id: int, error: BaseException
+) -> None:
+    """The job stopped on an error of its own: end the deployment with the reason instead of leaving it
+    ``queued``, ``running`` or ``applied`` for good (the request follows)."""
+    reason = f"the apply stopped on an unexpected error ({type(error).__name__})"
+    with transaction(factory) as session:
+        deployment = session.get(Deployment, deployment_id, populate_existing=True)
+        if deployment is None:
+            return
+        change = session.get(ChangeRequest, deployment.change_request_id, populate_existing=True)
+        assert change is not None
+        if deployment.state in (D.QUEUED, D.RUNNING):
+            _finish(
+                session,
+                settings,
+                deployment,
+                change,
+                D.FAILED,
+                S.FAILED,
+                reason + "; sync the zone to see what the provider serves",
+            )
+        elif deployment.state is D.APPLIED:
+            deployment.state = D.UNVERIFIED
+            deployment.finished_at = utcnow()
+            deployment.message = reason + " while verifying; the change was written"

@@ -1,4 +1,5 @@
-"""The workflow's jobs: the apply of one deployment, and the periodic expiry of old requests."""
+"""The workflow's jobs: the apply of one deployment and its verification passes, the mail of a request's
+reviewers and author, and the periodic expiry of old requests."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from contextlib import contextmanager
 
 from huey import crontab
 from huey.exceptions import TaskLockedException
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.jobs import JobContext, job, periodic, queue_for
 from dunops.storage.database import make_engine, make_session_factory, transaction
@@ -55,16 +56,38 @@ def apply_deployment(
     verify_interval: float = apply.VERIFY_INTERVAL_SECONDS,
 ) -> None:
     """Run one deployment (idempotent: a deployment that already ran is left alone)."""
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
+    with _factory(context, deployment_id) as factory:
         apply.run_deployment(
-            make_session_factory(engine),
+            factory,
             context.settings,
             deployment_id,
             lease_wait=lease_wait,
             verify_attempts=verify_attempts,
             verify_interval=verify_interval,
         )
+
+
+@job(apply.VERIFY_JOB)
+def verify_deployment(
+    context: JobContext, *, deployment_id: int, attempt: int, attempts: int, interval: float
+) -> None:
+    """One further verification pass of an applied deployment."""
+    with _factory(context, deployment_id) as factory:
+        apply.verify_deployment(
+            factory, context.settings, deployment_id, attempt=attempt, attempts=attempts, interval=interval
+        )
+
+
+@contextmanager
+def _factory(context: JobContext, deployment_id: int) -> Iterator[sessionmaker[Session]]:
+    """Sessions for a deployment's job; an error of the job's own ends the deployment with its reason."""
+    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
+    factory = make_session_factory(engine)
+    try:
+        yield factory
+    except Exception as error:
+        apply.fail_unexpectedly(factory, context.settings, deployment_id, error)
+        raise
     finally:
         engine.dispose()
 

@@ -1,10 +1,11 @@
 """Approval policies: how many approvals a change needs and from whom, per workspace with per-zone overrides.
 
 The workspace row (``zone_id`` NULL) is the default; a zone's row overrides it. Without any row the
-defaults hold: one approval, from an editor or above. A change touching a protected name (a
-shell-style pattern such as ``*.prod``, ``@``, ``www.example.com.`` or ``bücher``) needs approvers who
-are admins or owners. Patterns and names are compared the same way: lower case, punycode, no trailing
-dot, relative patterns read against the zone's origin.
+defaults hold: one approval, from an editor or above. A policy of no approval lets a workspace of one
+ship: the author applies after confirming the exact plan hash and every risk. A change touching a
+protected name (a shell-style pattern such as ``*.prod``, ``@``, ``www.example.com.`` or ``bücher``)
+needs approvers who are admins or owners. Patterns and names are compared the same way: lower case,
+punycode, no trailing dot, relative patterns read against the zone's origin.
 """
 
 from __future__ import annotations
@@ -162,10 +163,10 @@ def _clean(
         if (
             isinstance(approvals_required, bool)
             or not isinstance(approvals_required, int)
-            or not 1 <= approvals_required <= MAX_APPROVALS
+            or not 0 <= approvals_required <= MAX_APPROVALS
         ):
             problems.append(
-                Problem(f"must be a whole number from 1 to {MAX_APPROVALS}", "approvals_required")
+                Problem(f"must be a whole number from 0 to {MAX_APPROVALS}", "approvals_required")
             )
         else:
             required = approvals_required

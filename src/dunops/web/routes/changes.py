@@ -60,6 +60,15 @@ class ApproveIn(BaseModel):
     comment: str = ""
 
 
+class ApplyIn(BaseModel):
+    """Only where the policy needs no approval: the applier confirms the plan of a request in review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan_hash: str | None = Field(default=None, description="The hash of the plan you reviewed.")
+    acknowledge: list[str] = Field(default_factory=list, description="The id of every risk reason.")
+
+
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -331,12 +340,23 @@ def comment_change(
 
 @router.post("/changes/{change_id}/apply", status_code=status.HTTP_202_ACCEPTED)
 def apply_change(
-    slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
+    slug: str,
+    change_id: RowId,
+    db: DB,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    body: ApplyIn | None = None,
 ) -> dict[str, Any]:
-    """Queue the apply (a job); asking again returns the same deployment. Follow it on GET /changes/{id}."""
+    """Queue the apply (a job); asking again returns the same deployment. Follow it on GET /changes/{id}.
+
+    Where the zone's policy needs no approval (``approvals_required`` 0), a request pending review is
+    applied once the body confirms its ``plan_hash`` and acknowledges every risk reason."""
     grant = access.resolve(db, principal, slug, Permission.CHANGES_APPLY)
+    confirm = body or ApplyIn()
     try:
-        deployment = apply.start_apply(db, settings, grant, change_id)
+        deployment = apply.start_apply(
+            db, settings, grant, change_id, plan_hash=confirm.plan_hash, acknowledge=confirm.acknowledge
+        )
     except apply.ApprovalsLapsed:
         db.commit()  # keep the move back to review and its audit event; then refuse
         raise
