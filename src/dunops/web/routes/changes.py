@@ -16,6 +16,13 @@ from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, R
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.connections import vault_of
 from dunops.web.routing import api_router
+from dunops.web.schemas import (
+    DeploymentOut,
+    Edits,
+    QueuedDeployment,
+    RevisionBrief,
+    RevisionOut,
+)
 from dunops.workflow import apply, deployments, requests, review
 
 router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["changes"])
@@ -36,7 +43,7 @@ class ChangeIn(BaseModel):
     zone: str
     title: str
     description: str = ""
-    edits: list[Any] | None = None
+    edits: Edits | None = None
     desired: DesiredIn | None = None
     submit: bool = False
 
@@ -48,7 +55,7 @@ class ReviseIn(BaseModel):
 
     title: str | None = None
     description: str | None = None
-    edits: list[Any] | None = None
+    edits: Edits | None = None
     desired: DesiredIn | None = None
 
 
@@ -124,25 +131,23 @@ class ChangeSummary(BaseModel):
 
 
 def deployment_data(deployment: Deployment) -> dict[str, Any]:
-    return {
-        "id": deployment.id,
-        "change_request": deployment.change_request_id,
-        "revision_id": deployment.revision_id,
-        "plan_hash": deployment.plan_hash,
-        "state": deployment.state.value,
-        "actor": deployment.actor,
-        "created_at": deployment.created_at.isoformat(),
-        "started_at": deployment.started_at.isoformat() if deployment.started_at else None,
-        "finished_at": deployment.finished_at.isoformat() if deployment.finished_at else None,
-        "duration_seconds": deployment.duration_seconds,
-        "request_ids": deployment.request_ids,
-        "results": deployment.results,
-        "stale_rrsets": deployment.stale_rrsets,
-        "verification": deployment.verification,
-        "message": deployment.message,
-        "zone_version_id": deployment.zone_version_id,
-        "rollback_of": deployment.rollback_of_id,
-    }
+    """A deployment as JSON data, as the API shows it (for the CLI's ``--json``)."""
+    return DeploymentOut.of(deployment).model_dump(mode="json")
+
+
+class ChangeOut(ChangeSummary):
+    """A change request with its current revision, its review and its deployments."""
+
+    description: str
+    current_revision: RevisionOut | None
+    revisions: list[RevisionBrief]
+    approvals: list[ApprovalOut]
+    valid_approvals: int = Field(description="Approvals of the current plan that count today.")
+    approvals_required: int = Field(description="0: the author applies after confirming the plan.")
+    approver_role: str = Field(description="The lowest role that may approve this plan.")
+    protected_names: list[str] = Field(description="Changed names the policy protects (admins approve).")
+    comments: list[CommentOut]
+    deployments: list[DeploymentOut]
 
 
 def _summary(change: ChangeRequest, zone: str, plan_hash: str | None, revision: int) -> ChangeSummary:
@@ -176,7 +181,7 @@ def _approval(approval: Approval, current: int | None, current_hash: str | None)
     )
 
 
-def render(item: requests.ChangeView) -> dict[str, Any]:
+def render(item: requests.ChangeView) -> ChangeOut:
     revision = item.revision
     summary = _summary(
         item.change,
@@ -184,32 +189,30 @@ def render(item: requests.ChangeView) -> dict[str, Any]:
         revision.plan_hash if revision else None,
         revision.number if revision else 0,
     )
-    return {
-        **summary.model_dump(mode="json"),
-        "description": item.change.description,
-        "current_revision": requests.revision_data(revision) if revision else None,
-        "revisions": [
-            {"number": r.number, "plan_hash": r.plan_hash, "summary": r.summary, "created_by": r.created_by}
+    return ChangeOut(
+        **summary.model_dump(),
+        description=item.change.description,
+        current_revision=RevisionOut.model_validate(requests.revision_data(revision)) if revision else None,
+        revisions=[
+            RevisionBrief(number=r.number, plan_hash=r.plan_hash, summary=r.summary, created_by=r.created_by)
             for r in item.revisions
         ],
-        "approvals": [
-            _approval(
-                a, revision.id if revision else None, revision.plan_hash if revision else None
-            ).model_dump(mode="json")
+        approvals=[
+            _approval(a, revision.id if revision else None, revision.plan_hash if revision else None)
             for a in item.approvals
         ],
-        "valid_approvals": item.valid_approvals,
-        "approvals_required": item.policy.approvals_required,
-        "approver_role": item.policy.approver_role(requests.plan_of(revision)).value
+        valid_approvals=item.valid_approvals,
+        approvals_required=item.policy.approvals_required,
+        approver_role=item.policy.approver_role(requests.plan_of(revision)).value
         if revision
         else item.policy.min_role.value,
-        "protected_names": item.protected,
-        "comments": [CommentOut.of(c).model_dump(mode="json") for c in item.comments],
-        "deployments": [deployment_data(d) for d in item.deployments],
-    }
+        protected_names=item.protected,
+        comments=[CommentOut.of(c) for c in item.comments],
+        deployments=[DeploymentOut.of(d) for d in item.deployments],
+    )
 
 
-def _show(db: DB, settings: AppSettings, grant: access.Access, change_id: RowId) -> dict[str, Any]:
+def _show(db: DB, settings: AppSettings, grant: access.Access, change_id: RowId) -> ChangeOut:
     return render(requests.view(db, grant, change_id))
 
 
@@ -235,7 +238,7 @@ def list_changes(
 @router.post("/changes", status_code=status.HTTP_201_CREATED)
 def create_change(
     slug: str, body: ChangeIn, request: Request, db: DB, settings: AppSettings, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ChangeOut:
     """Plan the edits or desired zone against the provider's live zone; stored as revision 1."""
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     change = requests.create(
@@ -256,7 +259,7 @@ def create_change(
 @router.get("/changes/{change_id}")
 def get_change(
     slug: str, change_id: RowId, db: ReadDB, settings: AppSettings, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ChangeOut:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return _show(db, settings, grant, change_id)
 
@@ -270,7 +273,7 @@ def revise_change(
     db: DB,
     settings: AppSettings,
     principal: CurrentPrincipal,
-) -> dict[str, Any]:
+) -> ChangeOut:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     requests.revise(
         db,
@@ -289,7 +292,7 @@ def revise_change(
 @router.post("/changes/{change_id}/submit")
 def submit_change(
     slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ChangeOut:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     requests.submit(db, settings, grant, change_id)
     return _show(db, settings, grant, change_id)
@@ -298,7 +301,7 @@ def submit_change(
 @router.post("/changes/{change_id}/approve")
 def approve_change(
     slug: str, change_id: RowId, body: ApproveIn, db: DB, settings: AppSettings, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ChangeOut:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_APPROVE)
     review.approve(
         db,
@@ -315,7 +318,7 @@ def approve_change(
 @router.post("/changes/{change_id}/reject")
 def reject_change(
     slug: str, change_id: RowId, body: RejectIn, db: DB, settings: AppSettings, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ChangeOut:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_APPROVE)
     review.reject(db, settings, grant, change_id, comment=body.comment)
     return _show(db, settings, grant, change_id)
@@ -324,7 +327,7 @@ def reject_change(
 @router.post("/changes/{change_id}/cancel")
 def cancel_change(
     slug: str, change_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> ChangeOut:
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     requests.cancel(db, grant, change_id)
     return _show(db, settings, grant, change_id)
@@ -346,7 +349,7 @@ def apply_change(
     settings: AppSettings,
     principal: CurrentPrincipal,
     body: ApplyIn | None = None,
-) -> dict[str, Any]:
+) -> QueuedDeployment:
     """Queue the apply (a job); asking again returns the same deployment. Follow it on GET /changes/{id}.
 
     Where the zone's policy needs no approval (``approvals_required`` 0), a request pending review is
@@ -360,7 +363,7 @@ def apply_change(
     except apply.ApprovalsLapsed:
         db.commit()  # keep the move back to review and its audit event; then refuse
         raise
-    return {"deployment": deployment.id, **deployment_data(deployment)}
+    return QueuedDeployment(deployment=deployment.id, **DeploymentOut.of(deployment).model_dump())
 
 
 @router.post("/zones/{zone}/versions/{number}/restore", status_code=status.HTTP_201_CREATED)
@@ -373,7 +376,7 @@ def restore_version(
     settings: AppSettings,
     principal: CurrentPrincipal,
     body: RestoreIn | None = None,
-) -> dict[str, Any]:
+) -> ChangeOut:
     """A new change request making the zone what version ``number`` stored (planned against live)."""
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     change = deployments.restore_version(

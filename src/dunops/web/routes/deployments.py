@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Request, status
 from pydantic import BaseModel, ConfigDict
@@ -11,9 +11,10 @@ from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, RowId
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
-from dunops.web.routes.changes import deployment_data, render
+from dunops.web.routes.changes import ChangeOut, render
 from dunops.web.routes.connections import vault_of
 from dunops.web.routing import api_router
+from dunops.web.schemas import DeploymentOut
 from dunops.workflow import deployments, requests
 
 router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["deployments"])
@@ -35,20 +36,18 @@ def list_deployments(
     zone: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
     cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="from a page's next link")] = None,
-) -> Page[dict[str, Any]]:
+) -> Page[DeploymentOut]:
     """Deployments, newest first, a page at a time (``zone`` filters them)."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     found = deployments.page(db, grant, zone=zone, before=cursor, limit=limit)
     last = str(found[-1].id) if len(found) == limit else None
-    return Page.of([deployment_data(d) for d in found], request, last)
+    return Page.of([DeploymentOut.of(d) for d in found], request, last)
 
 
 @router.get("/deployments/{deployment_id}")
-def get_deployment(
-    slug: str, deployment_id: RowId, db: ReadDB, principal: CurrentPrincipal
-) -> dict[str, Any]:
+def get_deployment(slug: str, deployment_id: RowId, db: ReadDB, principal: CurrentPrincipal) -> DeploymentOut:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
-    return deployment_data(deployments.get(db, grant, deployment_id))
+    return DeploymentOut.of(deployments.get(db, grant, deployment_id))
 
 
 @router.post("/deployments/{deployment_id}/rollback", status_code=status.HTTP_201_CREATED)
@@ -60,7 +59,7 @@ def rollback_deployment(
     settings: AppSettings,
     principal: CurrentPrincipal,
     body: RollbackIn | None = None,
-) -> dict[str, Any]:
+) -> ChangeOut:
     """A new change request restoring what the deployment changed; reviewed like any other."""
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     chosen = body or RollbackIn()

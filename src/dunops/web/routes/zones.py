@@ -22,6 +22,7 @@ from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, writer_
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.connections import vault_of
 from dunops.web.routing import api_router
+from dunops.web.schemas import Edits, LivePlanOut, PlanData
 from dunops.zones import versions, zones
 
 router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
@@ -129,7 +130,7 @@ class SyncOut(BaseModel):
     changed: bool
     version: VersionOut | None
     summary: str
-    drift: dict[str, Any] = Field(description="RRset changes from the last version to the provider's zone")
+    drift: PlanData = Field(description="RRset changes from the last version to the provider's zone")
 
 
 class DiffOut(BaseModel):
@@ -137,7 +138,7 @@ class DiffOut(BaseModel):
     older: int
     newer: int
     summary: str
-    changes: dict[str, Any]
+    changes: PlanData
 
 
 class PlanIn(BaseModel):
@@ -145,7 +146,7 @@ class PlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    edits: list[Any] | None = None
+    edits: Edits | None = None
     desired: dict[str, Any] | None = None
     format: str | None = None
     content: str | None = None
@@ -247,7 +248,7 @@ def sync_zone(slug: str, zone: str, request: Request, db: ReadDB, principal: Cur
         changed=result.changed,
         version=VersionOut.of(db, result.version) if result.version else None,
         summary=result.drift.summary(),
-        drift=result.drift.to_data(),
+        drift=PlanData.model_validate(result.drift.to_data()),
     )
 
 
@@ -275,13 +276,14 @@ def zone_diff(
     """The RRset changes from version ``older`` to version ``newer``."""
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     plan = versions.diff(db, zones.get(db, grant, zone), older, newer)
-    return DiffOut(zone=plan.origin, older=older, newer=newer, summary=plan.summary(), changes=plan.to_data())
+    changes = PlanData.model_validate(plan.to_data())
+    return DiffOut(zone=plan.origin, older=older, newer=newer, summary=plan.summary(), changes=changes)
 
 
 @router.post("/zones/{zone}/plan")
 def plan_zone(
     slug: str, zone: str, body: PlanIn, request: Request, db: DB, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> LivePlanOut:
     """Plan against the provider's zone as served now; read-only (nothing is stored or written)."""
     grant = access.resolve(db, principal, slug, Permission.CHANGES_PROPOSE)
     desired: ZoneContent | None = None
@@ -293,4 +295,4 @@ def plan_zone(
             body.content, zones.zone_format(body.format or "bind"), origin, filename="content"
         )
     live = planning.plan_against_live(db, grant, vault_of(request), zone, desired=desired, edits=body.edits)
-    return live.to_data()
+    return LivePlanOut.model_validate(live.to_data())
