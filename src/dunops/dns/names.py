@@ -9,6 +9,8 @@ is converted to punycode (IDNA 2008 through the ``idna`` package) and shown back
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 
 import dns.exception
 import dns.name
@@ -16,6 +18,8 @@ import idna
 
 MAX_LABEL_OCTETS = 63
 MAX_NAME_OCTETS = 255  # wire form; 253 characters of presentation text without the final dot
+
+_ZONE_LABEL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
 
 _PLAIN_ABSOLUTE = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+\Z|\.\Z")
 _PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\Z")
@@ -79,6 +83,48 @@ def absolute_name(text: str, origin: str) -> str:
         _check_plain(full)
         return full
     return _from_dnspython(text, origin)
+
+
+def zone_origin(text: str) -> str:
+    """A zone name as its absolute, lower-case punycode form, once it is checked to be a plain DNS name.
+
+    A zone name becomes a file name and a part of provider URLs, so it holds only labels of letters,
+    digits, hyphens and underscores (Unicode labels are converted to punycode first), none empty, none
+    starting or ending with a hyphen, at most 63 octets each and 253 in all; one final dot is allowed.
+    Raises :class:`InvalidName` naming what is wrong: a ``/``, ``\\``, ``*``, NUL, whitespace or any
+    other control character, an empty label (``..``), a label or name that is too long.
+    """
+    for position, char in enumerate(text, start=1):
+        control = unicodedata.category(char) == "Cc"
+        if control or char.isspace():
+            what = "a control character" if control else "whitespace"
+            raise InvalidName(f"holds {what} (U+{ord(char):04X}) at position {position}")
+    body = text[:-1] if text.endswith(".") else text
+    if not body:
+        raise InvalidName("must be a domain name such as example.com")
+    if not body.isascii():
+        body = _to_ascii(body)
+    for label in body.split("."):
+        _check_zone_label(label)
+    if len(body) > MAX_NAME_OCTETS - 2:
+        raise InvalidName(f"is {len(body)} octets long; a domain name holds at most 253")
+    return body.lower() + "."
+
+
+def _check_zone_label(label: str) -> None:
+    if not label:
+        raise InvalidName("has an empty label (a leading dot or two dots in a row)")
+    for char in label:
+        if char == "*":
+            raise InvalidName(f"label {label!r} holds '*': a zone name cannot be a wildcard")
+        if char not in _ZONE_LABEL_CHARACTERS:
+            raise InvalidName(
+                f"label {label!r} holds {char!r}; a label holds only letters, digits, hyphens and underscores"
+            )
+    if len(label) > MAX_LABEL_OCTETS:
+        raise InvalidName(f"label {label[:20]}... is {len(label)} octets long; a label holds at most 63")
+    if label.startswith("-") or label.endswith("-"):
+        raise InvalidName(f"label {label!r} starts or ends with a hyphen")
 
 
 def name_key(name: str) -> str:

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import ClassVar, Protocol
 
-from dunops.dns.names import InvalidName, absolute_name
+from dunops.dns.names import InvalidName, zone_origin
 from dunops.dns.rrset import RRset, rrset_fingerprint
 from dunops.dns.validation import Finding, Level, validate
 from dunops.dns.zone import RRsetKey, Zone
@@ -73,9 +73,10 @@ def change_key(change: PlannedChange) -> RRsetKey:
 
 
 def zone_name(text: str) -> str:
-    """A zone name in the absolute, lower-case, punycode form every provider uses."""
+    """A zone name in the absolute, lower-case, punycode form every provider uses; only plain DNS names
+    pass, since a zone name becomes part of a provider's file names and URLs."""
     try:
-        return absolute_name(text.strip(), ".").lower()
+        return zone_origin(text)
     except InvalidName as exc:
         raise InvalidInput.single(str(exc), "zone") from exc
 

@@ -3,6 +3,9 @@
 Writes are atomic (a temporary file renamed over the old one) under a lock file, re-read the file
 under that lock to compare-and-set, bump the SOA serial and may run a reload command (an argv list,
 never a shell string) so that a server reading the files (BIND, NSD, Knot) picks the change up.
+
+Every file name comes from a checked zone name, and every path is resolved (links followed) and must
+lie inside the directory each time it is opened: a link leading outside is refused, never followed.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dunops.dns.formats.bind import read_bind, write_bind
+from dunops.dns.names import InvalidName, zone_origin
 from dunops.dns.rdata import RECORD_TYPES
 from dunops.dns.rrset import RRset
 from dunops.dns.zone import Zone
 from dunops.errors import InvalidInput, ProviderError, StalePlan, ZoneInvalid, ZoneMissing
-from dunops.providers.base import PlannedChange, Provider, change_key, change_rrset, outcomes_for
+from dunops.providers.base import PlannedChange, Provider, change_key, change_rrset, outcomes_for, zone_name
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
 SUFFIX = ".zone"
@@ -60,8 +64,19 @@ class ZoneFileProvider(Provider):
         self.reload_command = list(reload_command)
         self.server = _parse_server(server_address) if server_address else None
 
+    def _inside(self, name: str) -> Path:
+        """The real path of the file ``name`` of the directory, refused when a link leads outside it."""
+        root = self.directory.resolve()
+        path = (root / name).resolve()
+        if not path.is_relative_to(root):
+            raise ProviderError(
+                f"{self.describe()}: {name} is a link leading outside the directory {self.directory}; "
+                "only files inside it are read or written"
+            )
+        return path
+
     def _path(self, origin: str) -> Path:
-        return self.directory / f"{origin.rstrip('.')}{SUFFIX}"
+        return self._inside(f"{zone_name(origin)[:-1]}{SUFFIX}")
 
     def test_connection(self) -> None:
         if not self.directory.is_dir():
@@ -70,15 +85,21 @@ class ZoneFileProvider(Provider):
             raise ProviderError(f"{self.describe()}: the directory {self.directory} is not writable")
 
     def _list_zones(self) -> list[ProviderZone]:
+        """The ``<zone>.zone`` files, leaving out names that are no zone name and links leading outside."""
         self.test_connection()
         zones = []
         for path in self.directory.glob(f"*{SUFFIX}"):
-            zones.append(ProviderZone(path.name[: -len(SUFFIX)].lower() + ".", provider_id=path.name))
+            try:
+                origin = zone_origin(path.name[: -len(SUFFIX)])
+                self._inside(path.name)
+            except (InvalidName, ProviderError):
+                continue
+            zones.append(ProviderZone(origin, provider_id=path.name))
         return zones
 
     def create_zone(self, zone: str, nameservers: Sequence[str] = ()) -> None:
         """Create an empty zone file (SOA and the given apex NS); refused when the file exists."""
-        origin = zone.lower().rstrip(".") + "."
+        origin = zone_name(zone)
         soa = RRset(origin, "SOA", 3600, [DEFAULT_SOA.format(origin=origin)])
         content = Zone(origin, soa=soa)
         if nameservers:
@@ -91,7 +112,8 @@ class ZoneFileProvider(Provider):
     def _read(self, origin: str) -> Zone:
         path = self._path(origin)
         try:
-            text = path.read_text(encoding="utf-8")
+            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8") as handle:
+                text = handle.read()
         except FileNotFoundError as exc:
             raise ZoneMissing(f"{self.describe()}: no zone file {path.name} in {self.directory}") from exc
         except OSError as exc:
@@ -106,8 +128,9 @@ class ZoneFileProvider(Provider):
 
     @contextlib.contextmanager
     def _locked(self, origin: str) -> Iterator[None]:
-        lock_path = self.directory / f".{origin.rstrip('.')}.lock"
-        with lock_path.open("a") as handle:
+        lock_path = self._inside(f".{zone_name(origin)[:-1]}.lock")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        with os.fdopen(os.open(lock_path, flags, 0o644), "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -116,7 +139,7 @@ class ZoneFileProvider(Provider):
 
     def _write(self, origin: str, zone: Zone) -> None:
         path = self._path(origin)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=self.directory)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(write_bind(zone))

@@ -16,7 +16,7 @@ from dunops import audit
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.dns.formats import ConversionReport, ZoneFormat, read_zone, write_zone
-from dunops.dns.names import InvalidName, absolute_name
+from dunops.dns.names import InvalidName, absolute_name, zone_origin
 from dunops.dns.validation import check_zone
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, InvalidInput, NotFound
@@ -39,14 +39,15 @@ class ZoneView:
 
 
 def clean_fqdn(text: str, location: str = "name") -> str:
-    """A zone name as DunOps keys it: absolute, lower case, punycode, without the trailing dot."""
-    if not isinstance(text, str) or not text.strip() or text.strip() == ".":
-        raise InvalidInput.single("must be a domain name such as example.com", location)
+    """A zone name as DunOps keys it: lower case, punycode, without the trailing dot.
+
+    Only plain DNS names pass (:func:`dunops.dns.names.zone_origin`): a zone name becomes a file name
+    and part of provider URLs, so ``/``, ``\\``, ``..``, NUL and the like are refused, naming ``location``.
+    """
     try:
-        name = absolute_name(text.strip(), ".").lower()
+        return zone_origin(text)[:-1]
     except InvalidName as exc:
         raise InvalidInput.single(str(exc), location) from exc
-    return name.rstrip(".")
 
 
 def zone_format(text: str, location: str = "format") -> ZoneFormat:
