@@ -26,7 +26,7 @@ from dunops.storage.database import reading, transaction
 from dunops.storage.models import ZoneImport
 from dunops.web.deps import DB, MAX_ID, CurrentPrincipal, ReadDB, RowId, reader_of, settings_of, writer_of
 from dunops.web.routing import api_router
-from dunops.zones import imports
+from dunops.zones import imports, zones
 
 router = api_router(prefix="/api/v1/workspaces/{slug}", tags=["zones"])
 
@@ -115,10 +115,13 @@ async def _receive(request: Request, path: Path, limit: int) -> int:
     return size
 
 
-def _check_access(request: Request, principal: Principal, slug: str) -> None:
-    """Refuse before reading a byte of the body when the caller may not import here."""
+def _check_access(request: Request, principal: Principal, slug: str, name: str, format: str) -> None:
+    """Refuse before reading a byte of the body when the caller may not import here, or the zone's
+    name or format is not one it could be imported as."""
     with reading(reader_of(request)) as db:
         access.resolve(db, principal, slug, Permission.ZONES_MANAGE)
+    zones.clean_fqdn(name, "name")
+    zones.zone_format(format)
 
 
 def _start_upload(
@@ -146,7 +149,7 @@ async def upload(
 ) -> JSONResponse:
     """Import a zone file of any size (the raw request body) as a plan-only zone, as a job."""
     settings = settings_of(request)
-    await run_in_threadpool(_check_access, request, principal, slug)
+    await run_in_threadpool(_check_access, request, principal, slug, name, format)
     path = settings.imports_dir / f"upload-{secrets.token_hex(12)}"
     try:
         await _receive(request, path, settings.max_upload_mb * 1024 * 1024)
