@@ -13,7 +13,7 @@ app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 @app.command("upgrade")
 @handled
-def upgrade_command(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade_command(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     settings = context.settings()
     if settings.is_embedded_database:
