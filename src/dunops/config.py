@@ -14,7 +14,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from dunops.errors import ConfigurationError
@@ -100,12 +108,35 @@ class Settings(BaseSettings):
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
 
+    agent_backend: Literal["offline", "openai", "anthropic"] = "offline"
+    agent_base_url: str = ""
+    agent_model: str = Field(default="", validate_default=True)
+    agent_api_key: SecretStr = SecretStr("")
+    agent_timeout_seconds: float = Field(default=60, gt=0)
+    agent_max_retries: int = Field(default=2, ge=0, le=10)
+    agent_max_tool_calls: int = Field(default=12, ge=1, le=100)
+    agent_daily_messages: int = Field(default=500, ge=0)
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("agent_base_url")
+    @classmethod
+    def _agent_base_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("agent_model")
+    @classmethod
+    def _agent_model(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("agent_backend", "offline") != "offline":
+            raise ValueError("is required when DUNOPS_AGENT_BACKEND is openai or anthropic")
+        return value
 
     @field_validator("zonefile_roots", mode="before")
     @classmethod

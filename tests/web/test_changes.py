@@ -224,6 +224,7 @@ def test_policy_needs_more_approvals_and_admins_for_protected_names(team: Team) 
         "approvals_required": 2,
         "min_role": "editor",
         "protected_names": ["mail"],
+        "independent_review": False,
     }
     created = team.create([WWW])
     assert team.approve(created).json()["state"] == "pending_review"

@@ -1,5 +1,5 @@
-"""Review rules at the service: the person an agent proposed a change for never approves it, and a
-zone's policy override applies to that zone only."""
+"""Review rules at the service: the person an agent proposed a change for approves it explicitly unless
+the policy demands independent review, and a zone's policy override applies to that zone only."""
 
 from __future__ import annotations
 
@@ -12,18 +12,37 @@ from tests.workflow.support import ZONE, Team, team  # noqa: F401
 WEB = {"action": "upsert", "name": "web", "type": "A", "ttl": 300, "values": ["192.0.2.80"]}
 
 
-def test_the_person_an_agent_acted_for_cannot_approve(team: Team, db: Session) -> None:  # noqa: F811
+def test_the_person_an_agent_acted_for_approves_it_unless_review_must_be_independent(
+    team: Team,  # noqa: F811
+    db: Session,
+) -> None:
     created = team.create([WEB])
-    reviewer = db.scalars(select(User).where(User.email == "reviewer@example.com")).one()
+    author = db.scalars(select(User).where(User.email == "author@example.com")).one()
     change = db.get(ChangeRequest, created["id"])
     assert change is not None
-    change.agent = "assistant"
-    change.on_behalf_of_id = reviewer.id
+    change.agent = "dunops-agent"
+    change.on_behalf_of_id = author.id
     db.commit()
-    refused = team.approve(created)
+    policy = "/api/v1/workspaces/acme/policy"
+    demanded = team.client.patch(policy, json={"independent_review": True}, headers=team.owner)
+    assert demanded.json()["default"]["independent_review"] is True
+    refused = team.approve(created, team.author)
     assert refused.status_code == 403
-    assert "on your behalf" in refused.json()["detail"]
-    assert team.approve(created, team.owner).json()["state"] == "approved"
+    assert "independent review" in refused.json()["detail"]
+
+    team.client.patch(policy, json={"independent_review": False}, headers=team.owner)
+    assert team.approve(created, team.author).json()["state"] == "approved"
+    # demanding independent review afterwards sends it back: the asker's approval no longer counts
+    team.client.patch(policy, json={"independent_review": True}, headers=team.owner)
+    assert team.show(created["id"])["state"] == "pending_review"
+    assert team.approve(created).json()["state"] == "approved"
+
+
+def test_an_author_still_never_approves_their_own_request(team: Team) -> None:  # noqa: F811
+    created = team.create([WEB])
+    refused = team.approve(created, team.author)
+    assert refused.status_code == 403
+    assert "author" in refused.json()["detail"]
 
 
 def test_a_zone_override_applies_to_its_zone(team: Team) -> None:  # noqa: F811
@@ -34,7 +53,13 @@ def test_a_zone_override_applies_to_its_zone(team: Team) -> None:  # noqa: F811
     assert override.status_code == 200, override.text
     assert override.json()["default"]["approvals_required"] == 1
     assert override.json()["zones"] == [
-        {"zone": ZONE, "approvals_required": 2, "min_role": "admin", "protected_names": []}
+        {
+            "zone": ZONE,
+            "approvals_required": 2,
+            "min_role": "admin",
+            "protected_names": [],
+            "independent_review": False,
+        }
     ]
     created = team.create([WEB])
     assert created["approvals_required"] == 2

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     CHANGES_APPROVE = "changes.approve"
     CHANGES_APPLY = "changes.apply"
     POLICY_MANAGE = "policy.manage"
+    AGENT_MANAGE = "agent.manage"
 
 
 _VIEWER = {
@@ -50,7 +51,7 @@ _ADMIN = _EDITOR | {
     Permission.CONNECTIONS_MANAGE,
     Permission.POLICY_MANAGE,
 }
-_OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.WORKSPACE_DELETE}
+_OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.WORKSPACE_DELETE, Permission.AGENT_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset(_VIEWER),

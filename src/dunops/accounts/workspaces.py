@@ -129,6 +129,24 @@ def rename(session: Session, grant: Access, name: str) -> Workspace:
     return workspace
 
 
+def set_agent(session: Session, grant: Access, enabled: bool) -> Workspace:
+    """Switch the agent on or off for the workspace (owners only)."""
+    grant.require(Permission.AGENT_MANAGE)
+    workspace = grant.workspace
+    if workspace.agent_enabled == enabled:
+        return workspace
+    workspace.agent_enabled = enabled
+    session.flush()
+    audit.record(
+        session,
+        workspace_id=workspace.id,
+        actor=grant.principal,
+        action="workspace.agent_enabled" if enabled else "workspace.agent_disabled",
+        target=f"workspace:{workspace.slug}",
+    )
+    return workspace
+
+
 def listing(session: Session, principal: Principal) -> list[WorkspaceRole]:
     """The caller's active workspaces; a token sees only its own workspace."""
     query = (

@@ -279,6 +279,11 @@ class Provider(ABC):
                 f"{self.describe()}: the zone {origin} changed since the plan was made: {names}", stale
             )
 
+    def dns_servers(self, zone: str) -> list[tuple[str, int]]:
+        """The (address, port) of the servers that answer authoritatively for ``zone``; none when the
+        provider serves no DNS."""
+        return self._dns_servers(zone_name(zone))
+
     def verify(self, plan: PlanLike) -> Verification:
         """Query the zone's authoritative servers for each changed RRset: served or not yet served."""
         from dunops.providers.verification import verify_changes

@@ -2,8 +2,9 @@
 
 An approval of the current plan counts only while its approver is an active user, still a member of
 the workspace whose current role (lowered by the approving token's role, when a token approved) allows
-approving and meets the policy's required role for the plan (admin for protected names), and is neither
-the author nor the person the change was proposed on behalf of.
+approving and meets the policy's required role for the plan (admin for protected names), and is not
+the author. The person the agent proposed a change for approves it explicitly, unless the policy demands
+independent review.
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ def _why_not(
 ) -> str | None:
     if approval.user_id is None:
         return "the approver's account no longer exists"
-    if approval.user_id in {change.created_by_id, change.on_behalf_of_id}:
-        return "the author, or the person the change was proposed for, cannot approve it"
+    if change.agent and approval.user_id == change.on_behalf_of_id:
+        if policy.independent_review:
+            return "the policy demands independent review: the person the agent acted for cannot approve"
+    elif approval.user_id in {change.created_by_id, change.on_behalf_of_id}:
+        return "the author cannot approve their own request"
     user = session.get(User, approval.user_id)
     if user is None or not user.is_active:
         return "the approver's account is not active"

@@ -4,7 +4,8 @@ The workspace row (``zone_id`` NULL) is the default; a zone's row overrides it. 
 defaults hold: one approval, from an editor or above. A policy of no approval lets a workspace of one
 ship: the author applies after confirming the exact plan hash and every risk. A change touching a
 protected name (a shell-style pattern such as ``*.prod``, ``@``, ``www.example.com.`` or ``bücher``)
-needs approvers who are admins or owners. Patterns and names are compared the same way: lower case,
+needs approvers who are admins or owners. ``independent_review`` makes a change the agent proposed need an
+approver other than the person it acted for. Patterns and names are compared the same way: lower case,
 punycode, no trailing dot, relative patterns read against the zone's origin.
 """
 
@@ -41,6 +42,7 @@ class Policy:
     min_role: Role = Role.EDITOR
     protected_names: tuple[str, ...] = field(default=())
     zone: str | None = None
+    independent_review: bool = False
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Policy:
             "approvals_required": self.approvals_required,
             "min_role": self.min_role.value,
             "protected_names": list(self.protected_names),
+            "independent_review": self.independent_review,
         }
 
     def protected_in(self, plan: Plan) -> list[str]:
@@ -124,7 +127,9 @@ def _row(session: Session, workspace_id: int, zone_id: int | None) -> ApprovalPo
 def _of(row: ApprovalPolicy | None, zone: str | None) -> Policy:
     if row is None:
         return Policy(zone=zone)
-    return Policy(row.approvals_required, row.min_role, tuple(row.protected_names), zone)
+    return Policy(
+        row.approvals_required, row.min_role, tuple(row.protected_names), zone, row.independent_review
+    )
 
 
 def for_zone(session: Session, zone: Zone) -> Policy:
@@ -155,7 +160,7 @@ def show(session: Session, grant: Access) -> tuple[Policy, list[Policy]]:
 
 
 def _clean(
-    approvals_required: Any, min_role: Any, protected_names: Any
+    approvals_required: Any, min_role: Any, protected_names: Any, independent_review: Any = None
 ) -> tuple[int | None, Role | None, list[str] | None]:
     problems: list[Problem] = []
     required = role = names = None
@@ -190,6 +195,8 @@ def _clean(
                     problems.append(Problem("must be a non-empty name pattern", f"protected_names[{index}]"))
                 else:
                     names.append(pattern.strip().lower())
+    if independent_review is not None and not isinstance(independent_review, bool):
+        problems.append(Problem("must be true or false", "independent_review"))
     if problems:
         raise InvalidInput.collect(problems)
     return required, role, names
@@ -203,12 +210,13 @@ def update(
     approvals_required: Any = None,
     min_role: Any = None,
     protected_names: Any = None,
+    independent_review: Any = None,
     clear: bool = False,
 ) -> Policy:
     """Change the workspace default (or a zone's override); ``clear`` drops a zone's override."""
     grant.require(Permission.POLICY_MANAGE)
     target = zones.get(session, grant, zone) if zone else None
-    required, role, names = _clean(approvals_required, min_role, protected_names)
+    required, role, names = _clean(approvals_required, min_role, protected_names, independent_review)
     row = _row(session, grant.workspace.id, target.id if target else None)
     if clear:
         if target is None:
@@ -232,6 +240,7 @@ def update(
             approvals_required=base.approvals_required,
             min_role=base.min_role,
             protected_names=list(base.protected_names),
+            independent_review=base.independent_review,
         )
         session.add(row)
     if required is not None:
@@ -240,6 +249,8 @@ def update(
         row.min_role = role
     if names is not None:
         row.protected_names = names
+    if independent_review is not None:
+        row.independent_review = independent_review
     row.updated_at = utcnow()
     session.flush()
     result = _of(row, target.fqdn if target else None)

@@ -474,8 +474,13 @@ def create(
     replacements: Mapping[RRsetKey, RRset | None] | None = None,
     submit: bool = False,
     rollback_of: int | None = None,
+    agent: str = "",
+    conversation_id: int | None = None,
 ) -> ChangeRequest:
-    """Plan the edits, desired zone or replacements against live and store the request with revision 1."""
+    """Plan the edits, desired zone or replacements against live and store the request with revision 1.
+
+    ``agent`` names the agent that proposes it on behalf of the grant's user (in ``conversation_id``).
+    """
     grant.require(Permission.CHANGES_PROPOSE)
     clean_title = _text(title, "title", TITLE_MAX, required=True, single_line=True)
     clean_description = _text(description, "description", DESCRIPTION_MAX, required=False)
@@ -495,6 +500,8 @@ def create(
         created_by_token_id=principal.token.id if principal.token else None,
         created_by=principal.label,
         rollback_of_id=rollback_of,
+        agent=agent,
+        on_behalf_of_id=principal.user.id if agent else None,
         created_at=now,
         updated_at=now,
         expires_at=now + timedelta(days=settings.change_expiry_days),
@@ -515,6 +522,7 @@ def create(
             "plan_hash": revision.plan_hash,
             "changes": len(live.plan),
             "rollback_of": rollback_of,
+            **({"agent": agent, "conversation": conversation_id} if agent else {}),
         },
     )
     if submit:

@@ -1,9 +1,11 @@
 """Review: approve or reject the current revision of a change request.
 
 An approval binds to the plan hash the reviewer states they reviewed; it must be the current
-revision's hash. The author, and the person an agent proposed the change for, never approve it. The
-approver needs the approve permission and the policy's minimum role (admin for protected names), and
-acknowledges every risk reason of the plan by its id. Only a person approves: an agent has no path here.
+revision's hash. The author never approves their own request; a request the agent proposed is
+approved explicitly by the person it acted for (the agent wrote it, they did not), unless the policy
+demands independent review, when another member must. The approver needs the approve permission and
+the policy's minimum role (admin for protected names), and acknowledges every risk reason of the plan
+by its id. Only a person approves: an agent has no path here.
 """
 
 from __future__ import annotations
@@ -41,15 +43,17 @@ S = ChangeState
 def _may_review(session: Session, grant: Access, change: ChangeRequest, revision: ChangeRevision) -> None:
     grant.require(Permission.CHANGES_APPROVE)
     user_id = grant.principal.user.id
-    if user_id == change.created_by_id:
-        raise PermissionDenied(f"the author of change request {change.id} cannot review it")
-    if change.on_behalf_of_id is not None and user_id == change.on_behalf_of_id:
-        raise PermissionDenied(
-            f"change request {change.id} was proposed on your behalf: another member must review it"
-        )
     zone = session.get(Zone, change.zone_id)
     assert zone is not None
     policy = policies.for_zone(session, zone)
+    if change.agent and user_id == change.on_behalf_of_id:
+        if policy.independent_review:
+            raise PermissionDenied(
+                f"change request {change.id} was proposed on your behalf and the policy demands "
+                "independent review: another member must review it"
+            )
+    elif user_id in {change.created_by_id, change.on_behalf_of_id}:
+        raise PermissionDenied(f"the author of change request {change.id} cannot review it")
     plan = plan_of(revision)
     needed = policy.approver_role(plan)
     if not policy.admits(grant.role, plan):
@@ -198,6 +202,7 @@ def update_policy(
     approvals_required: Any = None,
     min_role: Any = None,
     protected_names: Any = None,
+    independent_review: Any = None,
     clear: bool = False,
 ) -> list[int]:
     """Change an approval policy, then send the scope's approved requests it no longer admits back to
@@ -209,6 +214,7 @@ def update_policy(
         approvals_required=approvals_required,
         min_role=min_role,
         protected_names=protected_names,
+        independent_review=independent_review,
         clear=clear,
     )
     query = select(ChangeRequest).where(

@@ -14,6 +14,7 @@ from dunops.storage.models.change import (
     NotificationMute,
 )
 from dunops.storage.models.connection import ProviderConnection
+from dunops.storage.models.conversation import Conversation, Message, MessageRole
 from dunops.storage.models.lease import ZoneLease
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
@@ -47,6 +48,7 @@ __all__ = [
     "ChangeRevision",
     "ChangeState",
     "Comment",
+    "Conversation",
     "Decision",
     "Deployment",
     "DeploymentState",
@@ -57,6 +59,8 @@ __all__ = [
     "LoginAttempt",
     "MagicLink",
     "Membership",
+    "Message",
+    "MessageRole",
     "NotificationMute",
     "PendingLink",
     "ProviderConnection",

@@ -174,7 +174,10 @@ class Deployment(Base):
 
 
 class ApprovalPolicy(Base):
-    """How many approvals a change needs and from whom; ``zone_id`` NULL is the workspace default."""
+    """How many approvals a change needs and from whom; ``zone_id`` NULL is the workspace default.
+
+    ``independent_review``: a change the agent proposed needs an approver other than the person it
+    acted for."""
 
     __tablename__ = "approval_policies"
     __table_args__ = (UniqueConstraint("workspace_id", "zone_id"),)
@@ -185,6 +188,7 @@ class ApprovalPolicy(Base):
     approvals_required: Mapped[int] = mapped_column(default=1)
     min_role: Mapped[Role] = mapped_column(default=Role.EDITOR)
     protected_names: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    independent_review: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -43,6 +43,7 @@ class Workspace(Base):
     plan: Mapped[str] = mapped_column(String(32), default="free")
     status: Mapped[WorkspaceStatus] = mapped_column(default=WorkspaceStatus.ACTIVE)
     purge_after: Mapped[datetime | None]
+    agent_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

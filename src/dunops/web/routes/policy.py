@@ -24,6 +24,9 @@ class PolicyIn(BaseModel):
     approvals_required: Any = None
     min_role: Any = None
     protected_names: Any = Field(default=None, description="Name patterns, e.g. ['@', '*.prod'].")
+    independent_review: Any = Field(
+        default=None, description="The agent's proposals need a reviewer other than the person it acted for."
+    )
     clear: bool = Field(default=False, description="Drop the zone's override.")
 
 
@@ -47,6 +50,7 @@ def update_policy(slug: str, body: PolicyIn, db: DB, principal: CurrentPrincipal
         approvals_required=body.approvals_required,
         min_role=body.min_role,
         protected_names=body.protected_names,
+        independent_review=body.independent_review,
         clear=body.clear,
     )
     return _out(*policies.show(db, grant))

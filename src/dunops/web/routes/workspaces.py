@@ -26,7 +26,8 @@ class WorkspaceIn(BaseModel):
 class WorkspaceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=workspaces.NAME_MAX)
+    name: str | None = Field(default=None, min_length=1, max_length=workspaces.NAME_MAX)
+    agent_enabled: bool | None = Field(default=None, description="Switch the agent on or off (owners).")
 
 
 class WorkspaceOut(BaseModel):
@@ -34,6 +35,7 @@ class WorkspaceOut(BaseModel):
     name: str
     plan: str
     status: str
+    agent_enabled: bool
     role: Role = Field(description="The role the caller acts with in this workspace.")
     created_at: datetime
 
@@ -44,6 +46,7 @@ class WorkspaceOut(BaseModel):
             name=workspace.name,
             plan=workspace.plan,
             status=workspace.status,
+            agent_enabled=workspace.agent_enabled,
             role=role,
             created_at=workspace.created_at,
         )
@@ -70,7 +73,11 @@ def get_workspace(slug: str, db: ReadDB, principal: CurrentPrincipal) -> Workspa
 
 @router.patch("/workspaces/{slug}")
 def update_workspace(slug: str, body: WorkspaceUpdate, db: DB, principal: CurrentPrincipal) -> WorkspaceOut:
-    """Rename a workspace (admin and above)."""
+    """Rename a workspace (admin and above); switch its agent on or off (owners)."""
     grant = access.resolve(db, principal, slug, Permission.WORKSPACE_UPDATE)
-    workspace = workspaces.rename(db, grant, body.name)
+    workspace = grant.workspace
+    if body.agent_enabled is not None:
+        workspace = workspaces.set_agent(db, grant, body.agent_enabled)
+    if body.name is not None:
+        workspace = workspaces.rename(db, grant, body.name)
     return WorkspaceOut.of(workspace, grant.role)
