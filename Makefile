@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench eval-agent clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,8 @@ run: $(VENV)/.runtime
 	$(BIN)/dunops serve
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench evals
+	$(BIN)/ruff format --check src tests bench evals
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -37,6 +37,11 @@ test: lint
 
 bench: $(VENV)/.bench
 	$(BIN)/python -m bench
+
+# The agent's evaluation suite; BACKEND=openai|anthropic uses the DUNOPS_AGENT_* settings for the model.
+BACKEND ?= offline
+eval-agent: $(VENV)/.runtime
+	$(BIN)/python -m evals.agent --backend $(BACKEND)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

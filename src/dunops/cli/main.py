@@ -8,6 +8,7 @@ from dunops.cli import (
     audit,
     changes,
     connections,
+    conversations,
     db,
     deployments,
     keys,
@@ -41,6 +42,7 @@ app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
 serve.register(app)
 outbox.register(app)
+conversations.register(app)
 
 if __name__ == "__main__":
     app()

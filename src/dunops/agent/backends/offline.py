@@ -382,6 +382,8 @@ class _Step:
         value = intent.values[0]
         if intent.rtype == "TXT" and not value.startswith('"'):
             value = f'"{value}"'
+        if intent.rtype in ("CNAME", "NS", "PTR") and "." in value and not value.endswith("."):
+            value += "."  # a target named with dots is absolute: the member means that host
         existing = list(records[0]["values"]) if records else []
         values = [value] if intent.rtype == "CNAME" else existing if value in existing else [*existing, value]
         edit: dict[str, Any] = {"action": "upsert", "name": name, "type": intent.rtype, "values": values}
