@@ -30,6 +30,8 @@ from dunops.storage.database import transaction
 from dunops.storage.models import Conversation, Message, MessageRole
 
 MAX_STEPS = 40
+STORED = frozenset({"message", "tool_result"})
+"""The kinds of event whose data is a message the turn stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +178,7 @@ def _turn(
 
 def collect(events: Iterator[Event]) -> list[dict[str, Any]]:
     """The messages a turn stored, in order (the JSON answer)."""
-    return [event.data for event in events if event.kind == "message"]
+    return [event.data for event in events if event.kind in STORED]
 
 
 __all__ = ["Agent", "Event", "ToolCall", "collect", "run"]

@@ -66,7 +66,7 @@ def ask(
     agent = Agent(context.writer(), settings, context.vault(), backend_for(settings))
     messages, failure = [], None
     for event in turns.run(agent, principal, workspace, chosen, question):
-        if event.kind == "message":
+        if event.kind in turns.STORED:
             messages.append(event.data)
         elif event.kind == "error":
             failure = str(event.data.get("detail", ""))

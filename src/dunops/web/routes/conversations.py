@@ -132,7 +132,7 @@ def ask(
         )
     messages, failure = [], None
     for event in events:
-        if event.kind == "message":
+        if event.kind in turns.STORED:
             messages.append(event.data)
         elif event.kind == "error":
             failure = str(event.data.get("detail", ""))
