@@ -21,7 +21,7 @@ from dunops.agent.tools import SPECS, TOOL_NAMES
 from dunops.config import Settings
 from dunops.storage.models import AuditEvent
 from tests.agent.model_servers import ScriptedModel, Step, serve
-from tests.workflow.support import BASE, Team, make_team
+from tests.workflow.support import Team, make_team
 from tests.zones.helpers import ZONE_TEXT
 
 KEY = "sk-scripted-secret-4711"
@@ -99,7 +99,8 @@ def test_record_content_reaches_the_model_only_as_tool_data_and_unknown_tools_ar
     assert messages[5]["result"]["error"].startswith("refused")
     assert messages[-1]["content"].startswith("The TXT at notes is text")
     assert messages[1]["model"] == "scripted-model"
-    assert messages[1]["input_tokens"] > 0 and messages[1]["output_tokens"] > 0
+    assert messages[1]["input_tokens"] > 0
+    assert messages[1]["output_tokens"] > 0
 
     first = model.requests[0]
     system = first["messages"][0]["content"] if model.protocol == "openai" else first["system"]
@@ -118,7 +119,8 @@ def test_record_content_reaches_the_model_only_as_tool_data_and_unknown_tools_ar
     assert team.get(team.author, "/changes").json()["items"] == []
     shown = team.get(team.author, f"/conversations/{conversation}")
     assert [m["role"] for m in shown.json()["messages"]] == [m["role"] for m in messages]
-    assert KEY not in answered.text and KEY not in shown.text
+    assert KEY not in answered.text
+    assert KEY not in shown.text
 
 
 def test_a_model_proposal_is_a_pending_request_the_asker_approves_by_hash(
@@ -161,7 +163,8 @@ def test_the_sdk_retries_an_overloaded_model_and_a_failing_one_gets_a_clear_mess
     conversation, failed = _ask(team, "hello again")
     assert failed.status_code == 502
     detail = failed.json()["detail"]
-    assert "refused the request (HTTP 500)" in detail and "Nothing was changed" in detail
+    assert "refused the request (HTTP 500)" in detail
+    assert "Nothing was changed" in detail
     assert KEY not in failed.text
     stored = team.get(team.author, f"/conversations/{conversation}").json()["messages"]
     assert [m["role"] for m in stored] == ["user", "assistant"]
