@@ -14,15 +14,15 @@ from dunops.storage.models import AuditEvent
 from tests.workflow.support import Team, team  # noqa: F401
 
 
-def _conversation(team: Team, who: dict[str, str]) -> int:
-    created = team.post(who, "/conversations", {"title": "DNS questions"})
+def _conversation(crew: Team, who: dict[str, str]) -> int:
+    created = crew.post(who, "/conversations", {"title": "DNS questions"})
     assert created.status_code == 201, created.text
     conversation: int = created.json()["id"]
     return conversation
 
 
-def _ask(team: Team, who: dict[str, str], conversation: int, question: str) -> list[dict[str, object]]:
-    answered = team.post(who, f"/conversations/{conversation}/messages", {"content": question})
+def _ask(crew: Team, who: dict[str, str], conversation: int, question: str) -> list[dict[str, object]]:
+    answered = crew.post(who, f"/conversations/{conversation}/messages", {"content": question})
     assert answered.status_code == 200, answered.text
     messages: list[dict[str, object]] = answered.json()["messages"]
     return messages
