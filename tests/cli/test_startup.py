@@ -185,7 +185,9 @@ def test_every_setting_refuses_bad_input_in_one_line_naming_it(
     annotation = Settings.model_fields[field].annotation
     bad = BAD_VALUES.get(field, "not-a-number" if annotation in (int, float) else None)
     if bad is None:
-        assert annotation in (str, Path, bool | None) or field.endswith(("password", "master_key", "api_key")), field
+        assert annotation in (str, Path, bool | None) or field.endswith(
+            ("password", "master_key", "api_key")
+        ), field
         return
     monkeypatch.setenv(f"DUNOPS_{field.upper()}", bad)
     with pytest.raises(ConfigurationError) as refused:
