@@ -172,6 +172,8 @@ BAD_VALUES = {
     "log_level": "loud",
     "worker": "perhaps",
     "web_processes": "0",
+    "outbound_allow": "10.0.0.0/33",
+    "outbound_deny": "[not json",
 }
 
 
