@@ -132,7 +132,7 @@ def _hardware() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--suite", choices=("dns", "providers", "service", "all"), default="all")
+    parser.add_argument("--suite", choices=("dns", "providers", "service", "hostile", "all"), default="all")
     arguments = parser.parse_args()
     if arguments.suite in ("dns", "all"):
         _dns_suite([int(size) for size in arguments.sizes.split(",")])
@@ -144,6 +144,10 @@ def main() -> None:
         from bench import service
 
         service.main()
+    if arguments.suite in ("hostile", "all"):
+        from bench import hostile
+
+        hostile.main()
 
 
 def _dns_suite(sizes: list[int]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dunops import audit
 from dunops.config import Settings
 from dunops.security.master_key import create_key_file
 from dunops.storage.base import Base
@@ -94,8 +95,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def engine(database_url: str, settings: Settings) -> Iterator[Engine]:
     created = make_engine(database_url)
+    audit.configure(settings)  # audit events are signed under the test's master key
     yield created
     if created.dialect.name == "postgresql":
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,6 +25,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
+from dunops.config import OidcProviderSettings, Settings
+from dunops.security.master_key import create_key_file
 from tests.support import free_port, missing_server
 
 
@@ -187,3 +190,23 @@ def return_to_app(client: Any, location: str) -> Any:
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def two_provider_settings(data_dir: Path, database_url: str, mock: OidcMock) -> Settings:
+    """Settings naming two OIDC providers of ``mock`` ("corp" and "partner"), with a prepared data dir."""
+    providers = [
+        OidcProviderSettings(
+            name=name,
+            label=label,
+            discovery_url=mock.discovery_url,
+            client_id=f"dunops-{name}",
+            client_secret="shh",
+        )
+        for name, label in (("corp", "Corp SSO"), ("partner", "Partner SSO"))
+    ]
+    configured = Settings(
+        data_dir=data_dir, database_url=database_url, base_url="http://testserver", oidc_providers=providers
+    )
+    configured.prepare_data_dir()
+    create_key_file(configured.master_key_file)
+    return configured

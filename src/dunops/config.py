@@ -10,7 +10,6 @@ import json
 import os
 import re
 import stat
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     mail_from: str = "DunOps <dunops@localhost>"
 
     zonefile_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    outbound_allow: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+    outbound_deny: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
 
     max_zone_rrsets: int = Field(default=2_000_000, ge=1)
     max_upload_mb: int = Field(default=512, ge=1)
@@ -148,6 +150,16 @@ class Settings(BaseSettings):
             return json.loads(value)
         return [part for part in value.split(os.pathsep) if part]
 
+    @field_validator("outbound_allow", "outbound_deny", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """Networks (CIDR, or single addresses) separated by commas, or a JSON list."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -164,9 +176,18 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// URL")
         return value
 
-    @cached_property
+    @property
     def public_url(self) -> str:
-        return self.base_url or f"http://{self.host}:{self.port}"
+        """Where links point: ``DUNOPS_BASE_URL``; else the URL ``dunops serve`` recorded in the data dir
+        (``public-url``), so the CLI and workers of the install link to where it serves whatever their
+        own ``DUNOPS_PORT``; else this process's host and port."""
+        if self.base_url:
+            return self.base_url
+        try:
+            recorded = (self.data_dir / "public-url").read_text(encoding="utf-8").strip()
+        except OSError:
+            recorded = ""
+        return recorded if recorded.startswith(("http://", "https://")) else f"http://{self.host}:{self.port}"
 
     @property
     def secure_cookies(self) -> bool:

@@ -19,12 +19,28 @@ Every refusal the product makes is a ``DunopsError``; foreign exceptions are tra
     ├── RateLimited             429  too many attempts; retry later
     ├── ProviderError           502  a DNS provider refused, failed or could not be reached
     └── ConfigurationError      a setting is missing or wrong; stops start-up with one clear line
+
+An error's size does not grow with its input: it keeps at most :data:`MAX_PROBLEMS` problems and counts
+the rest, and cuts every message, location and detail to a bounded length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
+
+MAX_PROBLEMS = 100
+"""Problems an error keeps; the others are only counted (``DunopsError.more_problems``)."""
+MAX_MESSAGE_CHARS = 500
+"""The longest message or location a problem keeps; longer text is cut and ends with "..."."""
+MAX_DETAIL_CHARS = 1000
+"""The longest detail an error keeps."""
+
+
+def _shortened(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text``, cut to at most ``limit`` characters ending with "..." where it was cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +50,10 @@ class Problem:
     message: str
     location: str = ""
     code: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", _shortened(self.message))
+        object.__setattr__(self, "location", _shortened(self.location))
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
@@ -45,9 +65,12 @@ class DunopsError(Exception):
     title = "Request failed"
 
     def __init__(self, detail: str, problems: Iterable[Problem] = ()) -> None:
+        detail = _shortened(detail, MAX_DETAIL_CHARS)
         super().__init__(detail)
         self.detail = detail
-        self.problems: tuple[Problem, ...] = tuple(problems)
+        remaining = iter(problems)
+        self.problems: tuple[Problem, ...] = tuple(islice(remaining, MAX_PROBLEMS))
+        self.more_problems = sum(1 for _ in remaining)
 
     def __str__(self) -> str:
         return self.detail

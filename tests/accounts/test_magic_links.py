@@ -30,7 +30,7 @@ def test_a_sign_in_link_is_used_once(db: Session, settings: Settings) -> None:
         db, user.email, LinkPurpose.SIGN_IN, __import__("datetime").timedelta(minutes=5)
     )
     magic_links.check_sign_in(db, token)
-    assert magic_links.consume_sign_in(db, token).id == user.id
+    assert magic_links.consume_sign_in(db, token).user.id == user.id
     with pytest.raises(NotAuthenticated):
         magic_links.consume_sign_in(db, token)
     with pytest.raises(NotAuthenticated):

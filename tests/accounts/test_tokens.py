@@ -49,11 +49,12 @@ def test_a_token_is_returned_once_and_stored_only_as_its_sha256(db: Session, own
     assert not db.dirty
 
 
-def test_a_viewer_cannot_create_tokens_and_nobody_above_their_role(db: Session, owner: Principal) -> None:
+def test_members_create_tokens_up_to_their_own_role(db: Session, owner: Principal) -> None:
     viewer = _member(db, owner, "viewer@example.com", Role.VIEWER)
     editor = _member(db, owner, "editor@example.com", Role.EDITOR)
+    assert tokens.create(db, _grant(db, viewer), role=Role.VIEWER).record.role == Role.VIEWER
     with pytest.raises(PermissionDenied):
-        tokens.create(db, _grant(db, viewer), role=Role.VIEWER)
+        tokens.create(db, _grant(db, viewer), role=Role.EDITOR)
     with pytest.raises(PermissionDenied) as higher:
         tokens.create(db, _grant(db, editor), role=Role.ADMIN)
     assert "higher role" in str(higher.value)
@@ -86,8 +87,10 @@ def test_listing_and_revoking(db: Session, owner: Principal) -> None:
     theirs = tokens.create(db, _grant(db, owner), role=Role.OWNER, name="theirs")
     assert [token.name for token in tokens.listing(db, _grant(db, editor))] == ["mine"]
     assert {token.name for token in tokens.listing(db, _grant(db, owner))} == {"mine", "theirs"}
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):
         tokens.revoke(db, _grant(db, editor), theirs.record.id)
+    with pytest.raises(NotFound):
+        tokens.revoke(db, _grant(db, editor), theirs.record.id + 100)
     tokens.revoke(db, _grant(db, owner), mine.record.id)
     with pytest.raises(NotAuthenticated):
         tokens.authenticate(db, mine.secret)

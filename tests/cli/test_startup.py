@@ -174,6 +174,8 @@ BAD_VALUES = {
     "web_processes": "0",
     "agent_backend": "gpt",
     "agent_base_url": "localhost:11434",
+    "outbound_allow": "10.0.0.0/33",
+    "outbound_deny": "[not json",
 }
 
 

@@ -52,11 +52,11 @@ def test_the_printed_token_works_for_me_and_workspaces(cli: Invoke, client: Test
 def test_refusals(cli: Invoke) -> None:
     _workspace(cli)
     viewer = cli(
-        "tokens", "create", "--email", "viewer@example.com", "--workspace", "acme", "--role", "viewer"
+        "tokens", "create", "--email", "viewer@example.com", "--workspace", "acme", "--role", "editor"
     )
     assert viewer.exit_code == 1
     assert viewer.stdout == ""
-    assert "may not tokens manage" in viewer.stderr
+    assert "A token cannot have a higher role than yours: you are a viewer" in viewer.stderr
     outsider = cli(
         "tokens", "create", "--email", "owner@example.com", "--workspace", "other", "--role", "viewer"
     )

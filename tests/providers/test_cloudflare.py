@@ -112,7 +112,8 @@ def test_without_the_batch_endpoint_calls_are_ordered_and_reported_one_by_one(
     assert [o.status for o in result.outcomes].count(ChangeStatus.REFUSED) == 2
     assert len(provider.fetch(origin)) == 4
     failed = [o for o in result.outcomes if o.status is ChangeStatus.REFUSED]
-    assert "Internal server error" in failed[0].message
+    assert "HTTP status 500 (Cloudflare error 1000)" in failed[0].message
+    assert "Internal server error" not in failed[0].message  # Cloudflare's own words are not passed on
 
 
 def test_an_update_touches_only_the_values_that_change(cloudflare: CloudflareBackend) -> None:

@@ -1,13 +1,15 @@
-"""The kind registry: building providers from stored config and secrets, naming each bad field."""
+"""The kind registry: each kind's models check config and secrets, name each bad field and what it
+expects, give forms their fields, and build providers from stored connections."""
 
 from __future__ import annotations
 
 import pytest
 
 from dunops.errors import InvalidInput
-from dunops.providers import KINDS, build
+from dunops.providers import KINDS, FieldType, build, stored_problems
+from dunops.providers.kinds import check_fields
 from dunops.providers.powerdns import PowerDNSProvider
-from dunops.providers.rfc2136 import Rfc2136Provider
+from dunops.providers.rfc2136 import ALGORITHMS, Rfc2136Provider
 
 
 def test_every_kind_has_a_provider_class_with_that_kind() -> None:
@@ -42,3 +44,73 @@ def test_every_bad_field_is_named_at_once() -> None:
     with pytest.raises(InvalidInput) as unknown:
         build("bind9", {}, {})
     assert unknown.value.problems[0].location == "kind"
+
+
+BAD_FIELDS: list[tuple[str, dict[str, object], str, str]] = [
+    ("powerdns", {"dns_address": "127.0.0.1"}, "config.dns_address", "expected host:port"),
+    ("powerdns", {"dns_address": "::1:53"}, "config.dns_address", "IPv6 address in brackets"),
+    ("powerdns", {"dns_address": "ns1.example.net:0"}, "config.dns_address", "expected host:port"),
+    ("powerdns", {"server_id": "../../metrics"}, "config.server_id", "must be an identifier"),
+    ("powerdns", {"server_id": ".."}, "config.server_id", "must be an identifier"),
+    ("powerdns", {"server_id": "a/b"}, "config.server_id", "must be an identifier"),
+    ("powerdns", {"url": "http://admin:pw@127.0.0.1:8081"}, "config.url", "user name or password"),
+    ("powerdns", {"url": "http://127.0.0.1:8081/?x=1"}, "config.url", "query"),
+    ("cloudflare", {"account_id": "../accounts"}, "config.account_id", "must be an identifier"),
+    ("route53", {"region": "us east"}, "config.region", "AWS region"),
+    ("rfc2136", {"server": "ns1 example"}, "config.server", "host name or an IP address"),
+    ("rfc2136", {"zones": "a.test, bad..test"}, "config.zones[1]", "empty label"),
+    ("rfc2136", {"tsig_algorithm": "hmac-sha3"}, "config.tsig_algorithm", "must be one of hmac-sha256"),
+    ("rfc2136", {"port": True}, "config.port", "whole number"),
+]
+GOOD = {
+    "powerdns": ({"url": "http://127.0.0.1:8081"}, {"api_key": "k"}),
+    "cloudflare": ({}, {"api_token": "t"}),
+    "route53": ({}, {"access_key_id": "a", "secret_access_key": "s"}),
+    "rfc2136": ({"server": "192.0.2.53", "tsig_name": "k."}, {"tsig_secret": "c2VjcmV0"}),
+}
+
+
+@pytest.mark.parametrize(("kind", "change", "field", "expected"), BAD_FIELDS)
+def test_each_field_is_checked_by_its_kind_and_named_with_what_it_expects(
+    kind: str, change: dict[str, object], field: str, expected: str
+) -> None:
+    config, secrets = GOOD[kind]
+    with pytest.raises(InvalidInput) as refused:
+        build(kind, {**config, **change}, secrets)
+    assert [problem.location for problem in refused.value.problems] == [field]
+    assert expected in refused.value.problems[0].message
+
+
+def test_fields_are_stored_in_one_canonical_form() -> None:
+    config, _ = check_fields(
+        "powerdns", {"url": "http://127.0.0.1:8081/", "dns_address": "[::1]:0053"}, {"api_key": "k"}
+    )
+    assert config == {"url": "http://127.0.0.1:8081", "server_id": "localhost", "dns_address": "[::1]:53"}
+    rfc, _ = check_fields(
+        "rfc2136",
+        {"server": "[2001:db8::53]", "tsig_name": "k.", "zones": ["A.Test"]},
+        {"tsig_secret": "c2VjcmV0"},
+    )
+    assert (rfc["server"], rfc["zones"], rfc["port"]) == ("2001:db8::53", ["a.test."], 53)
+
+
+def test_a_stored_config_the_checks_no_longer_accept_is_named_not_fatal() -> None:
+    stored = {"url": "http://127.0.0.1:8081", "dns_address": "127.0.0.1", "server_id": "../../metrics"}
+    assert {problem.location for problem in stored_problems("powerdns", stored)} == {
+        "config.dns_address",
+        "config.server_id",
+    }
+    assert stored_problems("powerdns", {"url": "http://127.0.0.1:8081"}) == []
+
+
+def test_forms_read_each_kind_s_fields_from_its_models() -> None:
+    fields = {field.name: field for field in KINDS["rfc2136"].config}
+    assert fields["port"].type is FieldType.INTEGER
+    assert fields["port"].default == 53
+    assert fields["server"].required
+    assert fields["server"].endpoint
+    assert [field.name for field in KINDS["powerdns"].secrets] == ["api_key"]
+    assert KINDS["zonefile"].config[1].operator_only
+    assert set(
+        KINDS["rfc2136"].config_model.model_json_schema()["properties"]["tsig_algorithm"]["enum"]
+    ) == set(ALGORITHMS)

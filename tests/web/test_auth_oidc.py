@@ -15,36 +15,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunops.accounts import users
-from dunops.config import OidcProviderSettings, Settings
-from dunops.security.master_key import create_key_file
+from dunops.config import Settings
 from dunops.storage.models import AuditEvent, Identity, LoginAttempt, User, WebSession
 from dunops.web.deps import SESSION_COOKIE
-from tests.oidc_server import OidcMock, oidc_mock, query_of, return_to_app, set_up_instance, start_sign_in
+from tests.oidc_server import (
+    OidcMock,
+    oidc_mock,
+    query_of,
+    return_to_app,
+    set_up_instance,
+    start_sign_in,
+    two_provider_settings,
+)
 
 __all__ = ["oidc_mock"]
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, oidc_mock: OidcMock) -> Settings:
-    providers = [
-        OidcProviderSettings(
-            name=name,
-            label=label,
-            discovery_url=oidc_mock.discovery_url,
-            client_id=f"dunops-{name}",
-            client_secret="shh",
-        )
-        for name, label in (("corp", "Corp SSO"), ("partner", "Partner SSO"))
-    ]
-    configured = Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        base_url="http://testserver",
-        oidc_providers=providers,
-    )
-    configured.prepare_data_dir()
-    create_key_file(configured.master_key_file)
-    return configured
+    return two_provider_settings(tmp_path / "data", database_url, oidc_mock)
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def test_a_token_of_workspace_a_finds_nothing_of_workspace_b(client: TestClient,
     assert client.get("/api/v1/workspaces/beta", headers=owner_headers).json()["name"] == "Beta"
 
 
-def test_a_viewer_can_neither_create_tokens_nor_invite(
+def test_a_viewer_can_neither_create_tokens_above_their_role_nor_invite(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
     alice = _owner(db, "alice@example.com", "alpha")
@@ -78,7 +78,7 @@ def test_a_viewer_can_neither_create_tokens_nor_invite(
     db.commit()
     client.cookies.set("dunops_session", issued.cookie_value)
     csrf = {"X-CSRF-Token": issued.record.csrf_token}
-    token = client.post("/api/v1/workspaces/alpha/tokens", json={"role": "viewer"}, headers=csrf)
+    token = client.post("/api/v1/workspaces/alpha/tokens", json={"role": "editor"}, headers=csrf)
     assert token.status_code == 403
     invite = client.post(
         "/api/v1/workspaces/alpha/invitations",
@@ -221,7 +221,7 @@ def test_bad_addresses_and_ids_are_refused_not_crashed(client: TestClient, db: S
     assert [error["field"] for error in invited.json()["errors"]] == ["email"]
     for path in ("members/99999999999", "tokens/99999999999"):
         assert client.delete(f"/api/v1/workspaces/alpha/{path}", headers=headers).status_code == 422
-    assert client.get("/api/v1/workspaces/alpha/audit?before=99999999999", headers=headers).status_code == 422
+    assert client.get("/api/v1/workspaces/alpha/audit?cursor=99999999999", headers=headers).status_code == 422
 
 
 def test_pages_cannot_be_framed_or_leak_links_through_the_referer(client: TestClient) -> None:

@@ -1,6 +1,7 @@
 """Every permission decision in DunOps: one role -> permission table that every service consults.
 
 Nothing else compares roles. A token acts with the lower of its own role and its creator's current role.
+A refusal is one sentence naming the role and what it may not do ("A viewer may not apply changes.").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Permission(StrEnum):
     MEMBERS_MANAGE = "members.manage"
     OWNERS_MANAGE = "owners.manage"
     TOKENS_MANAGE = "tokens.manage"
+    MEMBER_TOKENS_MANAGE = "member_tokens.manage"
     AUDIT_READ = "audit.read"
     CONNECTIONS_READ = "connections.read"
     CONNECTIONS_MANAGE = "connections.manage"
@@ -34,11 +36,11 @@ class Permission(StrEnum):
 _VIEWER = {
     Permission.WORKSPACE_READ,
     Permission.MEMBERS_READ,
+    Permission.TOKENS_MANAGE,
     Permission.CONNECTIONS_READ,
     Permission.ZONES_READ,
 }
 _EDITOR = _VIEWER | {
-    Permission.TOKENS_MANAGE,
     Permission.ZONES_MANAGE,
     Permission.CHANGES_PROPOSE,
     Permission.CHANGES_APPROVE,
@@ -47,6 +49,7 @@ _EDITOR = _VIEWER | {
 _ADMIN = _EDITOR | {
     Permission.WORKSPACE_UPDATE,
     Permission.MEMBERS_MANAGE,
+    Permission.MEMBER_TOKENS_MANAGE,
     Permission.AUDIT_READ,
     Permission.CONNECTIONS_MANAGE,
     Permission.POLICY_MANAGE,
@@ -58,6 +61,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.EDITOR: frozenset(_EDITOR),
     Role.ADMIN: frozenset(_ADMIN),
     Role.OWNER: frozenset(_OWNER),
+}
+
+# What each permission lets a member do, worded to finish "A viewer may not ...".
+ACTIONS: dict[Permission, str] = {
+    Permission.WORKSPACE_READ: "open this workspace",
+    Permission.WORKSPACE_UPDATE: "change the workspace's settings",
+    Permission.WORKSPACE_DELETE: "delete the workspace",
+    Permission.MEMBERS_READ: "see the workspace's members",
+    Permission.MEMBERS_MANAGE: "invite, remove or change members",
+    Permission.OWNERS_MANAGE: "make, remove or change owners",
+    Permission.TOKENS_MANAGE: "manage their own API tokens",
+    Permission.MEMBER_TOKENS_MANAGE: "manage other members' tokens",
+    Permission.AUDIT_READ: "read the audit log",
+    Permission.CONNECTIONS_READ: "see the provider connections",
+    Permission.CONNECTIONS_MANAGE: "add, change or remove provider connections",
+    Permission.ZONES_READ: "read zones",
+    Permission.ZONES_MANAGE: "add, import, sync or remove zones",
+    Permission.CHANGES_PROPOSE: "propose changes",
+    Permission.CHANGES_APPROVE: "approve changes",
+    Permission.CHANGES_APPLY: "apply changes",
+    Permission.POLICY_MANAGE: "change the approval policy",
 }
 
 
@@ -72,9 +96,19 @@ def allows(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
 
 
+def with_article(role: Role) -> str:
+    """The role as a sentence names a member of it: "a viewer", "an admin"."""
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
+
+
+def refusal(role: Role, permission: Permission) -> str:
+    """The sentence that says ``role`` may not do what ``permission`` covers."""
+    return f"{with_article(role).capitalize()} may not {ACTIONS[permission]}."
+
+
 def require(role: Role, permission: Permission) -> None:
     if not allows(role, permission):
-        raise PermissionDenied(f"the {role} role may not {permission.value.replace('.', ' ')}")
+        raise PermissionDenied(refusal(role, permission))
 
 
 def can_grant(granter: Role, role: Role) -> bool:
@@ -90,6 +124,7 @@ def not_a_member(slug: str) -> NotFound:
 
 
 __all__ = [
+    "ACTIONS",
     "ROLE_PERMISSIONS",
     "Membership",
     "Permission",
@@ -97,5 +132,7 @@ __all__ = [
     "can_grant",
     "effective_role",
     "not_a_member",
+    "refusal",
     "require",
+    "with_article",
 ]

@@ -2,6 +2,9 @@
 
 A token acts with the lower of its own role and its creator's current role (``permissions.effective_role``),
 so demoting the creator lowers the token at once; removing the creator from the workspace revokes it.
+
+Every member manages their own tokens, up to their own role. Admins also see and revoke other members'
+tokens, except those of a member whose role is above theirs: those are that member's business.
 """
 
 from __future__ import annotations
@@ -9,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
 from dunops.accounts import permissions
-from dunops.accounts.access import Access
+from dunops.accounts.access import Access, membership
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from dunops.security.tokens import API_TOKEN_PREFIX, digest, new_api_token
 from dunops.storage.base import utcnow
-from dunops.storage.models import ApiToken, Role, User
+from dunops.storage.models import ApiToken, Membership, Role, User
 
 NAME_MAX = 100
 EXPIRY_DAYS_MAX = 3650
@@ -72,10 +75,11 @@ def create(
     """A token for the acting user in ``grant``'s workspace, with a role no higher than theirs."""
     grant.require(Permission.TOKENS_MANAGE)
     if grant.principal.token is not None:
-        raise PermissionDenied("an API token cannot create other tokens; sign in to create one")
+        raise PermissionDenied("An API token cannot create other tokens; sign in to create one.")
     if permissions.effective_role(grant.role, role) != role:
         raise PermissionDenied(
-            f"a token cannot have a higher role than yours: you are {grant.role}, the token asks for {role}"
+            f"A token cannot have a higher role than yours: you are {permissions.with_article(grant.role)},"
+            f" the token asks for {role}."
         )
     cleaned = _clean_name(name)
     if expires_days is not None and not 1 <= expires_days <= EXPIRY_DAYS_MAX:
@@ -111,25 +115,43 @@ def create(
 
 
 def listing(session: Session, grant: Access) -> list[ApiToken]:
-    """Tokens of the workspace: every member's for admins, the caller's own for everyone else."""
+    """Tokens of the workspace: your own, and for admins those of members whose role is not above theirs."""
     grant.require(Permission.TOKENS_MANAGE)
     query = select(ApiToken).where(ApiToken.workspace_id == grant.workspace.id)
-    if not grant.allows(Permission.MEMBERS_MANAGE):
-        query = query.where(ApiToken.user_id == grant.principal.user.id)
+    own = ApiToken.user_id == grant.principal.user.id
+    if grant.allows(Permission.MEMBER_TOKENS_MANAGE):
+        at_or_below = [role for role in Role if role.rank <= grant.role.rank]
+        query = query.outerjoin(
+            Membership,
+            (Membership.workspace_id == ApiToken.workspace_id) & (Membership.user_id == ApiToken.user_id),
+        ).where(or_(own, Membership.role.in_(at_or_below), Membership.id.is_(None)))
+    else:
+        query = query.where(own)
     return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
+def _require_manageable(session: Session, grant: Access, token: ApiToken) -> None:
+    """Refuse another member's token to a non-admin, and to anyone whose role is below its creator's."""
+    if token.user_id == grant.principal.user.id:
+        return
+    grant.require(Permission.MEMBER_TOKENS_MANAGE)
+    creator = membership(session, grant.workspace.id, token.user_id)
+    if creator is not None and creator.role.rank > grant.role.rank:
+        raise PermissionDenied(
+            f"This token belongs to {permissions.with_article(creator.role)} of the workspace, whose role"
+            f" is above yours; {permissions.with_article(grant.role)} may not manage their tokens."
+        )
+
+
 def revoke(session: Session, grant: Access, token_id: int) -> ApiToken:
-    """Revoke one token of the workspace: your own, or anyone's when you manage members."""
+    """Revoke a workspace token: your own, or (as an admin) a member's whose role is not above yours."""
     grant.require(Permission.TOKENS_MANAGE)
     token = session.scalars(
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.workspace_id == grant.workspace.id)
     ).first()
-    visible = token is not None and (
-        token.user_id == grant.principal.user.id or grant.allows(Permission.MEMBERS_MANAGE)
-    )
-    if token is None or not visible:
+    if token is None:
         raise NotFound(f"token {token_id} not found")
+    _require_manageable(session, grant, token)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()

@@ -1,18 +1,18 @@
-"""The audit trail: append-only events, each hash covering the previous hash and its own canonical JSON.
+"""The audit trail: append-only events, each signed with the audit-chain key over its content and the
+previous event's hash, and one signed head per chain naming where it ends.
 
-One chain per workspace (and one for instance-wide events). ``verify`` recomputes a chain and names the
-first event whose stored hash or link does not match, so an edit behind the service's back shows.
+One chain per workspace (and one for instance-wide events). The key is derived from the master key (see
+:mod:`dunops.audit.digest`), so an edit, a deletion or a shortened chain shows in
+:func:`dunops.audit.verification.verify` even when whoever made it recomputed the hashes.
 
 :func:`record` notes an event in the caller's transaction; the events are appended to their chains when
-that transaction commits (and dropped when it rolls back). Appending takes the chain's lock, so it is
-held only for the commit itself, not for the rest of the unit of work: writers of one workspace do not
-queue behind each other's whole requests.
+that transaction commits (and dropped when it rolls back), and the chain's head moves in that same
+transaction. Appending takes the chain's lock, so it is held only for the commit itself, not for the rest
+of the unit of work: writers of one workspace do not queue behind each other's whole requests.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,33 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunops.accounts.principal import Principal
+from dunops.audit import keyring
+from dunops.audit.digest import GENESIS, ChainKey, content
+from dunops.errors import ConfigurationError
 from dunops.storage import locks
 from dunops.storage.base import utcnow
 from dunops.storage.database import mark_written
-from dunops.storage.models import AuditEvent
+from dunops.storage.models import AuditEvent, AuditHead
 
-GENESIS = "0" * 64
-
-
-def _canonical(event: AuditEvent) -> bytes:
-    body = {
-        "workspace_id": event.workspace_id,
-        "sequence": event.sequence,
-        "actor_user_id": event.actor_user_id,
-        "actor_token_id": event.actor_token_id,
-        "actor": event.actor,
-        "action": event.action,
-        "target": event.target,
-        "details": event.details,
-        "client_address": event.client_address,
-        "created_at": event.created_at.isoformat(timespec="microseconds"),
-        "previous_hash": event.previous_hash,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def event_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_canonical(event)).hexdigest()
+HEAD_REPAIRED = "audit.head_repaired"
+"""The action of the event a chain goes on behind when its head was missing, forged or behind it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +48,6 @@ class _Noted:
 
 
 _NOTED = "dunops_audit_noted"
-
-
-def _last(session: Session, workspace_id: int | None) -> AuditEvent | None:
-    # One writer per chain at a time: a row lock alone would let a waiting writer read a stale tail.
-    locks.hold(session, "audit-chain", str(workspace_id or 0))
-    query = select(AuditEvent).where(
-        AuditEvent.workspace_id.is_(None) if workspace_id is None else AuditEvent.workspace_id == workspace_id
-    )
-    return session.scalars(query.order_by(AuditEvent.sequence.desc()).limit(1).with_for_update()).first()
 
 
 def record(
@@ -108,23 +82,110 @@ def _append_noted(session: Session) -> None:
     noted: list[_Noted] = session.info.pop(_NOTED, [])
     if not noted:
         return
+    key = keyring.key_for(session)
     chains: dict[int | None, list[_Noted]] = {}
     for item in noted:
         chains.setdefault(item.workspace_id, []).append(item)
     # Chains are locked in one order (instance chain first, then by workspace id): no two commits wait
     # for each other's chains.
-    for workspace_id in sorted(chains, key=lambda key: -1 if key is None else key):
-        last = _last(session, workspace_id)
-        for item in chains[workspace_id]:
-            last = _append(session, last, item)
+    for workspace_id in sorted(chains, key=lambda chain: -1 if chain is None else chain):
+        _extend(session, key, workspace_id, chains[workspace_id])
     session.flush()
 
 
-def _append(session: Session, last: AuditEvent | None, item: _Noted) -> AuditEvent:
-    at = item.at if last is None or item.at > last.created_at else last.created_at
+def _extend(session: Session, key: ChainKey, workspace_id: int | None, items: list[_Noted]) -> None:
+    head, last = _ends(session, workspace_id)
+    if head is not None and head.master_key_id != key.master_key_id:
+        raise ConfigurationError(
+            f"the audit chain {_label(workspace_id)} is signed with master key {head.master_key_id}, but "
+            f"this process holds master key {key.master_key_id}: restart it with the current key"
+        )
+    fault = _head_fault(key, workspace_id, head, last)
+    if head is not None and fault is None:
+        sequence, previous = head.sequence, head.hash
+    else:
+        sequence, previous = (last.sequence, last.hash) if last is not None else (0, GENESIS)
+    if fault is not None:
+        items = [_incident(workspace_id, fault), *items]
+    at = last.created_at if last is not None else None
+    for item in items:
+        appended = _append(session, key, item, sequence + 1, previous, at)
+        sequence, previous, at = appended.sequence, appended.hash, appended.created_at
+    if head is None:
+        head = AuditHead(workspace_id=workspace_id)
+        session.add(head)
+    head.sequence, head.hash, head.master_key_id = sequence, previous, key.master_key_id
+    head.mac = key.head_mac(workspace_id, sequence, previous)
+
+
+def _label(workspace_id: int | None) -> str:
+    return "of the instance" if workspace_id is None else f"of workspace {workspace_id}"
+
+
+def in_chain(column: Any, workspace_id: int | None) -> Any:
+    """The condition that ``column`` (a ``workspace_id``) names this chain; None is the instance chain."""
+    return column.is_(None) if workspace_id is None else column == workspace_id
+
+
+def _ends(session: Session, workspace_id: int | None) -> tuple[AuditHead | None, AuditEvent | None]:
+    """The chain's head and last event, locked: one writer per chain at a time (a row lock alone would
+    let a waiting writer read a stale head)."""
+    locks.hold(session, "audit-chain", str(workspace_id or 0))
+    head = session.scalars(
+        select(AuditHead)
+        .where(in_chain(AuditHead.workspace_id, workspace_id))
+        .order_by(AuditHead.id)
+        .limit(1)
+        .with_for_update()
+    ).first()
+    last = session.scalars(
+        select(AuditEvent)
+        .where(in_chain(AuditEvent.workspace_id, workspace_id))
+        .order_by(AuditEvent.sequence.desc())
+        .limit(1)
+    ).first()
+    return head, last
+
+
+def _head_fault(
+    key: ChainKey, workspace_id: int | None, head: AuditHead | None, last: AuditEvent | None
+) -> dict[str, Any] | None:
+    """Why the head cannot be trusted to extend the chain from, or None when it can.
+
+    Extending from an untrusted head would sign over the damage; the chain goes on from its last event
+    instead, behind an event that records what was found, so the damage stays in the trail.
+    """
+    chain_end = last.sequence if last is not None else 0
+    if head is None:
+        return None if last is None else {"head": "missing", "chain_end": chain_end}
+    claimed = {"head_sequence": head.sequence, "chain_end": chain_end}
+    if not key.signs_head(workspace_id, head.sequence, head.hash, head.mac):
+        return {"head": "forged", **claimed}
+    if chain_end > head.sequence:
+        return {"head": "behind", **claimed}
+    return None
+
+
+def _incident(workspace_id: int | None, fault: dict[str, Any]) -> _Noted:
+    return _Noted(
+        workspace_id=workspace_id,
+        actor_user_id=None,
+        actor_token_id=None,
+        actor="system",
+        action=HEAD_REPAIRED,
+        target="",
+        details=fault,
+        client_address="",
+        at=utcnow(),
+    )
+
+
+def _append(
+    session: Session, key: ChainKey, item: _Noted, sequence: int, previous: str, last_at: datetime | None
+) -> AuditEvent:
     appended = AuditEvent(
         workspace_id=item.workspace_id,
-        sequence=1 if last is None else last.sequence + 1,
+        sequence=sequence,
         actor_user_id=item.actor_user_id,
         actor_token_id=item.actor_token_id,
         actor=item.actor,
@@ -132,10 +193,10 @@ def _append(session: Session, last: AuditEvent | None, item: _Noted) -> AuditEve
         target=item.target,
         details=item.details,
         client_address=item.client_address,
-        created_at=at,
-        previous_hash=GENESIS if last is None else last.hash,
+        created_at=item.at if last_at is None or item.at > last_at else last_at,
+        previous_hash=previous,
     )
-    appended.hash = event_hash(appended)
+    appended.hash = key.hash(content(appended))
     session.add(appended)
     return appended
 
@@ -144,38 +205,6 @@ def _append(session: Session, last: AuditEvent | None, item: _Noted) -> AuditEve
 def _forget_noted(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_NOTED, None)
-
-
-@dataclass(frozen=True, slots=True)
-class ChainBreak:
-    sequence: int
-    event_id: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"event #{self.sequence} (id {self.event_id}): {self.reason}"
-
-
-def verify(session: Session, workspace_id: int | None) -> tuple[int, list[ChainBreak]]:
-    """Recompute the chain; returns the number of events checked and every break found."""
-    query = select(AuditEvent).where(
-        AuditEvent.workspace_id.is_(None) if workspace_id is None else AuditEvent.workspace_id == workspace_id
-    )
-    previous = GENESIS
-    expected_sequence = 1
-    breaks: list[ChainBreak] = []
-    count = 0
-    for event in session.scalars(query.order_by(AuditEvent.sequence)):
-        count += 1
-        if event.sequence != expected_sequence:
-            breaks.append(ChainBreak(event.sequence, event.id, f"expected sequence {expected_sequence}"))
-        if event.previous_hash != previous:
-            breaks.append(ChainBreak(event.sequence, event.id, "previous-hash link does not match"))
-        if event.hash != event_hash(event):
-            breaks.append(ChainBreak(event.sequence, event.id, "content does not match its hash"))
-        previous = event.hash
-        expected_sequence = event.sequence + 1
-    return count, breaks
 
 
 def listing(

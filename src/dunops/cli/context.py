@@ -11,11 +11,13 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dunops import audit
 from dunops.accounts import access, users
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings, load_settings
+from dunops.errors import NotAuthenticated
 from dunops.security.vault import Vault, ensure_master_key
 from dunops.storage.database import (
     make_engine,
@@ -39,13 +41,17 @@ def settings() -> Settings:
 
 @cache
 def engine() -> Engine:
-    """The configured database; the embedded default is created and migrated on first use."""
+    """The configured database, its master key checked; the embedded default is created and migrated
+    (and given its key) on first use."""
     current = settings()
     if current.is_embedded_database:
         current.prepare_data_dir()
     created = make_engine(current.sqlalchemy_url, current.database_options)
     if current.is_embedded_database:
         upgrade(created)
+    with reading(make_read_factory(created)) as session:
+        ensure_master_key(session, current)  # every audited write is signed under it
+    audit.configure(current)
     return created
 
 
@@ -64,9 +70,19 @@ def operator(user: User) -> Principal:
     return Principal.system(user)
 
 
+def member(session: Session, email: str) -> Principal:
+    """The user with ``email`` acting through the CLI; a suspended user is refused, as at sign-in."""
+    user = users.require_by_email(session, email)
+    if not user.is_active:
+        raise NotAuthenticated(
+            f"{user.email} is {user.status}: a {user.status} user cannot act in a workspace"
+        )
+    return operator(user)
+
+
 def grant(session: Session, email: str, workspace: str, permission: Permission) -> Access:
     """The access of the user with ``email`` to ``workspace``, refused unless it carries ``permission``."""
-    return access.resolve(session, operator(users.require_by_email(session, email)), workspace, permission)
+    return access.resolve(session, member(session, email), workspace, permission)
 
 
 def vault() -> Vault:

@@ -11,7 +11,7 @@ from dunops.cli import context
 from dunops.cli.changes import Email, Slug, deployment_line, describe
 from dunops.cli.output import emit_json, handled
 from dunops.web.routes.changes import deployment_data
-from dunops.workflow import deployments, requests
+from dunops.workflow import deployments
 
 app = typer.Typer(help="Deployments: history and rollback.", no_args_is_help=True)
 
@@ -61,5 +61,5 @@ def rollback(
         change = deployments.rollback(
             session, context.settings(), who, context.vault(), deployment_id, submit=submit
         )
-        line = describe(change, requests.view(session, who, change.id))
+        line = describe(session, change)
     typer.echo(line)

@@ -1,4 +1,5 @@
-"""``dunops keys``: rotate the master key (re-wrapping data keys only) and check every stored secret."""
+"""``dunops keys``: rotate the master key (re-wrapping data keys and re-signing the audit chains) and check
+every stored secret."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from dunops import audit
 from dunops.cli import context
 from dunops.cli.output import EXIT_REFUSED, EXIT_USAGE, fail, handled
 from dunops.security.master_key import NEW_MASTER_KEY_ENV, load_master_key, parse_master_key, write_key_file
@@ -27,7 +29,8 @@ def rotate(
         ),
     ] = None,
 ) -> None:
-    """Re-wrap every workspace data key under a new master key; stored ciphertexts are not touched."""
+    """Re-wrap every workspace data key under a new master key (stored ciphertexts are not touched) and
+    re-sign the audit chains under it."""
     settings = context.settings()
     if new_master_key_file is not None:
         text = new_master_key_file.read_text() if new_master_key_file.is_file() else ""
@@ -44,7 +47,9 @@ def rotate(
         raise fail("the new master key is the key in use now", EXIT_USAGE)
     with context.unit_of_work() as session:
         count = Vault(current).rotate(session, new_master)
+        chains = audit.rotate(session, current, new_master)
     typer.echo(f"re-wrapped {count} data key(s) under master key {new_master.key_id}")
+    typer.echo(f"re-signed {chains} audit chain(s) under master key {new_master.key_id}")
     if settings.master_key.get_secret_value():
         typer.echo("now set DUNOPS_MASTER_KEY to the new key and restart every DunOps process")
     else:

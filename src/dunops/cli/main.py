@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
+import structlog
 import typer
 
 from dunops.cli import (
@@ -14,6 +18,7 @@ from dunops.cli import (
     keys,
     members,
     outbox,
+    policy,
     serve,
     tokens,
     users,
@@ -28,6 +33,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _stderr_logger(*_names: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
+@app.callback()
+def _logs_to_stderr(context: typer.Context) -> None:
+    """Log warnings and errors to stderr while a command runs: stdout carries only what the command
+    prints, so a script can read it (``--json`` stays JSON). ``serve`` and ``worker`` set up their own."""
+    previous = structlog.get_config()
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING), logger_factory=_stderr_logger
+    )
+    context.call_on_close(lambda: structlog.configure(**previous))
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(workspaces.app, name="workspaces")
@@ -40,6 +62,7 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(zones.app, name="zones")
 app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
+app.add_typer(policy.app, name="policy")
 serve.register(app)
 outbox.register(app)
 conversations.register(app)

@@ -30,6 +30,8 @@ def report(error: DunopsError) -> typer.Exit:
     for item in error.problems:
         if str(item) != error.detail:
             typer.echo(f"  {item}", err=True)
+    if error.more_problems:
+        typer.echo(f"  ... and {error.more_problems:,} more", err=True)
     return typer.Exit(EXIT_USAGE if isinstance(error, ConfigurationError) else EXIT_REFUSED)
 
 

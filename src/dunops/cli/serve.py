@@ -22,8 +22,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dunops import notify, sync, workflow
-from dunops.accounts import housekeeping
+from dunops import audit, notify, sync, workflow
+from dunops.accounts import housekeeping, magic_links
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
@@ -35,7 +35,9 @@ from dunops.web.app import create_app
 from dunops.zones import imports
 
 # Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
-JOB_PACKAGES = (housekeeping, imports, notify, sync, workflow)
+JOB_PACKAGES = (housekeeping, imports, magic_links, notify, sync, workflow)
+# Where this server answers, for the install's other processes; read back by ``Settings.public_url``.
+PUBLIC_URL_FILE = "public-url"
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +66,7 @@ def serve(
     configure_logging(settings)
     engine = prepare_database(settings, migrate=migrate or settings.is_embedded_database)
     _require_master_key(settings, engine)
+    record_public_url(settings)
     app = create_app(settings, engine=engine)
     announce_first_owner(settings, engine)
     background = (
@@ -122,6 +125,7 @@ def worker(
     engine = prepare_database(settings, migrate=settings.is_embedded_database)
     _require_master_key(settings, engine)
     engine.dispose()  # the jobs open their own connections
+    audit.configure(settings)
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
     run_worker(queue_for(settings), workers=workers or settings.worker_threads)
@@ -135,6 +139,20 @@ def _require_master_key(settings: Settings, engine: Engine) -> None:
     except ConfigurationError:
         engine.dispose()
         raise
+
+
+def record_public_url(settings: Settings) -> None:
+    """Record the URL this server answers on, so that mail sent by the CLI or a worker of the same install
+    links here even when their own ``DUNOPS_PORT`` differs."""
+    url = settings.base_url or f"http://{settings.host}:{settings.port}"
+    path = settings.data_dir / PUBLIC_URL_FILE
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(url + "\n")
+    except OSError as exc:
+        log.warning("could not record the public URL", path=str(path), error=str(exc))
 
 
 def _tighten(settings: Settings) -> None:

@@ -1,27 +1,34 @@
-"""``dunops zones``: import (from a connection or a file), list, show, sync with drift, export."""
+"""``dunops zones``: import (from a connection or a file), list, show, sync with drift, export, the
+history of versions and the diff between two, and a plan against the zone as served now."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from dunops.accounts.permissions import Permission
 from dunops.cli import context
-from dunops.cli.output import EXIT_USAGE, emit_json, fail, handled
-from dunops.dns.formats import detect_format
+from dunops.cli.output import EXIT_REFUSED, EXIT_USAGE, emit_json, fail, handled
+from dunops.dns.formats import detect_format, read_zone
+from dunops.dns.safety import analyse
+from dunops.dns.zone import Zone as ZoneContent
 from dunops.storage.models import ImportState, ZoneImport
+from dunops.sync import planning
 from dunops.sync import sync as zone_sync
-from dunops.zones import imports, zones
+from dunops.zones import imports, versions, zones
 
-app = typer.Typer(help="Zones: import, list, show, sync, export.", no_args_is_help=True)
+app = typer.Typer(help="Zones: import, list, show, sync, export, versions, diff, plan.", no_args_is_help=True)
 
 Email = Annotated[str, typer.Option("--email", help="The member acting.")]
 Slug = Annotated[str, typer.Option("--workspace", help="The workspace slug.")]
 ZoneName = Annotated[str, typer.Argument(help="The zone, e.g. example.com")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+VersionNumber = Annotated[int, typer.Argument(min=1, max=context.MAX_ID, help="A version number.")]
 
 
 def _describe(view: zones.ZoneView) -> str:
@@ -169,3 +176,117 @@ def export(
     typer.echo(text, nl=False)
     for dropped in report.dropped:
         typer.echo(f"dropped: {dropped}", err=True)
+
+
+@app.command("versions")
+@handled
+def versions_list(email: Email, workspace: Slug, name: ZoneName, as_json: AsJson = False) -> None:
+    """The zone's stored versions, newest first: number, source, size, when, by whom, why, content hash."""
+    rows: list[dict[str, Any]] = []
+    with context.unit_of_work() as session:
+        zone = zones.get(session, context.grant(session, email, workspace, Permission.ZONES_READ), name)
+        before: int | None = None
+        while found := versions.listing(session, zone, before=before, limit=500):
+            causes = versions.causes(session, found)
+            rows.extend(
+                {
+                    "number": version.number,
+                    "source": str(version.source),
+                    "rrsets": version.rrset_count,
+                    "created_at": version.created_at.isoformat(timespec="seconds"),
+                    "created_by": version.created_by,
+                    "cause": causes[version.id],
+                    "content_hash": version.content_hash,
+                }
+                for version in found
+            )
+            before = found[-1].number
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"v{row['number']}\t{row['source']}\t{row['rrsets']} RRsets\t{row['created_at']}\t"
+            f"{row['created_by']}\t{row['cause']}\t{row['content_hash']}"
+        )
+
+
+@app.command("diff")
+@handled
+def diff(
+    email: Email,
+    workspace: Slug,
+    name: ZoneName,
+    older: VersionNumber,
+    newer: VersionNumber,
+    as_json: AsJson = False,
+) -> None:
+    """The RRset changes from version OLDER to version NEWER (either order)."""
+    with context.unit_of_work() as session:
+        zone = zones.get(session, context.grant(session, email, workspace, Permission.ZONES_READ), name)
+        plan = versions.diff(session, zone, older, newer)
+    if as_json:
+        emit_json(
+            {"zone": plan.origin, "older": older, "newer": newer, "summary": plan.summary(),
+             "changes": plan.to_data()}
+        )  # fmt: skip
+        return
+    typer.echo(plan.render(), nl=False)
+
+
+def _desired_zone(path: Path, format: str | None, name: str) -> ZoneContent:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"cannot read {path}: {getattr(error, 'strerror', None) or error}", EXIT_USAGE) from None
+    chosen = zones.zone_format(format) if format else detect_format(path)
+    return read_zone(text, chosen, zones.clean_fqdn(name, "zone") + ".", filename=str(path))
+
+
+def _edit_list(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise fail(f"cannot read {path}: {error}", EXIT_USAGE) from None
+
+
+@app.command("plan")
+@handled
+def plan(
+    email: Email,
+    workspace: Slug,
+    name: ZoneName,
+    edits: Annotated[
+        Path | None, typer.Option("--edits", help="A JSON file: a list of upsert/delete edits.")
+    ] = None,
+    desired: Annotated[Path | None, typer.Option("--desired", help="A desired zone file.")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="bind, octodns or json")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Plan edits or a desired zone against the zone as its provider serves it now; nothing is stored.
+
+    Exits 1 when the provider cannot hold some change of the plan (each is named)."""
+    if (edits is None) == (desired is None):
+        raise fail("give either --edits or --desired", EXIT_USAGE)
+    edit_list = _edit_list(edits) if edits is not None else None
+    wanted = _desired_zone(desired, format, name) if desired is not None else None
+    with context.unit_of_work() as session:
+        grant = context.grant(session, email, workspace, Permission.CHANGES_PROPOSE)
+        live = planning.plan_against_live(
+            session, grant, context.vault(), name, desired=wanted, edits=edit_list
+        )
+    if as_json:
+        emit_json(live.to_data())
+    else:
+        typer.echo(live.plan.render(), nl=False)
+        typer.echo(f"plan hash {live.plan.hash}")
+        for reason in analyse(live.plan):
+            typer.echo(f"needs acknowledgement: {reason}", err=True)
+        for warning in live.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+    if live.unsupported:
+        raise fail(
+            "the provider cannot hold every change of this plan: "
+            + "; ".join(str(problem) for problem in live.unsupported),
+            EXIT_REFUSED,
+        )

@@ -23,6 +23,7 @@ from dunops.dns.rrset import RRset, rrset_fingerprint
 from dunops.dns.validation import Finding, Level, validate
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput, Problem, ProviderError, StalePlan
+from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import (
     ApplyResult,
     Capabilities,
@@ -101,9 +102,13 @@ class Provider(ABC):
     partial_read_limit: ClassVar[int] = 100
     """Above this many RRsets, one whole-zone read is cheaper than reading them one by one."""
 
-    def __init__(self, *, name: str = "", timeout: float = 10.0) -> None:
+    def __init__(
+        self, *, name: str = "", timeout: float = 10.0, outbound: OutboundPolicy | None = None
+    ) -> None:
         self.name = name or self.kind
         self.timeout = timeout
+        # what every connection this provider opens must pass; the process's settings unless given
+        self.outbound = outbound if outbound is not None else OutboundPolicy.from_environment()
 
     # -- what each provider implements -------------------------------------------------------------
 
@@ -292,7 +297,14 @@ class Provider(ABC):
         servers = self._dns_servers(origin)
         if not servers:
             raise ProviderError(f"{self.describe()} does not serve DNS: there is no server to verify against")
-        return verify_changes(origin, list(plan.changes), servers, timeout=self.timeout)
+        return verify_changes(
+            origin,
+            list(plan.changes),
+            servers,
+            timeout=self.timeout,
+            outbound=self.outbound,
+            who=self.describe(),
+        )
 
 
 def settle(outcome: ChangeOutcome, change: PlannedChange, read_back: Zone) -> ChangeOutcome:

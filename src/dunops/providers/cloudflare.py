@@ -4,7 +4,9 @@ Cloudflare keeps one record per value; the provider groups them into RRsets and 
 ``proxied`` flag as provider metadata (``{"cloudflare": {"proxied": true}}``). Writes go through the
 batch endpoint (each batch all-or-nothing) and fall back to ordered single calls where it does not
 exist. Cloudflare is not atomic across batches or calls, so the result names exactly which changes
-landed; 429 answers are retried after ``Retry-After``, a bounded number of times.
+landed; 429 answers are retried after ``Retry-After``, a bounded number of times. Ids Cloudflare
+hands out go into URL paths only when they are identifiers; its error messages are not shown (they may
+echo anything), its numeric error codes are.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import ProviderError, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, change_key, change_rrset, outcome_for
-from dunops.providers.http import make_client, refuse_credentials, send
+from dunops.providers.http import bad_answer, is_identifier, make_client, refuse_credentials, refused, send
+from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
 DEFAULT_URL = "https://api.cloudflare.com/client/v4"
@@ -92,13 +95,17 @@ class CloudflareProvider(Provider):
         account_id: str = "",
         name: str = "",
         timeout: float = 10.0,
+        outbound: OutboundPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         batch_size: int = 200,
         max_retries: int = 3,
         max_retry_wait: float = 60.0,
     ) -> None:
-        super().__init__(name=name, timeout=timeout)
-        self.client = make_client(base_url, {"Authorization": f"Bearer {api_token}"}, timeout, transport)
+        super().__init__(name=name, timeout=timeout, outbound=outbound)
+        headers = {"Authorization": f"Bearer {api_token}"}
+        self.client = make_client(
+            base_url, headers, timeout, transport, outbound=self.outbound, who=self.describe()
+        )
         self.account_id = account_id
         self.batch_size = batch_size
         self.max_retries = max_retries
@@ -125,18 +132,24 @@ class CloudflareProvider(Provider):
     def _get(self, path: str, **params: Any) -> dict[str, Any]:
         response = self._call("GET", path, params=params)
         body = _json(response)
-        if response.status_code != 200 or not body.get("success"):
-            raise ProviderError(f"{self.describe()}: GET {path} failed: {_errors(response, body)}")
-        return body
+        if response.status_code == 200 and body.get("success") is True:
+            return body
+        if response.status_code == 200 and "success" not in body:
+            raise bad_answer(self.describe(), f"GET {path}")
+        raise refused(self.describe(), f"GET {path}", response, _codes(body))
 
     def _paged(self, path: str, **params: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         page = 1
         while True:
             body = self._get(path, page=page, per_page=PAGE_SIZE, **params)
-            items.extend(body.get("result") or [])
-            info = body.get("result_info") or {}
-            if page >= int(info.get("total_pages", 1)):
+            result, info = body.get("result") or [], body.get("result_info") or {}
+            try:
+                items.extend(result)
+                last = page >= int(info.get("total_pages", 1))
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise bad_answer(self.describe(), f"GET {path}") from exc
+            if last:
                 return items
             page += 1
 
@@ -149,30 +162,57 @@ class CloudflareProvider(Provider):
         params = {"account.id": self.account_id} if self.account_id else {}
         zones = []
         for item in self._paged("/zones", **params):
-            origin = item["name"].lower() + "."
-            self._zone_ids[origin] = item["id"]
-            zones.append(ProviderZone(origin, provider_id=item["id"], note=item.get("status", "")))
+            try:
+                origin = item["name"].lower() + "."
+                zone_id = self._checked_id(item["id"], "listing zones")
+                note = str(item.get("status", ""))
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise bad_answer(self.describe(), "listing zones") from exc
+            self._zone_ids[origin] = zone_id
+            zones.append(ProviderZone(origin, provider_id=zone_id, note=note))
         return zones
+
+    def _checked_id(self, value: object, what: str) -> str:
+        """An id Cloudflare handed out, once it is known to be safe in a URL path."""
+        if not is_identifier(value):
+            raise bad_answer(self.describe(), what)
+        return str(value)
 
     def _zone_id(self, origin: str) -> str:
         if origin not in self._zone_ids:
             found = self._get("/zones", name=origin.rstrip(".")).get("result") or []
             if not found:
                 raise ZoneMissing(f"{self.describe()}: Cloudflare has no zone {origin} for this token")
-            self._zone_ids[origin] = found[0]["id"]
+            try:
+                self._zone_ids[origin] = self._checked_id(found[0]["id"], f"looking up the zone {origin}")
+            except (KeyError, TypeError) as exc:
+                raise bad_answer(self.describe(), f"looking up the zone {origin}") from exc
         return self._zone_ids[origin]
 
     def nameservers(self, zone: str) -> list[str]:
         origin = zone.lower().rstrip(".") + "."
         found = self._get("/zones", name=origin.rstrip(".")).get("result") or []
-        return [ns.lower().rstrip(".") + "." for ns in (found[0].get("name_servers") or [])] if found else []
+        try:
+            return (
+                [ns.lower().rstrip(".") + "." for ns in (found[0].get("name_servers") or [])] if found else []
+            )
+        except (TypeError, AttributeError) as exc:
+            raise bad_answer(self.describe(), f"looking up the zone {origin}") from exc
+
+    def _key(self, record: Any, what: str) -> RRsetKey:
+        """The (owner, type) of one record Cloudflare listed."""
+        try:
+            return record["name"].lower() + ".", str(record["type"])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise bad_answer(self.describe(), what) from exc
 
     def _fetch(self, origin: str) -> Zone:
         records = self._paged(f"/zones/{self._zone_id(origin)}/dns_records")
         grouped: dict[RRsetKey, list[dict[str, Any]]] = {}
         for record in records:
-            if record["type"] in TYPES:
-                grouped.setdefault((record["name"].lower() + ".", record["type"]), []).append(record)
+            key = self._key(record, f"reading the zone {origin}")
+            if key[1] in TYPES:
+                grouped.setdefault(key, []).append(record)
         self._records[origin] = grouped
         return Zone(origin, (self._rrset(origin, key, group) for key, group in grouped.items()))
 
@@ -184,7 +224,7 @@ class CloudflareProvider(Provider):
         for name in sorted(names):
             grouped: dict[RRsetKey, list[dict[str, Any]]] = {}
             for record in self._paged(path, name=name.rstrip(".")):
-                key = (record["name"].lower() + ".", record["type"])
+                key = self._key(record, f"reading {name}")
                 if key[0] == name and key[1] in TYPES:
                     grouped.setdefault(key, []).append(record)
             for key in [k for k in known if k[0] == name]:
@@ -197,11 +237,14 @@ class CloudflareProvider(Provider):
         name, rtype = key
         try:
             values = [record_value(record, origin) for record in group]
-        except (InvalidValue, KeyError, ValueError) as exc:
-            raise ProviderError(f"{self.describe()}: unreadable {rtype} record at {name}: {exc}") from exc
+            ttl = min(int(r["ttl"]) for r in group)
+            for record in group:
+                self._checked_id(record["id"], f"reading {name} {rtype}")
+        except (InvalidValue, KeyError, TypeError, ValueError) as exc:
+            raise bad_answer(self.describe(), f"reading {name} {rtype}") from exc
         proxied = any(record.get("proxied") for record in group)
         meta = meta_text({"cloudflare": {"proxied": True}}) if proxied else ""
-        return RRset(name, rtype, min(int(r["ttl"]) for r in group), values, meta)
+        return RRset(name, rtype, ttl, values, meta)
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -288,7 +331,9 @@ class CloudflareProvider(Provider):
             else:
                 failure = f"batch {number} failed"
                 status = ChangeStatus.UNKNOWN if response.status_code >= 500 else ChangeStatus.REFUSED
-                message = f"batch {number}/{len(batches)}: {_errors(response, payload)}"
+                message = str(
+                    refused(self.describe(), f"batch {number}/{len(batches)}", response, _codes(payload))
+                )
             for index in indexes:
                 outcomes[index] = outcome_for(changes[index], status, message, ray)
 
@@ -326,7 +371,8 @@ class CloudflareProvider(Provider):
                         if done == 0 and response.status_code < 500
                         else ChangeStatus.UNKNOWN
                     )
-                    message = f"{method} {done + 1}/{len(ops)}: {_errors(response, payload)}"
+                    what = f"{method} {done + 1}/{len(ops)}"
+                    message = str(refused(self.describe(), what, response, _codes(payload)))
                     outcomes[index] = outcome_for(change, status, message, ",".join(rays))
                     break
             else:
@@ -351,15 +397,22 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _error_codes(body: dict[str, Any]) -> list[int]:
+    """The numeric codes of Cloudflare's error envelope; its messages are left out."""
+    errors = body.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [e["code"] for e in errors if isinstance(e, dict) and type(e.get("code")) is int][:5]
+
+
 def _code(response: httpx.Response) -> int:
-    errors = _json(response).get("errors") or [{}]
-    return int(errors[0].get("code", 0))
+    codes = _error_codes(_json(response))
+    return codes[0] if codes else 0
 
 
-def _errors(response: httpx.Response, body: dict[str, Any]) -> str:
-    errors = body.get("errors") or []
-    text = "; ".join(f"{error.get('message', '')} ({error.get('code', '?')})" for error in errors)
-    return f"HTTP {response.status_code}: {text or response.text[:200]}"
+def _codes(body: dict[str, Any]) -> str:
+    codes = _error_codes(body)
+    return f"Cloudflare error {', '.join(map(str, codes))}" if codes else ""
 
 
 def _retry_after(response: httpx.Response) -> float:

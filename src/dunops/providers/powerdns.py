@@ -2,6 +2,8 @@
 
 Single RRsets are read with the zone endpoint's ``rrset_name``/``rrset_type`` filter, which answers
 from PowerDNS's own data (disabled records left out, as in a whole-zone read) at the cost of one RRset.
+The server id and the zone name go into URL paths: the id must be an identifier and the name is
+percent-encoded. PowerDNS's error texts are not shown (they may echo anything); their status is.
 """
 
 from __future__ import annotations
@@ -15,9 +17,18 @@ import httpx
 from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
 from dunops.dns.rrset import RRset
 from dunops.dns.zone import Zone
-from dunops.errors import ProviderError, ZoneMissing
+from dunops.errors import InvalidInput, ProviderError, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, change_rrset, outcomes_for
-from dunops.providers.http import make_client, refuse_credentials, send
+from dunops.providers.http import (
+    bad_answer,
+    is_identifier,
+    json_of,
+    make_client,
+    refuse_credentials,
+    refused,
+    send,
+)
+from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
 
@@ -39,11 +50,16 @@ class PowerDNSProvider(Provider):
         dns_address: str = "",
         name: str = "",
         timeout: float = 10.0,
+        outbound: OutboundPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(name=name, timeout=timeout)
+        super().__init__(name=name, timeout=timeout, outbound=outbound)
+        if not is_identifier(server_id):
+            raise InvalidInput.single("must be an identifier such as localhost", "config.server_id")
         self.server_id = server_id
-        self.client = make_client(url, {"X-API-Key": api_key}, timeout, transport)
+        self.client = make_client(
+            url, {"X-API-Key": api_key}, timeout, transport, outbound=self.outbound, who=self.describe()
+        )
         self.dns_address = dns_address
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -54,11 +70,7 @@ class PowerDNSProvider(Provider):
         return response
 
     def _error(self, response: httpx.Response, what: str) -> ProviderError:
-        try:
-            reason = str(response.json().get("error", response.text))
-        except ValueError:
-            reason = response.text[:200]
-        return ProviderError(f"{self.describe()}: {what} failed (HTTP {response.status_code}): {reason}")
+        return refused(self.describe(), what, response)
 
     def test_connection(self) -> None:
         response = self._request("GET", "")
@@ -71,10 +83,15 @@ class PowerDNSProvider(Provider):
         response = self._request("GET", "/zones")
         if response.status_code != 200:
             raise self._error(response, "listing zones")
-        return [
-            ProviderZone(item["name"].lower(), provider_id=item["id"], note=item.get("kind", ""))
-            for item in response.json()
-        ]
+        try:
+            return [
+                ProviderZone(
+                    item["name"].lower(), provider_id=str(item["id"]), note=str(item.get("kind", ""))
+                )
+                for item in json_of(self.describe(), "listing zones", response)
+            ]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise bad_answer(self.describe(), "listing zones") from exc
 
     def _fetch(self, origin: str) -> Zone:
         zone = Zone(origin)
@@ -99,18 +116,18 @@ class PowerDNSProvider(Provider):
         response = self._request("GET", f"/zones/{_zone_id(origin)}", params=params)
         if response.status_code == 404:
             raise ZoneMissing(f"{self.describe()}: PowerDNS has no zone {origin}")
+        what = f"reading the zone {origin}"
         if response.status_code != 200:
-            raise self._error(response, f"reading the zone {origin}")
+            raise self._error(response, what)
         rrsets = []
-        for item in response.json().get("rrsets", []):
-            values = [record["content"] for record in item["records"] if not record.get("disabled")]
-            if not values:
-                continue
-            name, rtype, ttl = item["name"].lower(), item["type"], int(item["ttl"])
-            try:
-                rrsets.append(RRset.parse(name, rtype, ttl, values, origin))
-            except InvalidValue as exc:
-                raise ProviderError(f"{self.describe()}: PowerDNS served an unreadable value: {exc}") from exc
+        try:
+            for item in json_of(self.describe(), what, response).get("rrsets", []):
+                values = [record["content"] for record in item["records"] if not record.get("disabled")]
+                if values:
+                    name, rtype, ttl = item["name"].lower(), item["type"], int(item["ttl"])
+                    rrsets.append(RRset.parse(name, rtype, ttl, values, origin))
+        except (InvalidValue, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise bad_answer(self.describe(), what) from exc
         return rrsets
 
     def _apply(

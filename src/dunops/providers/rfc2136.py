@@ -10,6 +10,9 @@ exact previous content must be present (or the RRset absent for a create), other
 answers NXRRSET/YXRRSET and writes nothing. A message holds at most 1000 resource records and stays
 well inside the 65,535 octets a DNS message may have (long DKIM keys fill it long before 1000 records);
 a plan is split into several messages only when it must be, and the result says which message landed.
+
+The server's name is resolved and checked against the outbound policy before each exchange, and the
+exchange goes to the checked address. A refused, reset or silent server reads the same.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dunops.dns.rrset import RRset
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput, ProviderError, StalePlan
 from dunops.providers.base import PlannedChange, Provider, change_rrset, outcomes_for
+from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
 MAX_RECORDS_PER_MESSAGE = 1000
@@ -125,8 +129,9 @@ class Rfc2136Provider(Provider):
         zones: Sequence[str] = (),
         name: str = "",
         timeout: float = 10.0,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
-        super().__init__(name=name, timeout=timeout)
+        super().__init__(name=name, timeout=timeout, outbound=outbound)
         self.server = server
         self.port = port
         self.zones = [zone.lower().rstrip(".") + "." for zone in zones]
@@ -144,22 +149,27 @@ class Rfc2136Provider(Provider):
 
     @property
     def where(self) -> str:
-        return f"{self.server}:{self.port}"
+        host = f"[{self.server}]" if ":" in self.server else self.server
+        return f"{host}:{self.port}"
+
+    def _address(self, doing: str) -> str:
+        """The server's address, resolved now and allowed by the outbound policy."""
+        try:
+            return self.outbound.addresses(self.describe(), self.server, self.port)[0]
+        except OSError as exc:
+            raise self._failure(exc, doing) from exc
 
     def _failure(self, exc: BaseException, doing: str) -> ProviderError:
-        if isinstance(exc, dns.exception.Timeout):
+        if isinstance(exc, dns.exception.Timeout | OSError | EOFError):
             return ProviderError(
-                f"{self.describe()}: {self.where} did not answer within {self.timeout} s ({doing})"
+                f"{self.describe()}: could not connect to {self.where}, or it did not answer within "
+                f"{self.timeout:g} s ({doing})"
             )
         if isinstance(exc, dns.tsig.PeerError):
             return self._refused(f"TSIG {type(exc).__name__}")
         if isinstance(exc, dns.exception.FormError) and "TSIG" in str(exc):
             return self._refused("the answer was not signed: the server does not know this key")
-        if isinstance(exc, OSError):
-            return ProviderError(
-                f"{self.describe()}: cannot reach {self.where} ({doing}): {exc.strerror or exc}"
-            )
-        return ProviderError(f"{self.describe()}: {doing} at {self.where} failed: {exc}")
+        return ProviderError(f"{self.describe()}: {doing}: {self.where} sent an answer DunOps cannot read")
 
     def _refused(self, why: str) -> ProviderError:
         return ProviderError(
@@ -170,10 +180,11 @@ class Rfc2136Provider(Provider):
     def _signed_query(self, origin: str) -> dns.message.Message:
         query = dns.message.make_query(origin, "SOA")
         query.use_tsig(self.keyring, self.key_name, algorithm=self.algorithm)
+        doing = f"querying {origin} SOA"
         try:
-            response = dns.query.tcp(query, self.server, port=self.port, timeout=self.timeout)
-        except (dns.exception.DNSException, OSError) as exc:
-            raise self._failure(exc, f"querying {origin} SOA") from exc
+            response = dns.query.tcp(query, self._address(doing), port=self.port, timeout=self.timeout)
+        except (dns.exception.DNSException, OSError, EOFError) as exc:
+            raise self._failure(exc, doing) from exc
         if response.rcode() == dns.rcode.NOTAUTH:
             raise self._refused(dns.rcode.to_text(response.rcode()))
         return response
@@ -196,9 +207,10 @@ class Rfc2136Provider(Provider):
         query = dns.message.make_query(origin, "AXFR")
         query.use_tsig(self.keyring, self.key_name, algorithm=self.algorithm)
         transferred = dns.zone.Zone(origin, relativize=False)
+        doing = f"transferring {origin}"
         try:
             dns.query.inbound_xfr(
-                self.server,
+                self._address(doing),
                 transferred,
                 query,
                 port=self.port,
@@ -209,10 +221,11 @@ class Rfc2136Provider(Provider):
             if exc.rcode in _CREDENTIAL_FAILURES:
                 raise self._refused(f"zone transfer {dns.rcode.to_text(exc.rcode)}") from exc
             raise ProviderError(
-                f"{self.describe()}: {self.where} refused the transfer of {origin}: {exc}"
+                f"{self.describe()}: {self.where} refused the transfer of {origin} "
+                f"({dns.rcode.to_text(exc.rcode)})"
             ) from exc
-        except (dns.exception.DNSException, OSError) as exc:
-            raise self._failure(exc, f"transferring {origin}") from exc
+        except (dns.exception.DNSException, OSError, EOFError) as exc:
+            raise self._failure(exc, doing) from exc
         zone = Zone(origin)
         for name, rdataset in transferred.iterate_rdatasets():
             rtype = dns.rdatatype.to_text(rdataset.rdtype)
@@ -221,7 +234,7 @@ class Rfc2136Provider(Provider):
                 values = [canonical_value(rtype, rdata.to_text(), origin) for rdata in rdataset]
             except InvalidValue as exc:
                 raise ProviderError(
-                    f"{self.describe()}: {self.where} served an unreadable value: {exc}"
+                    f"{self.describe()}: {self.where} served an unreadable {rtype} value at {owner}"
                 ) from exc
             rrset = RRset(owner, rtype, rdataset.ttl, values)
             if rtype == "SOA":
@@ -250,10 +263,11 @@ class Rfc2136Provider(Provider):
             return None  # a type the server cannot hold (ALIAS) is never there
         query.flags &= ~dns.flags.RD
         query.use_tsig(self.keyring, self.key_name, algorithm=self.algorithm)
+        doing = f"querying {name} {rtype}"
         try:
-            response = dns.query.tcp(query, self.server, port=self.port, timeout=self.timeout)
-        except (dns.exception.DNSException, OSError) as exc:
-            raise self._failure(exc, f"querying {name} {rtype}") from exc
+            response = dns.query.tcp(query, self._address(doing), port=self.port, timeout=self.timeout)
+        except (dns.exception.DNSException, OSError, EOFError) as exc:
+            raise self._failure(exc, doing) from exc
         rcode = response.rcode()
         if rcode in _CREDENTIAL_FAILURES:
             raise self._refused(f"query {dns.rcode.to_text(rcode)}")
@@ -270,7 +284,7 @@ class Rfc2136Provider(Provider):
                     values = [canonical_value(rtype, rdata.to_text(), origin) for rdata in item]
                 except InvalidValue as exc:
                     raise ProviderError(
-                        f"{self.describe()}: {self.where} served an unreadable value: {exc}"
+                        f"{self.describe()}: {self.where} served an unreadable {rtype} value at {name}"
                     ) from exc
                 return RRset(name, rtype, item.ttl, values)
         return None
@@ -337,14 +351,13 @@ class Rfc2136Provider(Provider):
 
     def _send(self, update: dns.update.UpdateMessage, label: str) -> tuple[ChangeStatus, str, str]:
         request_id = f"{label} id {update.id}"
+        doing = "sending the update"
         try:
-            response = dns.query.tcp(update, self.server, port=self.port, timeout=self.timeout)
-        except dns.exception.Timeout:
-            return ChangeStatus.UNKNOWN, f"{self.where} did not answer within {self.timeout} s", request_id
+            response = dns.query.tcp(update, self._address(doing), port=self.port, timeout=self.timeout)
         except (dns.tsig.PeerError, dns.exception.FormError) as exc:
-            raise self._failure(exc, "sending the update") from exc
-        except (dns.exception.DNSException, OSError) as exc:
-            return ChangeStatus.UNKNOWN, str(self._failure(exc, "sending the update")), request_id
+            raise self._failure(exc, doing) from exc
+        except (dns.exception.DNSException, OSError, EOFError) as exc:
+            return ChangeStatus.UNKNOWN, str(self._failure(exc, doing)), request_id
         rcode = response.rcode()
         if rcode == dns.rcode.NOERROR:
             return ChangeStatus.WRITTEN, "", request_id

@@ -5,23 +5,33 @@ same change batch, so Route 53 itself refuses a batch whose previous content mov
 and a batch is all or nothing. A batch holds at most 1000 values; names come back with octal escapes
 (``\\052`` for ``*``), which are decoded. Alias records are read as ALIAS with their target and kept in
 provider metadata, and written back only when a plan changes them.
+
+boto3 signs each request and this provider sends it through the guarded HTTP client of
+:mod:`dunops.providers.http`, so Route 53 is reached under the outbound policy like every provider.
+AWS's error messages are not shown (a custom endpoint may echo anything); the error code is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 
 from dunops.dns.rdata import InvalidValue, canonical_value
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import Zone
 from dunops.errors import Problem, ProviderError, ZoneMissing
 from dunops.providers.base import PlannedChange, Provider, outcomes_for
+from dunops.providers.http import bad_answer, is_identifier, make_client, send
+from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import Capabilities, ChangeOutcome, ChangeStatus, ProviderZone
 
 if TYPE_CHECKING:
@@ -50,6 +60,13 @@ TYPES = frozenset(
     }
 )
 _OCTAL = re.compile(r"\\([0-3][0-7]{2})")
+_BOTO_ERRORS = (
+    botocore.exceptions.BotoCoreError,
+    botocore.exceptions.ClientError,
+    botocore.parsers.ResponseParserError,
+)
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,63}")
+DEFAULT_ENDPOINT = "https://route53.amazonaws.com"
 _CREDENTIAL_CODES = {
     "InvalidClientTokenId",
     "SignatureDoesNotMatch",
@@ -99,7 +116,9 @@ class _Reader:
         except InvalidValue as exc:
             if rtype == "SOA":  # never planned; an emulator's odd SOA must not block reading
                 return
-            raise self.provider._unreadable(exc) from exc
+            raise ProviderError(
+                f"{self.provider.describe()}: Route 53 served an unreadable {rtype} value at {name}"
+            ) from exc
         if rtype == "SOA":
             self.content.soa = rrset
         elif rtype in TYPES:
@@ -121,6 +140,16 @@ class _Reader:
             self.content.add(RRset(name, "ALIAS", 0, [target], meta_text(meta)), replace=True)
         self.aliases = {}
         return self.content
+
+
+class _Body:
+    """A response body as botocore reads it (``raw.stream()``), from the bytes httpx already read."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._content
 
 
 def _batch_values(change: PlannedChange) -> int:
@@ -148,8 +177,9 @@ class Route53Provider(Provider):
         endpoint_url: str = "",
         name: str = "",
         timeout: float = 10.0,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
-        super().__init__(name=name, timeout=timeout)
+        super().__init__(name=name, timeout=timeout, outbound=outbound)
         config = botocore.config.Config(
             connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1, "mode": "standard"}
         )
@@ -163,44 +193,76 @@ class Route53Provider(Provider):
             endpoint_url=endpoint_url or None,
             config=config,
         )
+        self.http = make_client("", {}, timeout, None, outbound=self.outbound, who=self.describe())
+        sender: Callable[..., Any] = self._send  # a before-send handler's answer replaces botocore's send
+        self.client.meta.events.register("before-send.route-53", sender)
         self._zone_ids: dict[str, str] = {}
 
+    def _send(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        """Send a request boto3 prepared and signed through the guarded client, in botocore's place."""
+        response = send(
+            self.http,
+            self.describe(),
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=request.body,
+        )
+        headers = HTTPHeaders()
+        for name, value in response.headers.items():
+            headers[name] = value
+        return AWSResponse(request.url, response.status_code, headers, _Body(response.content))
+
     def _failure(self, exc: Exception, doing: str) -> ProviderError:
-        where = self.endpoint_url or "route53.amazonaws.com"
-        if isinstance(exc, botocore.exceptions.ClientError):
-            code = exc.response.get("Error", {}).get("Code", "")
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if code in _CREDENTIAL_CODES or (not code and status in (401, 403)):
-                code = code or f"HTTP {status}"
-                return ProviderError(
-                    f"{self.describe()}: the credentials were refused by {where} ({code}); "
-                    "check the access key, secret and session token of this connection"
-                )
-            message = exc.response.get("Error", {}).get("Message", str(exc))
-            return ProviderError(f"{self.describe()}: {doing} failed: {code}: {message}")
-        if isinstance(exc, botocore.exceptions.ConnectTimeoutError | botocore.exceptions.ReadTimeoutError):
+        where = self.endpoint_url or DEFAULT_ENDPOINT
+        if isinstance(exc, botocore.parsers.ResponseParserError):
+            return bad_answer(self.describe(), doing)
+        if not isinstance(exc, botocore.exceptions.ClientError):
+            return ProviderError(f"{self.describe()}: {doing} failed ({type(exc).__name__})")
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        shown = code if _ERROR_CODE.fullmatch(code) else ""
+        if code in _CREDENTIAL_CODES or (not code and status in (401, 403)):
             return ProviderError(
-                f"{self.describe()}: {where} did not answer within {self.timeout} s ({doing})"
+                f"{self.describe()}: the credentials were refused by {where} ({shown or f'HTTP {status}'}); "
+                "check the access key, secret and session token of this connection"
             )
-        return ProviderError(f"{self.describe()}: cannot reach {where} ({doing}): {exc}")
+        detail = f" ({shown})" if shown else ""
+        return ProviderError(
+            f"{self.describe()}: {doing} was refused by the provider with HTTP status {status}{detail}"
+        )
 
     def _call(self, doing: str, method: str, **kwargs: Any) -> Any:
         try:
             return getattr(self.client, method)(**kwargs)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        except _BOTO_ERRORS as exc:
             raise self._failure(exc, doing) from exc
+
+    @contextmanager
+    def _reading(self, doing: str) -> Iterator[None]:
+        """An answer missing what its operation always carries cannot be read; say so, never crash."""
+        try:
+            yield
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise bad_answer(self.describe(), doing) from exc
 
     def test_connection(self) -> None:
         self._call("listing hosted zones", "list_hosted_zones", MaxItems="1")
 
     def _list_zones(self) -> list[ProviderZone]:
+        with self._reading("listing hosted zones"):
+            return self._listed_zones()
+
+    def _listed_zones(self) -> list[ProviderZone]:
         zones = []
         marker: dict[str, str] = {}
         while True:
             page = self._call("listing hosted zones", "list_hosted_zones", **marker)
             for item in page["HostedZones"]:
                 origin = decode_name(item["Name"])
-                zone_id = item["Id"].rsplit("/", 1)[-1]
+                zone_id = str(item["Id"]).rsplit("/", 1)[-1]
+                if not is_identifier(zone_id):
+                    raise bad_answer(self.describe(), "listing hosted zones")
                 private = bool(item.get("Config", {}).get("PrivateZone"))
                 if not private or origin not in self._zone_ids:
                     self._zone_ids[origin] = zone_id
@@ -230,40 +292,39 @@ class Route53Provider(Provider):
         zone_id = self._zone_id(origin)
         reader = _Reader(self, origin)
         start: dict[str, str] = {}
-        while True:
-            page = self._call(f"reading {origin}", "list_resource_record_sets", HostedZoneId=zone_id, **start)
-            for item in page["ResourceRecordSets"]:
-                reader.take(item)
-            if not page.get("IsTruncated"):
-                break
-            start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
+        doing = f"reading {origin}"
+        with self._reading(doing):
+            while True:
+                page = self._call(doing, "list_resource_record_sets", HostedZoneId=zone_id, **start)
+                for item in page["ResourceRecordSets"]:
+                    reader.take(item)
+                if not page.get("IsTruncated"):
+                    break
+                start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
         return reader.zone()
 
     def _read_nodes(self, origin: str, names: Collection[str]) -> list[RRset] | None:
         """Each name's record sets from ``StartRecordName``: Route 53 lists a name's sets together."""
         zone_id = self._zone_id(origin)
         reader = _Reader(self, origin)
-        for name in sorted(names):
-            start = {"StartRecordName": name}  # Route 53 takes "*" as written
-            while True:
-                page = self._call(
-                    f"reading {name}",
-                    "list_resource_record_sets",
-                    HostedZoneId=zone_id,
-                    MaxItems="100",
-                    **start,
-                )
-                items = page["ResourceRecordSets"]
-                ours = [item for item in items if decode_name(item["Name"]) == name]
-                for item in ours:
-                    reader.take(item)
-                if len(ours) < len(items) or not page.get("IsTruncated"):
-                    break
-                start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
+        with self._reading(f"reading {origin}"):
+            for name in sorted(names):
+                self._read_node(zone_id, name, reader)
         return list(reader.zone().rrsets.values())
 
-    def _unreadable(self, exc: InvalidValue) -> ProviderError:
-        return ProviderError(f"{self.describe()}: Route 53 served an unreadable value: {exc}")
+    def _read_node(self, zone_id: str, name: str, reader: _Reader) -> None:
+        start = {"StartRecordName": name}  # Route 53 takes "*" as written
+        while True:
+            page = self._call(
+                f"reading {name}", "list_resource_record_sets", HostedZoneId=zone_id, MaxItems="100", **start
+            )
+            items = page["ResourceRecordSets"]
+            ours = [item for item in items if decode_name(item["Name"]) == name]
+            for item in ours:
+                reader.take(item)
+            if len(ours) < len(items) or not page.get("IsTruncated"):
+                return
+            start = {"StartRecordName": page["NextRecordName"], "StartRecordType": page["NextRecordType"]}
 
     def _check_rrset(self, origin: str, rrset: RRset) -> list[Problem]:
         where = f"{rrset.name} {rrset.rtype}"
@@ -340,11 +401,14 @@ class Route53Provider(Provider):
                         raise error from exc
                     failure = f"{label} was refused"
                     results = outcomes_for(part, ChangeStatus.REFUSED, error.detail)
-                except botocore.exceptions.BotoCoreError as exc:
+                except (botocore.exceptions.BotoCoreError, botocore.parsers.ResponseParserError) as exc:
                     failure = f"{label} got no answer"
                     results = outcomes_for(part, ChangeStatus.UNKNOWN, self._failure(exc, label).detail)
+                except ProviderError as exc:
+                    failure = f"{label} got no answer"
+                    results = outcomes_for(part, ChangeStatus.UNKNOWN, exc.detail)
                 else:
-                    change_id = str(response["ChangeInfo"]["Id"]).rsplit("/", 1)[-1]
+                    change_id = str(response.get("ChangeInfo", {}).get("Id", "")).rsplit("/", 1)[-1]
                     request_ids.append(change_id)
                     results = outcomes_for(part, ChangeStatus.WRITTEN, "", change_id)
             for index, outcome in zip(group, results, strict=True):
@@ -353,6 +417,8 @@ class Route53Provider(Provider):
 
     def nameservers(self, zone: str) -> list[str]:
         origin = zone.lower().rstrip(".") + "."
-        response = self._call(f"reading {origin}", "get_hosted_zone", Id=self._zone_id(origin))
-        servers = response.get("DelegationSet", {}).get("NameServers", [])
-        return [server.lower().rstrip(".") + "." for server in servers] or super().nameservers(zone)
+        with self._reading(f"reading {origin}"):
+            response = self._call(f"reading {origin}", "get_hosted_zone", Id=self._zone_id(origin))
+            servers = response.get("DelegationSet", {}).get("NameServers", [])
+            listed = [server.lower().rstrip(".") + "." for server in servers]
+        return listed or super().nameservers(zone)

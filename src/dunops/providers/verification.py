@@ -1,7 +1,11 @@
-"""Ask authoritative servers whether they serve each changed RRset as the plan says (dnspython)."""
+"""Ask authoritative servers whether they serve each changed RRset as the plan says (dnspython).
+
+Each server's name is resolved once and checked against the outbound policy before any query is sent.
+"""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -14,6 +18,7 @@ import dns.rcode
 import dns.rdatatype
 
 from dunops.dns.rdata import InvalidValue, canonical_value
+from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import ServedAnswer, ServeStatus, Verification, VerificationOutcome
 
 if TYPE_CHECKING:
@@ -30,7 +35,7 @@ def query_rrset(
         response = dns.query.udp(query, server[0], port=server[1], timeout=timeout)
         if response.flags & dns.flags.TC:
             response = dns.query.tcp(query, server[0], port=server[1], timeout=timeout)
-    except (dns.exception.DNSException, OSError):
+    except (dns.exception.DNSException, OSError, EOFError):
         return None
     if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
         return None
@@ -48,20 +53,36 @@ def query_rrset(
     return 0, []
 
 
+def _checked(server: tuple[str, int], outbound: OutboundPolicy, who: str) -> tuple[str, int] | None:
+    """The server at an address the policy allows (ProviderError otherwise); None when it does not resolve."""
+    host, port = server
+    try:
+        return outbound.addresses(who, host, port, socket.SOCK_DGRAM)[0], port
+    except OSError:
+        return None
+
+
 def verify_changes(
-    origin: str, changes: Sequence[PlannedChange], servers: Sequence[tuple[str, int]], *, timeout: float
+    origin: str,
+    changes: Sequence[PlannedChange],
+    servers: Sequence[tuple[str, int]],
+    *,
+    timeout: float,
+    outbound: OutboundPolicy,
+    who: str,
 ) -> Verification:
     from dunops.providers.base import change_kind, change_rrset
 
     outcomes = []
-    labels = tuple(f"{host}:{port}" for host, port in servers)
+    labels = tuple(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in servers)
+    reachable = [_checked(server, outbound, who) for server in servers]
     for change in changes:
         rrset = change_rrset(change)
         query_type = "A" if rrset.rtype == "ALIAS" else rrset.rtype
         expected = (change.after.ttl, sorted(change.after.values)) if change.after is not None else (0, [])
         answers = []
-        for server, label in zip(servers, labels, strict=True):
-            served = query_rrset(origin, rrset.name, query_type, server, timeout)
+        for server, label in zip(reachable, labels, strict=True):
+            served = None if server is None else query_rrset(origin, rrset.name, query_type, server, timeout)
             if served is None:
                 answers.append(ServedAnswer(label, False, "no answer"))
             elif rrset.rtype == "ALIAS":

@@ -95,6 +95,14 @@ def load_master_key(settings: Settings) -> MasterKey:
     return read_key_file(settings.master_key_file)
 
 
+def derive_key(master: MasterKey, purpose: str) -> bytes:
+    """A 256-bit key for one purpose (HKDF-SHA256 with the purpose as info): a different key per purpose,
+    none of which reveals the master key or another purpose's key."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=f"dunops/{purpose}".encode()
+    ).derive(master.key)
+
+
 def new_master_key_text() -> str:
     """Text of a fresh random master key, in the format the key file uses."""
     return secrets.token_urlsafe(KEY_BYTES)

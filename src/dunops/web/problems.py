@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain, islice
 from typing import Any
 
 import structlog
@@ -20,6 +21,7 @@ from dunops.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    Problem,
     ProviderError,
     RateLimited,
 )
@@ -64,26 +66,34 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-def _dunops_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DunopsError)
+def error_response(error: DunopsError) -> JSONResponse:
+    """The problem details of ``error``: its problems (at most ``MAX_PROBLEMS``) as ``errors``, and how
+    many more it found as ``more_errors``."""
     errors = [
         {"field": p.location, "message": p.message, **({"code": p.code} if p.code else {})}
-        for p in exc.problems
+        for p in error.problems
     ]
-    response = problem(status_for(exc), exc.title, exc.detail, errors)
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    extra = {"more_errors": error.more_problems} if error.more_problems else {}
+    response = problem(status_for(error), error.title, error.detail, errors, **extra)
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+def _dunops_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DunopsError)
+    return error_response(exc)
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = []
-    for error in exc.errors():
-        location = ".".join(str(part) for part in error.get("loc", ()))
-        errors.append({"field": location, "message": str(error.get("msg", "invalid"))})
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-    return problem(422, "Invalid input", detail, errors)
+    found = (
+        Problem(str(error.get("msg", "invalid")), ".".join(str(part) for part in error.get("loc", ())))
+        for error in exc.errors()
+    )
+    first = list(islice(found, 5))
+    detail = "; ".join(f"{p.location}: {p.message}" for p in first)
+    return error_response(InvalidInput(detail, chain(first, found)))
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:

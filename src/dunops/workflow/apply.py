@@ -600,6 +600,17 @@ def verify_deployment(
         return D.UNVERIFIED
 
 
+FINAL = frozenset({D.VERIFIED, D.UNVERIFIED, D.STALE, D.FAILED, D.NOT_STARTED})
+
+
+def settled(deployment: Deployment) -> bool:
+    """Whether nothing more will happen to the deployment: a final state, or applied to a plan-only
+    zone (which nothing serves, so nothing is verified)."""
+    return deployment.state in FINAL or (
+        deployment.state is D.APPLIED and (deployment.verification or {}).get("method") == "none"
+    )
+
+
 def _passes(deployment: Deployment) -> int:
     return int((deployment.verification or {}).get("attempts", 0))
 

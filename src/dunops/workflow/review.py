@@ -4,13 +4,13 @@ An approval binds to the plan hash the reviewer states they reviewed; it must be
 revision's hash. The author never approves their own request; a request the agent proposed is
 approved explicitly by the person it acted for (the agent wrote it, they did not), unless the policy
 demands independent review, when another member must. The approver needs the approve permission and
-the policy's minimum role (admin for protected names), and acknowledges every risk reason of the plan
-by its id. Only a person approves: an agent has no path here.
+the policy's minimum role (admin for protected names), must be an active user (a suspended member
+reviews nothing, whichever edge they come through), and acknowledges every risk reason of the plan by
+its id. Only a person approves: an agent has no path here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +20,19 @@ from sqlalchemy.orm import Session
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.config import Settings
-from dunops.errors import Conflict, InvalidInput, PermissionDenied, Problem
-from dunops.storage.models import Approval, ChangeRequest, ChangeRevision, ChangeState, Decision, Zone
+from dunops.errors import Conflict, InvalidInput, PermissionDenied
+from dunops.storage.models import (
+    Approval,
+    ChangeRequest,
+    ChangeRevision,
+    ChangeState,
+    Decision,
+    User,
+    Zone,
+)
 from dunops.workflow import notifications
 from dunops.workflow import policy as policies
+from dunops.workflow.confirmation import confirmed
 from dunops.workflow.requests import (
     COMMENT_MAX,
     approval_standing,
@@ -43,6 +52,11 @@ S = ChangeState
 def _may_review(session: Session, grant: Access, change: ChangeRequest, revision: ChangeRevision) -> None:
     grant.require(Permission.CHANGES_APPROVE)
     user_id = grant.principal.user.id
+    reviewer = session.get(User, user_id, populate_existing=True)
+    if reviewer is None or not reviewer.is_active:
+        raise PermissionDenied(
+            f"{grant.principal.label} is not an active user: a suspended member cannot review change requests"
+        )
     zone = session.get(Zone, change.zone_id)
     assert zone is not None
     policy = policies.for_zone(session, zone)
@@ -128,43 +142,28 @@ def approve(
     acknowledge: Any = (),
     comment: Any = None,
 ) -> ChangeRequest:
-    """Approve the current revision; enough valid approvals move the request to ``approved``."""
+    """Approve the current revision; enough valid approvals move the request to ``approved``.
+
+    A reviewer whose approval already counts may approve again: a request whose approvals satisfy the
+    policy again (its approver was reinstated) then moves to ``approved`` instead of staying in review.
+    """
     grant.require(Permission.CHANGES_APPROVE)
     text = _comment(comment)
-    if not isinstance(plan_hash, str) or not plan_hash.strip():
-        raise InvalidInput.single("is required: the hash of the plan you reviewed", "plan_hash")
-    if not isinstance(acknowledge, Sequence) or isinstance(acknowledge, str):
-        raise InvalidInput.single("must be a list of risk reason ids", "acknowledge")
-    acknowledged = [str(item) for item in acknowledge]
     change = get(session, grant, change_id, lock=True)
     refuse_if_expired(change)
     revision = current_revision(session, change)
     _may_review(session, grant, change, revision)
     _pending(change, "approved")
-    if plan_hash.strip().lower() != revision.plan_hash:
-        raise Conflict(
-            f"the plan you reviewed ({plan_hash.strip()[:12]}) is not the current plan of change request "
-            f"{change.id}: revision {revision.number} has plan hash {revision.plan_hash}; review it again",
-            [Problem("is not the current plan's hash", "plan_hash")],
-        )
-    reasons = {reason["id"]: reason for reason in revision.risk_reasons}
-    problems = [
-        Problem(f"acknowledge risk '{rid}': {reason['message']}", "acknowledge", rid)
-        for rid, reason in reasons.items()
-        if rid not in acknowledged
-    ]
-    problems.extend(
-        Problem(f"'{rid}' is not a risk reason of this plan", "acknowledge", rid)
-        for rid in acknowledged
-        if rid not in reasons
-    )
-    if problems:
-        raise InvalidInput.collect(problems, f"{len(problems)} risk acknowledgement problem(s)")
-    _record(session, grant, change, revision, Decision.APPROVE, sorted(set(acknowledged)), text)
+    acknowledged = confirmed(change, revision, plan_hash, acknowledge)
+    earlier = _already(session, grant, revision)
+    if earlier is None:
+        _record(session, grant, change, revision, Decision.APPROVE, acknowledged, text)
     standing = approval_standing(session, change, revision)
+    if earlier is not None and not (earlier in standing.counting and standing.enough):
+        raise Conflict(f"you have already reviewed revision {revision.number} of change request {change.id}")
     required = standing.required
     count = len(standing.counting)
-    details = {"approvals": count, "required": required, "acknowledged": sorted(set(acknowledged))}
+    details = {"approvals": count, "required": required, "acknowledged": acknowledged}
     if count >= required:
         move(session, change, S.APPROVED, grant.principal, "change.approve", details)
         notifications.to_author(

@@ -3,6 +3,10 @@
 Secrets are write-only. They are validated, sealed by the vault (bound to the workspace, the connection
 and their purpose) and only ever decrypted to build a provider. Nothing here returns, logs or audits a
 secret value; provider messages are scrubbed of secret values before they are stored or shown.
+
+Providers reach out under an :class:`~dunops.providers.outbound.OutboundPolicy`: the one a caller
+passes (built from its settings), else the one of the process's settings. A connection stored before
+its kind's checks grew stricter still loads; it is reported as needing an edit, naming each field.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dunops import audit
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.errors import Conflict, DunopsError, InvalidInput, NotFound, Problem, SecretUnreadable
-from dunops.providers import Provider, ProviderZone, build
+from dunops.providers import OutboundPolicy, Provider, ProviderZone, build, stored_problems
 from dunops.security.vault import Binding, Purpose, Sealed, Vault
 from dunops.storage.base import utcnow
 from dunops.storage.database import released
@@ -186,6 +190,11 @@ def zone_count(session: Session, connection: ProviderConnection) -> int:
     return session.scalar(select(func.count(Zone.id)).where(Zone.connection_id == connection.id)) or 0
 
 
+def needs_edit(connection: ProviderConnection) -> list[Problem]:
+    """What the stored config breaks of its kind's checks, naming each field; empty when it is fine."""
+    return stored_problems(connection.kind, connection.config)
+
+
 def secret_fields(connection: ProviderConnection) -> list[str]:
     """The names of the secret fields this connection's kind takes (never their values)."""
     spec = kinds.KINDS.get(connection.kind)
@@ -246,10 +255,8 @@ def update(
             # unreadable (moved or damaged ciphertext): the new secrets must then be complete
             with suppress(SecretUnreadable):
                 current_secrets = reveal_secrets(session, vault, connection)
-        merged_secrets: dict[str, Any] = {**current_secrets, **(secrets or {})}
-        if not secrets:
-            # validate the config alone: the stored secrets are known to be complete
-            merged_secrets = {field: "unchanged" for field in secret_fields(connection)}
+        # without new secrets the config is checked alone: the stored secrets were checked when written
+        merged_secrets = {**current_secrets, **secrets} if secrets else None
         cleaned_config, cleaned_secrets = kinds.validate(
             connection.kind, merged_config, merged_secrets, directories
         )
@@ -313,7 +320,12 @@ def remove(session: Session, grant: Access, connection_id: int, *, detach: bool 
 
 @contextmanager
 def provider_for(
-    session: Session, vault: Vault, connection: ProviderConnection, *, timeout: float = DEFAULT_TIMEOUT
+    session: Session,
+    vault: Vault,
+    connection: ProviderConnection,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    outbound: OutboundPolicy | None = None,
 ) -> Iterator[Provider]:
     """The connection's provider, built with its decrypted secrets, for the length of a ``with`` block.
 
@@ -324,7 +336,7 @@ def provider_for(
     """
     secrets = reveal_secrets(session, vault, connection)
     try:
-        yield _build(connection, secrets, timeout)
+        yield _build(connection, secrets, timeout, outbound)
     except DunopsError as error:
         raise _scrubbed(error, secrets) from None
 
@@ -338,18 +350,36 @@ def _scrubbed(error: DunopsError, secrets: Mapping[str, str]) -> DunopsError:
     return error
 
 
-def _build(connection: ProviderConnection, secrets: Mapping[str, str], timeout: float) -> Provider:
-    return build(
-        connection.kind,
-        connection.config,
-        secrets,
-        timeout=timeout,
-        name=connection.name,
-    )
+def _build(
+    connection: ProviderConnection,
+    secrets: Mapping[str, str],
+    timeout: float,
+    outbound: OutboundPolicy | None,
+) -> Provider:
+    try:
+        return build(
+            connection.kind,
+            connection.config,
+            secrets,
+            timeout=timeout,
+            name=connection.name,
+            outbound=outbound,
+        )
+    except InvalidInput as error:
+        fields = "; ".join(map(str, error.problems))
+        raise InvalidInput.collect(
+            error.problems, f"connection {connection.name!r} needs an edit before it can be used: {fields}"
+        ) from None
 
 
 def try_connection(
-    session: Session, grant: Access, vault: Vault, connection_id: int, *, timeout: float = DEFAULT_TIMEOUT
+    session: Session,
+    grant: Access,
+    vault: Vault,
+    connection_id: int,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    outbound: OutboundPolicy | None = None,
 ) -> TrialResult:
     """Try the connection for real and remember the outcome (a failure is a result, not an error)."""
     grant.require(Permission.CONNECTIONS_READ)
@@ -359,7 +389,7 @@ def try_connection(
     except SecretUnreadable as error:
         return _remember(session, grant, connection, TrialResult(False, error.detail))
     try:
-        provider = _build(connection, secrets, timeout)
+        provider = _build(connection, secrets, timeout, outbound)
         with released(session):
             provider.test_connection()
     except DunopsError as error:
@@ -390,12 +420,21 @@ def _remember(
 
 
 def provider_zones(
-    session: Session, grant: Access, vault: Vault, connection_id: int, *, timeout: float = DEFAULT_TIMEOUT
+    session: Session,
+    grant: Access,
+    vault: Vault,
+    connection_id: int,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    outbound: OutboundPolicy | None = None,
 ) -> list[ProviderZone]:
     """The zones the provider holds (read live)."""
     grant.require(Permission.CONNECTIONS_READ)
     connection = get(session, grant, connection_id)
-    with provider_for(session, vault, connection, timeout=timeout) as provider, released(session):
+    with (
+        provider_for(session, vault, connection, timeout=timeout, outbound=outbound) as provider,
+        released(session),
+    ):
         return provider.list_zones()
 
 

@@ -133,7 +133,13 @@ def _read(session: Session, settings: Settings, vault: Vault, record: ZoneImport
         path = settings.imports_dir / record.upload
         session.commit()
         text = path.read_text(encoding="utf-8", errors="strict")
-        content = read_zone(text, zones.zone_format(record.format), origin, filename=record.filename)
+        content = read_zone(
+            text,
+            zones.zone_format(record.format),
+            origin,
+            filename=record.filename,
+            max_rrsets=settings.max_zone_rrsets,
+        )
         del text
         if content.origin != origin:
             raise InvalidInput.single(f"the file is for {content.origin}, not {origin}", record.filename)

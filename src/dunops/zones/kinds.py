@@ -65,9 +65,10 @@ class ZoneDirectories:
 
 
 def validate(
-    kind: str, config: Mapping[str, Any], secrets: Mapping[str, Any], directories: ZoneDirectories
+    kind: str, config: Mapping[str, Any], secrets: Mapping[str, Any] | None, directories: ZoneDirectories
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The cleaned config and secrets for ``kind``; ``InvalidInput`` naming every bad field otherwise."""
+    """The cleaned config and secrets for ``kind`` (the config alone when ``secrets`` is None);
+    ``InvalidInput`` naming every bad field otherwise."""
     cleaned_config, cleaned_secrets = provider_kinds.check_fields(kind, config, secrets, operator=False)
     if kind == "zonefile":
         cleaned_config["directory"] = str(directories.resolve(str(cleaned_config["directory"])))

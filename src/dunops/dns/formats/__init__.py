@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dunops.dns.formats.bind import read_bind, write_bind
 from dunops.dns.formats.json import ZONE_JSON_SCHEMA, read_json, write_json
+from dunops.dns.formats.limits import MAX_ZONE_RRSETS
 from dunops.dns.formats.octodns import read_octodns, write_octodns
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput
@@ -65,17 +66,26 @@ def read_zone(
     filename: str = "<zone>",
     include_dir: str | Path | None = None,
     positions: dict[RRsetKey, str] | None = None,
+    max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
-    """Read ``text`` in ``zone_format``; raises ZoneInvalid with every problem found."""
+    """Read ``text`` in ``zone_format``; raises ZoneInvalid with every problem found, and as soon as
+    the zone would hold more than ``max_rrsets`` RRsets (callers pass ``DUNOPS_MAX_ZONE_RRSETS``)."""
     if zone_format is ZoneFormat.BIND:
-        return read_bind(text, origin, filename=filename, include_dir=include_dir, positions=positions)
+        return read_bind(
+            text,
+            origin,
+            filename=filename,
+            include_dir=include_dir,
+            positions=positions,
+            max_rrsets=max_rrsets,
+        )
     if zone_format is ZoneFormat.JSON:
-        return read_json(text, origin, filename=filename, positions=positions)
+        return read_json(text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)
     if origin is None:
         raise InvalidInput.single(
             "octoDNS files do not name their zone: give --origin", filename, "no-origin"
         )
-    return read_octodns(text, origin, filename=filename, positions=positions)
+    return read_octodns(text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)
 
 
 def write_zone(zone: Zone, zone_format: ZoneFormat) -> tuple[str, ConversionReport]:
@@ -98,6 +108,7 @@ def write_zone(zone: Zone, zone_format: ZoneFormat) -> tuple[str, ConversionRepo
 
 
 __all__ = [
+    "MAX_ZONE_RRSETS",
     "ZONE_JSON_SCHEMA",
     "ConversionReport",
     "ZoneFormat",

@@ -4,6 +4,11 @@ The reader understands ``$ORIGIN``, ``$TTL``, ``$GENERATE``, parentheses, commen
 escapes, relative names, ``@``, omitted owner/TTL/class and TTL units (``1h30m``). ``$INCLUDE`` is
 refused unless an allowed directory is given, and then only files inside it are read. Every error
 names ``file:line:column`` and what was expected; all errors are collected and raised at once.
+
+A short file must not make the reader build more than a zone may hold: one ``$GENERATE`` line makes at
+most :data:`MAX_GENERATE_RECORDS` records of at most :data:`MAX_GENERATED_CHARS` characters, and the
+file at most ``max_rrsets`` RRsets and as many generated records; a line that would pass a bound is
+refused before anything is generated, and reading stops at the first RRset past ``max_rrsets``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dunops.dns.bulk import collector_paused
+from dunops.dns.formats.limits import MAX_ZONE_RRSETS, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name, relative_name
 from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value, record_type
 from dunops.dns.rrset import MAX_TTL, RRset, parse_ttl
@@ -23,6 +29,14 @@ _CLASSES = {"IN", "CH", "HS", "CS"}
 _TTL_LIKE = re.compile(r"\d[\dsmhdwSMHDW]*\Z")
 _SPECIAL = frozenset('"()\\')
 _Token = tuple[str, int]
+
+MAX_GENERATE_RECORDS = 65_536
+"""Records one ``$GENERATE`` line may make: a whole /16 of reverse names, or 16 bits of anything else."""
+MAX_GENERATED_CHARS = 2_048
+"""The longest template of a ``$GENERATE`` line, and the longest record it makes (as BIND's buffer for
+a generated owner name)."""
+_MAX_GENERATE_NUMBER = 2**31 - 1  # as BIND: every number a $GENERATE line counts or writes fits an int
+_MAX_GENERATE_WIDTH = 127  # as BIND, whose buffer for one substitution holds 127 characters
 
 # One physical line holding one record in its usual shape, ``[owner] [ttl] [IN] TYPE rdata [; comment]``,
 # with plain words and simple quoted strings and one space between rdata words (an owner never starts
@@ -45,8 +59,16 @@ class _Record:
         self.values = [value]
 
 
+class _ZoneTooLarge(Exception):
+    """The file makes more than the caller allows: reading stops at ``where``."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
 class _Reader:
-    def __init__(self, origin: str | None, include_dir: Path | None) -> None:
+    def __init__(self, origin: str | None, include_dir: Path | None, max_rrsets: int) -> None:
         self.origin = origin
         self.zone_origin = origin
         self.include_dir = include_dir
@@ -57,11 +79,14 @@ class _Reader:
         self.soa: RRset | None = None
         self.problems: list[Problem] = []
         self.including: list[Path] = []
+        self.max_rrsets = max_rrsets
+        self.generated = 0
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(message, where, "bind-syntax"))
 
     def read(self, text: str, filename: str) -> None:
+        self.expect_generated(text, filename)
         fast_record = self.fast_record
         for lineno, blank_owner, tokens, fast in _logical_lines(text, filename, self.problems):
             if fast is not None:
@@ -77,6 +102,21 @@ class _Reader:
                     self.record(tokens, blank_owner, filename, lineno)
             except (InvalidName, InvalidValue, ValueError) as exc:
                 self.fail(where, str(exc))
+
+    def expect_generated(self, text: str, filename: str) -> None:
+        """Refuse a text whose ``$GENERATE`` lines would make more than ``max_rrsets`` records in all
+        before a line of it is read (:meth:`generate` counts again, exactly, line by line)."""
+        total = self.generated
+        for match in _GENERATE_RANGE.finditer(text):
+            if match.start() and text[match.start() - 1] != "\n":
+                continue
+            try:
+                total += len(_generate_range(match[1]))
+            except ValueError:
+                continue  # refused on its own when the line is read
+            if total > self.max_rrsets:
+                lineno = text.count("\n", 0, match.start()) + 1
+                raise _ZoneTooLarge(f"{filename}:{lineno}", _too_many_generated(self.max_rrsets))
 
     def directive(self, tokens: list[_Token], filename: str, lineno: int) -> None:
         word = tokens[0][0].upper()
@@ -130,16 +170,21 @@ class _Reader:
     def generate(self, tokens: list[_Token], filename: str, lineno: int) -> None:
         if len(tokens) < 4:
             raise ValueError("expected $GENERATE range lhs [ttl] [class] type rhs")
-        match = re.fullmatch(r"(\d+)-(\d+)(?:/(\d+))?", tokens[0][0])
-        if match is None:
-            raise ValueError(f"expected a range like 1-100 or 1-100/2, found {tokens[0][0]!r}")
-        start, stop, step = int(match[1]), int(match[2]), int(match[3] or 1)
-        if stop < start or step < 1 or (stop - start) // step > 65535:
-            raise ValueError(f"invalid $GENERATE range {tokens[0][0]}")
+        numbers = _generate_range(tokens[0][0])
         template = tokens[1:]
-        for number in range(start, stop + 1, step):
-            expanded = [(_expand(text, number), column) for text, column in template]
-            self.record(expanded, False, filename, lineno)
+        if len(" ".join(text for text, _ in template)) > MAX_GENERATED_CHARS:
+            raise ValueError(f"a $GENERATE template may be at most {MAX_GENERATED_CHARS:,} characters")
+        self.generated += len(numbers)
+        if self.generated > self.max_rrsets:
+            raise _ZoneTooLarge(f"{filename}:{lineno}", _too_many_generated(self.max_rrsets))
+        for number in numbers:
+            expanded = [(_expand(text, number) if "$" in text else text, column) for text, column in template]
+            line = " ".join(text for text, _ in expanded)
+            if len(line) > MAX_GENERATED_CHARS:
+                raise ValueError(f"$GENERATE makes a record longer than {MAX_GENERATED_CHARS:,} characters")
+            fast = _FAST_RECORD.match(line)
+            if fast is None or not self.fast_record(fast, filename, lineno):
+                self.record(expanded, False, filename, lineno)
 
     def fast_record(self, match: re.Match[str], filename: str, lineno: int) -> bool:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
@@ -174,6 +219,8 @@ class _Reader:
         key = (owner.lower(), rtype)
         entry = self.records.get(key)
         if entry is None:
+            if len(self.records) >= self.max_rrsets:
+                return False
             self.records[key] = _Record(owner, ttl, filename, lineno, value)
         else:
             entry.values.append(value)
@@ -240,6 +287,8 @@ class _Reader:
         key = (owner.lower(), rtype)
         entry = self.records.get(key)
         if entry is None:
+            if len(self.records) >= self.max_rrsets:
+                raise _ZoneTooLarge(f"{filename}:{lineno}", too_many_rrsets(self.max_rrsets))
             self.records[key] = _Record(owner, ttl, filename, lineno, value)
         else:
             entry.values.append(value)
@@ -251,6 +300,38 @@ class _PositionedError(ValueError):
 
 def _positioned(filename: str, lineno: int, column: int, message: str) -> _PositionedError:
     return _PositionedError(f"\0{filename}:{lineno}:{column}\0{message}")
+
+
+# A $GENERATE directive and its range; only one at the start of a line is one (the pattern starts with
+# "$" rather than a line start so that the search is fast).
+_GENERATE_RANGE = re.compile(r"\$(?i:GENERATE)[ \t]+(\S+)")
+
+
+def _too_many_generated(limit: int) -> str:
+    return f"$GENERATE lines would make more than {limit:,} records; a zone may hold at most {limit:,} RRsets"
+
+
+def _generate_range(text: str) -> range:
+    """The numbers of a ``$GENERATE`` range, ``start-stop`` or ``start-stop/step``."""
+    match = re.fullmatch(r"(\d{1,10})-(\d{1,10})(?:/(\d{1,10}))?", text)
+    if match is None:
+        raise ValueError(f"expected a range like 1-100 or 1-100/2, found {text!r}")
+    start, stop, step = int(match[1]), int(match[2]), int(match[3] or 1)
+    if stop < start or step < 1 or stop > _MAX_GENERATE_NUMBER:
+        raise ValueError(
+            f"invalid $GENERATE range {text}: expected start-stop or start-stop/step "
+            f"with 0 <= start <= stop <= {_MAX_GENERATE_NUMBER} and a step of 1 or more"
+        )
+    numbers = range(start, stop + 1, step)
+    if len(numbers) > MAX_GENERATE_RECORDS:
+        raise ValueError(
+            f"$GENERATE {text} would make {len(numbers):,} records; "
+            f"one line may make at most {MAX_GENERATE_RECORDS:,}"
+        )
+    return numbers
+
+
+_SUBSTITUTION = re.compile(r"\\\$|\$\$|\$(?:\{([-\d]+(?:,\d+)?(?:,[doxXnN])?)\})?")
 
 
 def _expand(text: str, number: int) -> str:
@@ -265,14 +346,18 @@ def _expand(text: str, number: int) -> str:
             offset = int(parts[0])
             width = int(parts[1]) if len(parts) > 1 else 0
             base = parts[2] if len(parts) > 2 else "d"
+        if width > _MAX_GENERATE_WIDTH:
+            raise ValueError(f"$GENERATE width {width} is over {_MAX_GENERATE_WIDTH}")
         value = number + offset
+        if value > _MAX_GENERATE_NUMBER:
+            raise ValueError(f"$GENERATE value {value} is over {_MAX_GENERATE_NUMBER}")
         if base in ("n", "N"):
             if value < 0:
                 raise ValueError(f"$GENERATE value {value} is negative: nibble mode needs 0 or more")
             return _nibbles(value, width, base == "N")
         return format(value, f"0{width}{base if base in 'doxX' else 'd'}")
 
-    return re.sub(r"\\\$|\$\$|\$(?:\{([-\d]+(?:,\d+)?(?:,[doxXnN])?)\})?", substitute, text)
+    return _SUBSTITUTION.sub(substitute, text)
 
 
 def _nibbles(value: int, width: int, upper: bool) -> str:
@@ -391,11 +476,17 @@ def read_bind(
     filename: str = "<zone>",
     include_dir: str | Path | None = None,
     positions: dict[RRsetKey, str] | None = None,
+    max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
-    """Read a zone file; raises ZoneInvalid with every problem as ``file:line:column``."""
+    """Read a zone file; raises ZoneInvalid with every problem as ``file:line:column``.
+
+    Reading stops at the line that would make the zone hold more than ``max_rrsets`` RRsets."""
     start = absolute_name(origin, ".") if origin else None
-    reader = _Reader(start, Path(include_dir) if include_dir is not None else None)
-    reader.read(text, filename)
+    reader = _Reader(start, Path(include_dir) if include_dir is not None else None, max_rrsets)
+    try:
+        reader.read(text, filename)
+    except _ZoneTooLarge as exc:
+        reader.problems.append(Problem(str(exc), exc.where, "zone-too-large"))
     problems = [_unpack(problem) for problem in reader.problems]
     zone_origin = reader.zone_origin
     if zone_origin is None and reader.soa is not None:

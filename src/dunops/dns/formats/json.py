@@ -2,6 +2,10 @@
 
 ``{"origin": "example.com.", "soa": {...} | null, "rrsets": [{"name", "type", "ttl", "values",
 "meta"?}]}`` with absolute names and canonical values; RRsets in canonical order.
+
+:func:`load_json` reads JSON text from outside (zone files, API request bodies) and refuses nesting
+deeper than :data:`MAX_NESTING` levels, which no zone needs and which would exhaust the stack of any
+code that walks the data.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import json
 from typing import Any
 
 from dunops.dns.bulk import collector_paused
+from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name
 from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value, record_type
 from dunops.dns.rrset import RRset, meta_text
@@ -59,6 +64,34 @@ ZONE_JSON_SCHEMA: dict[str, Any] = {
 }
 """JSON Schema (draft 2020-12) of the zone JSON form."""
 
+MAX_NESTING = 64
+"""The deepest nesting of arrays and objects :func:`load_json` takes."""
+
+
+class NestedTooDeeply(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"arrays and objects are nested more than {MAX_NESTING} levels deep")
+
+
+def load_json(text: str | bytes) -> Any:
+    """The data of a JSON text; raises :class:`NestedTooDeeply` past :data:`MAX_NESTING` levels, and
+    ``ValueError`` (``json.JSONDecodeError`` for a syntax error) for text that is not JSON."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise NestedTooDeeply from None
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(MAX_NESTING):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+    if level:
+        raise NestedTooDeeply
+    return data
+
 
 def zone_to_data(zone: Zone) -> dict[str, Any]:
     rrsets = []
@@ -91,8 +124,11 @@ def zone_from_data(
     *,
     filename: str = "<json>",
     positions: dict[RRsetKey, str] | None = None,
+    max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
-    """Build a zone from JSON data, canonicalising every value; raises ZoneInvalid with every problem."""
+    """Build a zone from JSON data, canonicalising every value; raises ZoneInvalid with every problem.
+
+    Reading stops at the RRset that passes ``max_rrsets``."""
     if not isinstance(data, dict):
         raise _fail(filename, "expected an object with origin and rrsets")
     given = data.get("origin", origin)
@@ -109,7 +145,7 @@ def zone_from_data(
         try:
             soa_ttl = soa_data["ttl"]
             if not isinstance(soa_ttl, int) or isinstance(soa_ttl, bool) or not 0 <= soa_ttl <= 2**31 - 1:
-                raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {soa_ttl!r}")
+                raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {describe(soa_ttl)}")
             soa = RRset(
                 zone_origin,
                 "SOA",
@@ -133,16 +169,18 @@ def zone_from_data(
             name = absolute_name(str(item["name"]), zone_origin)
             rtype = record_type(str(item["type"]).upper())
             if rtype is None:
-                raise InvalidValue(f"unsupported type {item['type']!r}")
+                raise InvalidValue(f"unsupported type {describe(item['type'])}")
             ttl = item["ttl"]
             if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
-                raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {ttl!r}")
+                raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {describe(ttl)}")
             values = item["values"]
             if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
                 raise InvalidValue("values must be a non-empty array of strings")
             rrset = RRset.parse(name, rtype, ttl, values, zone_origin, meta_text(item.get("meta")))
             if (rrset.key, rtype) in zone.rrsets:
                 raise InvalidValue(f"a second {rtype} RRset for {name}")
+            if len(zone) >= max_rrsets:
+                raise ZoneInvalid.single(too_many_rrsets(max_rrsets), where, "zone-too-large")
             zone.add(rrset)
             if positions is not None:
                 positions[(rrset.key, rtype)] = where
@@ -162,11 +200,14 @@ def read_json(
     *,
     filename: str = "<json>",
     positions: dict[RRsetKey, str] | None = None,
+    max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise ZoneInvalid.single(
             f"invalid JSON: {exc.msg}", f"{filename}:{exc.lineno}:{exc.colno}", "json-syntax"
         ) from exc
-    return zone_from_data(data, origin, filename=filename, positions=positions)
+    except ValueError as exc:
+        raise ZoneInvalid.single(f"invalid JSON: {exc}", filename, "json-syntax") from exc
+    return zone_from_data(data, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)

@@ -20,7 +20,8 @@ import dns.rdatatype
 import dns.rdtypes.svcbbase
 
 from dunops.dns.bulk import collector_paused
-from dunops.dns.formats.yamlfast import OutsideFastSubset, iter_top_level, load_yaml
+from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
+from dunops.dns.formats.yamlfast import AnchorRefused, OutsideFastSubset, iter_top_level, load_yaml
 from dunops.dns.names import InvalidName, absolute_name, display_name, is_subdomain, relative_name
 from dunops.dns.rdata import (
     InvalidValue,
@@ -42,7 +43,7 @@ _RECORD_KEYS = frozenset({"type", "ttl", "value", "values"})
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         # octoDNS refuses these; str() would turn 010 into "8", 1.10 into "1.1" and yes into "True"
-        raise InvalidValue(f"expected a string value, found {value!r}: quote it in the YAML")
+        raise InvalidValue(f"expected a string value, found {describe(value)}: quote it in the YAML")
     if value[:1] == '"':  # as octoDNS's _ChunkedValue.process: outer quotes go, then every '" "'
         value = value[1:-1]
     content = value.replace('" "', "").replace("\\;", ";")
@@ -65,7 +66,7 @@ def _svcb(value: dict[str, Any]) -> str:
     params = []
     svcparams = value.get("svcparams") or {}
     if not isinstance(svcparams, dict):
-        raise InvalidValue(f"svcparams must be a mapping of keys to values, found {svcparams!r}")
+        raise InvalidValue(f"svcparams must be a mapping of keys to values, found {describe(svcparams)}")
     for key, param in svcparams.items():
         if param is None:
             params.append(str(key))
@@ -106,30 +107,40 @@ def _presentation(rtype: str, value: Any) -> str:
     convert = _FROM_OCTODNS.get(rtype)
     if convert is None:
         if not isinstance(value, str):
-            raise InvalidValue(f"expected a string {rtype} value, found {value!r}")
+            raise InvalidValue(f"expected a string {rtype} value, found {describe(value)}")
         return value
     if rtype not in ("TXT", "SPF") and not isinstance(value, dict):
-        raise InvalidValue(f"expected a mapping for a {rtype} value, found {value!r}")
+        raise InvalidValue(f"expected a mapping for a {rtype} value, found {describe(value)}")
     try:
         return convert(value)
     except KeyError as exc:
-        raise InvalidValue(f"{rtype} value {value!r} has no {exc.args[0]!r}") from exc
+        raise InvalidValue(f"{rtype} value has no {describe(exc.args[0])}") from exc
 
 
 @collector_paused()
 def read_octodns(
-    text: str, origin: str, *, filename: str = "<yaml>", positions: dict[RRsetKey, str] | None = None
+    text: str,
+    origin: str,
+    *,
+    filename: str = "<yaml>",
+    positions: dict[RRsetKey, str] | None = None,
+    max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
-    """Read an octoDNS YAML zone file for ``origin``; raises ZoneInvalid with every problem."""
+    """Read an octoDNS YAML zone file for ``origin``; raises ZoneInvalid with every problem.
+
+    Anchors and aliases are refused, and reading stops at the RRset that passes ``max_rrsets``."""
     origin = absolute_name(origin, ".").lower()
     try:
         # One record block at a time, so that the whole document never sits in memory as YAML data
-        return _zone_from_items(iter_top_level(text), origin, filename, positions, streaming=True)
+        items = iter_top_level(text)
+        return _zone_from_items(items, origin, filename, positions, streaming=True, max_rrsets=max_rrsets)
     except (OutsideFastSubset, _OwnerTwice):
         if positions is not None:
             positions.clear()
     try:
         data = load_yaml(text)
+    except AnchorRefused as exc:
+        raise ZoneInvalid.single(str(exc), f"{filename}:{exc.line}:{exc.column}", "yaml-anchor") from exc
     except Exception as exc:  # PyYAML raises several unrelated classes
         mark = getattr(exc, "problem_mark", None)
         where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark is not None else filename
@@ -141,7 +152,7 @@ def read_octodns(
         raise ZoneInvalid.single(
             "expected a mapping of names to records at the top level", filename, "yaml-shape"
         )
-    return _zone_from_items(data.items(), origin, filename, positions, streaming=False)
+    return _zone_from_items(data.items(), origin, filename, positions, streaming=False, max_rrsets=max_rrsets)
 
 
 class _OwnerTwice(Exception):
@@ -155,6 +166,7 @@ def _zone_from_items(
     positions: dict[RRsetKey, str] | None,
     *,
     streaming: bool,
+    max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
     zone = Zone(origin)
     rrsets = zone.rrsets
@@ -179,14 +191,15 @@ def _zone_from_items(
                 if name_error:
                     raise InvalidName(name_error)
                 if not isinstance(record, dict):
-                    raise InvalidValue(f"expected a record mapping, found {record!r}")
-                written_type = str(record.get("type", "")).upper()
+                    raise InvalidValue(f"expected a record mapping, found {describe(record)}")
+                written = record.get("type", "")
+                written_type = str(written).upper() if isinstance(written, str | int) else "?"
                 rtype = record_type(written_type)
                 if rtype is None:
-                    raise InvalidValue(f"unsupported or missing type {record.get('type')!r}")
+                    raise InvalidValue(f"unsupported or missing type {describe(record.get('type'))}")
                 ttl = record.get("ttl", DEFAULT_TTL)
                 if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
-                    raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {ttl!r}")
+                    raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {describe(ttl)}")
                 if "values" in record:
                     raw = record["values"]
                     raw = raw if isinstance(raw, list) else [raw]
@@ -208,6 +221,9 @@ def _zone_from_items(
                 rkey = (rrset.key, rtype)
                 if rkey in rrsets:
                     raise InvalidValue(f"a second {rtype} record for the same name")
+                if len(rrsets) >= max_rrsets:
+                    where = f"{filename}: {relative or '@'}"
+                    raise ZoneInvalid.single(too_many_rrsets(max_rrsets), where, "zone-too-large")
                 rrsets[rkey] = rrset
                 if positions is not None:
                     positions[rkey] = f"{filename}: {relative or '@'}"

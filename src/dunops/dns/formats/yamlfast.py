@@ -7,6 +7,9 @@ scalars, comments after values, multi-line scalars...) to PyYAML's C loader, so 
 always what PyYAML would return; a test holds the two paths equal on the whole corpus.
 :func:`iter_top_level` gives the same data one top-level key at a time, so that a reader can build
 its zone without holding the whole document as YAML data.
+
+Anchors and aliases are refused (:class:`AnchorRefused`) before PyYAML builds anything: zone files
+never need them, and a few hundred bytes of nested aliases expand to gigabytes.
 """
 
 from __future__ import annotations
@@ -38,12 +41,39 @@ class OutsideFastSubset(Exception):
     """The document steps outside the subset :func:`iter_top_level` reads: use :func:`load_yaml`."""
 
 
+class AnchorRefused(ValueError):
+    """The document holds an anchor (``&name``) or an alias (``*name``) at ``line``:``column`` (from 1)."""
+
+    def __init__(self, token: yaml.Token) -> None:
+        what = "an anchor (&)" if isinstance(token, yaml.AnchorToken) else "an alias (*)"
+        super().__init__(f"{what} is refused: zone files are plain YAML without anchors or aliases")
+        self.line = token.start_mark.line + 1
+        self.column = token.start_mark.column + 1
+
+
+# An anchor or an alias starts with "&" or "*" at the start of a line or after a space or "[{,:"; a
+# document with neither there holds none, and is not scanned token by token.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,:])[&*]", re.MULTILINE)
+
+
 def load_yaml(text: str) -> Any:
-    """The data of one YAML document, exactly as PyYAML's safe loader would return it."""
+    """The data of one YAML document, exactly as PyYAML's safe loader would return it.
+
+    Raises :class:`AnchorRefused` for a document with an anchor or an alias, before building anything.
+    """
     try:
         return dict(iter_top_level(text))
     except OutsideFastSubset:
+        _refuse_anchors(text)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+
+
+def _refuse_anchors(text: str) -> None:
+    if _MAYBE_ANCHOR.search(text) is None:
+        return
+    for token in yaml.scan(text, Loader=_Loader):
+        if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+            raise AnchorRefused(token)
 
 
 def _scalar(text: str) -> Any:

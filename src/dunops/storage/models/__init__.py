@@ -1,6 +1,6 @@
 """Every ORM model; importing this package registers them all on ``Base.metadata``."""
 
-from dunops.storage.models.audit import AuditEvent
+from dunops.storage.models.audit import AuditEvent, AuditHead
 from dunops.storage.models.change import (
     Approval,
     ApprovalPolicy,
@@ -44,6 +44,7 @@ __all__ = [
     "Approval",
     "ApprovalPolicy",
     "AuditEvent",
+    "AuditHead",
     "ChangeRequest",
     "ChangeRevision",
     "ChangeState",

@@ -1,4 +1,5 @@
-"""The append-only audit trail, hash-chained per workspace (``workspace_id`` NULL: the instance chain)."""
+"""The append-only audit trail, hash-chained per workspace (``workspace_id`` NULL: the instance chain),
+and the signed head of each chain."""
 
 from __future__ import annotations
 
@@ -40,3 +41,24 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """Where a chain ends: its last sequence and hash, with a MAC under the master key's audit-chain key.
+
+    Updated in the transaction that appends, so deleting events from the end of a chain (or the head
+    itself, or forging it) shows. One row per chain; the instance chain's row (``workspace_id`` NULL) is
+    kept single by the chain's lock, which every append takes.
+    """
+
+    __tablename__ = "audit_heads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True
+    )
+    sequence: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+    master_key_id: Mapped[str] = mapped_column(String(40))
+    mac: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

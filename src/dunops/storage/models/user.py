@@ -72,7 +72,11 @@ class LinkPurpose(StrEnum):
 
 
 class MagicLink(Base):
-    """A single-use sign-in link; only the SHA-256 of its token is stored."""
+    """A single-use sign-in link; only the SHA-256 of its token is stored.
+
+    ``client_address`` is where it was asked for (the rate limits count by it); ``next_path`` is the
+    same-site page the person returns to once signed in.
+    """
 
     __tablename__ = "magic_links"
 
@@ -82,6 +86,8 @@ class MagicLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    client_address: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
+    next_path: Mapped[str] = mapped_column(String(500), default="/", server_default="/")
 
 
 class LoginAttempt(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import BaseModel
 
 from dunops import audit
@@ -13,6 +13,7 @@ from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.storage.models import AuditEvent
 from dunops.web.deps import MAX_ID, CurrentPrincipal, ReadDB
+from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routing import api_router
 
 router = api_router(prefix="/api/v1", tags=["audit"])
@@ -48,21 +49,17 @@ class AuditEventOut(BaseModel):
         )
 
 
-class AuditPage(BaseModel):
-    events: list[AuditEventOut]
-    next_before: int | None = None
-
-
 @router.get("/workspaces/{slug}/audit")
 def list_audit(
     slug: str,
+    request: Request,
     db: ReadDB,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only lower sequences.")] = None,
-) -> AuditPage:
-    """Newest first; pass ``next_before`` as ``before`` for the next page."""
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="from a page's next link")] = None,
+) -> Page[AuditEventOut]:
+    """The workspace's events, newest first, a page at a time."""
     grant = access.resolve(db, principal, slug, Permission.AUDIT_READ)
-    events = audit.listing(db, grant.workspace.id, limit=limit, before=before)
-    next_before = events[-1].sequence if len(events) == limit and events[-1].sequence > 1 else None
-    return AuditPage(events=[AuditEventOut.of(event) for event in events], next_before=next_before)
+    events = audit.listing(db, grant.workspace.id, limit=limit, before=cursor)
+    last = str(events[-1].sequence) if len(events) == limit else None
+    return Page.of([AuditEventOut.of(event) for event in events], request, last)

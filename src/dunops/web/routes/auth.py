@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import Form, Request
@@ -141,11 +142,23 @@ def _signed_in(request: Request, db: Session, user: User, *, method: str, next_p
     return response
 
 
+def _sign_in_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The sign-in page; in development without an SMTP server it says where the mail goes."""
+    settings = settings_of(request)
+    outbox_hint = settings.environment == "development" and not settings.smtp_host
+    return form_page(request, "sign_in.html", status_code, outbox_hint=outbox_hint, **context)
+
+
+def _with_next(path: str, next_path: str) -> str:
+    """``path`` carrying where to go afterwards, unless that is the home page."""
+    return path if next_path == "/" else f"{path}?next={quote(next_path, safe='/')}"
+
+
 @router.get("/sign-in")
 def sign_in_page(request: Request, db: ReadDB, next: str = "/") -> Response:
     if signed_in_record(request, db) is not None:
         return RedirectResponse(signin.safe_next_path(next), status_code=303)
-    return form_page(request, "sign_in.html", next_path=signin.safe_next_path(next))
+    return _sign_in_form(request, next_path=signin.safe_next_path(next))
 
 
 @router.get("/auth/{provider_name}/start")
@@ -198,7 +211,8 @@ def callback(
                 error=error,
             )
         if outcome.kind == OutcomeKind.LINK_PENDING:
-            response = RedirectResponse(f"/auth/link/{outcome.link_token}", status_code=303)
+            link_page_path = _with_next(f"/auth/link/{outcome.link_token}", attempt.next_path)
+            response = RedirectResponse(link_page_path, status_code=303)
         else:
             response = _signed_in(
                 request, db, outcome.user, method=provider_name, next_path=attempt.next_path
@@ -215,19 +229,22 @@ def request_magic_link(
     db: DB,
     email: Annotated[str, Form()] = "",
     form_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
+    next_path = signin.safe_next_path(next)
     try:
         check_form_token(request, form_token)
-        magic_links.request_sign_in(db, settings_of(request), email)
+        magic_links.request_sign_in(
+            db, settings_of(request), email, client_address=client_address(request), next_path=next_path
+        )
     except InvalidInput as exc:
-        return form_page(request, "sign_in.html", 422, email=email, problems=exc.problems, next_path="/")
+        return _sign_in_form(request, 422, email=email, problems=exc.problems, next_path=next_path)
     except DunopsError as exc:
         return error_page(request, exc)
     minutes = settings_of(request).magic_link_minutes
-    return form_page(
+    return _sign_in_form(
         request,
-        "sign_in.html",
-        next_path="/",
+        next_path=next_path,
         notice=(
             f"If an account exists for {email.strip()}, a sign-in link is on its way. "
             f"It works once and expires in {minutes} minutes."
@@ -250,8 +267,8 @@ def magic_link_sign_in(
 ) -> Response:
     try:
         check_form_token(request, form_token)
-        user = magic_links.consume_sign_in(db, token)
-        return _signed_in(request, db, user, method="magic_link", next_path="/")
+        used = magic_links.consume_sign_in(db, token)
+        return _signed_in(request, db, used.user, method="magic_link", next_path=used.next_path)
     except DunopsError as exc:
         return error_page(request, exc)
 
@@ -287,7 +304,7 @@ def first_owner_setup(
 
 
 @router.get("/auth/link/{token}")
-def link_page(request: Request, db: ReadDB, token: str) -> Response:
+def link_page(request: Request, db: ReadDB, token: str, next: str = "/") -> Response:
     try:
         link = identities.pending(db, token)
     except DunopsError as exc:
@@ -309,12 +326,19 @@ def link_page(request: Request, db: ReadDB, token: str) -> Response:
         signed_in=current is not None,
         csrf_token=current[0].csrf_token if current else "",
         other_providers=[p for p in settings.oidc_providers if p.name != link.provider],
-        next_path=f"/auth/link/{token}",
+        next_path=_with_next(f"/auth/link/{token}", signin.safe_next_path(next)),
+        return_path=signin.safe_next_path(next),
     )
 
 
 @router.post("/auth/link/{token}")
-def link_confirm(request: Request, db: DB, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+def link_confirm(
+    request: Request,
+    db: DB,
+    token: str,
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     try:
         current = signed_in_record(request, db)
         if current is None:
@@ -331,6 +355,7 @@ def link_confirm(request: Request, db: DB, token: str, csrf_token: Annotated[str
         message=f"You can now sign in with {label} as well.",
         csrf_token=current[0].csrf_token,
         home_link=True,
+        continue_path=signin.safe_next_path(next),
     )
 
 

@@ -1,15 +1,31 @@
-"""``/api/v1/workspaces/{slug}/connections``: provider connections; secrets are write-only."""
+"""``/api/v1/workspaces/{slug}/connections``: provider connections; secrets are write-only.
+
+The OpenAPI schema documents each kind's config and secrets (one request model per kind, a union on
+``kind``) from the kinds' own models; the service checks a request with those same models and names
+every bad field (``config.dns_address``), so a body is taken here as it comes.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal, Optional, Union
 
 from fastapi import Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    GetPydanticSchema,
+    TypeAdapter,
+    create_model,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
+from dunops.providers import OutboundPolicy, ProviderKind
 from dunops.security.vault import Vault
 from dunops.storage.models import ProviderConnection
 from dunops.web.deps import DB, CurrentPrincipal, ReadDB, RowId, settings_of
@@ -25,6 +41,58 @@ def vault_of(request: Request) -> Vault:
     return Vault.from_settings(settings_of(request))
 
 
+def outbound_of(request: Request) -> OutboundPolicy:
+    return OutboundPolicy.from_settings(settings_of(request))
+
+
+def _creation(spec: ProviderKind) -> type[BaseModel]:
+    """The create request of one kind: ``kind`` is its tag in the union of all kinds."""
+    tag: Any = Literal[spec.kind]
+    model: type[BaseModel] = create_model(
+        f"{spec.config_model.__name__.removesuffix('Config')}ConnectionIn",
+        __config__=ConfigDict(extra="forbid", title=f"A {spec.label} connection"),
+        kind=(tag, ...),
+        name=(str, ...),
+        config=(spec.config_model, Field(description="Non-secret settings of the kind.")),
+        secrets=(
+            spec.secrets_model,
+            Field(description="Credentials; write-only: stored encrypted, never returned."),
+        ),
+    )
+    return model
+
+
+def _change(fields_model: type[BaseModel]) -> type[BaseModel]:
+    """A kind's config or secrets with every field optional: what a PATCH may change."""
+    fields: dict[str, Any] = {
+        name: (Optional[info.annotation], Field(None, title=info.title, description=info.description))  # noqa: UP045
+        for name, info in fields_model.model_fields.items()
+    }
+    model: type[BaseModel] = create_model(
+        f"{fields_model.__name__}Change", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return model
+
+
+def _union(models: list[type[BaseModel]], discriminator: str | None = None) -> TypeAdapter[Any]:
+    """The union of ``models``, to document a body with."""
+    members: Any = Union[tuple(models)]  # noqa: UP007
+    if discriminator is not None:
+        members = Annotated[members, Field(discriminator=discriminator)]
+    return TypeAdapter(members)
+
+
+_SPECS = list(kinds.KINDS.values())
+_CREATIONS = _union([_creation(spec) for spec in _SPECS], discriminator="kind")
+_CONFIG_CHANGES = _union([_change(spec.config_model) for spec in _SPECS])
+_SECRET_CHANGES = _union([_change(spec.secrets_model) for spec in _SPECS if spec.secrets_model.model_fields])
+
+
+def _documented_as(adapter: TypeAdapter[Any]) -> GetPydanticSchema:
+    """Document a value as ``adapter``'s type; the service checks it, naming each bad field."""
+    return GetPydanticSchema(get_pydantic_json_schema=lambda _schema, handler: handler(adapter.core_schema))
+
+
 class ConnectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,13 +103,29 @@ class ConnectionIn(BaseModel):
         default_factory=dict, description="Credentials; write-only: stored encrypted, never returned."
     )
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Documented as one model per kind; checked by the service, which names each bad field."""
+        return handler(_CREATIONS.core_schema)
+
 
 class ConnectionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
-    config: dict[str, Any] | None = Field(default=None, description="Fields to change; null resets one.")
-    secrets: dict[str, Any] | None = Field(default=None, description="Secret fields to replace.")
+    config: Annotated[dict[str, Any] | None, _documented_as(_CONFIG_CHANGES)] = Field(
+        default=None, description="Fields of the connection's kind to change; null resets one to its default."
+    )
+    secrets: Annotated[dict[str, Any] | None, _documented_as(_SECRET_CHANGES)] = Field(
+        default=None, description="Secret fields of the connection's kind to replace."
+    )
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
 
 
 class LastTest(BaseModel):
@@ -59,6 +143,9 @@ class ConnectionOut(BaseModel):
         description="Names of the stored secret fields (values are never shown)."
     )
     zones: int
+    needs_edit: list[FieldProblem] = Field(
+        description="Fields of the stored config its kind no longer accepts: edit them before using it."
+    )
     created_at: datetime
     updated_at: datetime
     last_test: LastTest | None
@@ -77,6 +164,10 @@ class ConnectionOut(BaseModel):
             config=connection.config,
             secret_fields=connections.secret_fields(connection),
             zones=zones,
+            needs_edit=[
+                FieldProblem(field=problem.location, message=problem.message)
+                for problem in connections.needs_edit(connection)
+            ],
             created_at=connection.created_at,
             updated_at=connection.updated_at,
             last_test=last,
@@ -167,7 +258,9 @@ def test_connection(
 ) -> TrialOut:
     """Try the connection against the provider; a failure is reported in the body, not as an error."""
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
-    result = connections.try_connection(db, grant, vault_of(request), connection_id)
+    result = connections.try_connection(
+        db, grant, vault_of(request), connection_id, outbound=outbound_of(request)
+    )
     return TrialOut(ok=result.ok, message=result.message)
 
 
@@ -179,5 +272,7 @@ def provider_zones(
     grant = access.resolve(db, principal, slug, Permission.CONNECTIONS_READ)
     return [
         ProviderZoneOut(name=z.name, provider_id=z.provider_id, record_count=z.record_count, note=z.note)
-        for z in connections.provider_zones(db, grant, vault_of(request), connection_id)
+        for z in connections.provider_zones(
+            db, grant, vault_of(request), connection_id, outbound=outbound_of(request)
+        )
     ]

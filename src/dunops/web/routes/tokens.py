@@ -56,14 +56,14 @@ class TokenCreated(TokenOut):
 
 @router.get("")
 def list_tokens(slug: str, db: ReadDB, principal: CurrentPrincipal) -> list[TokenOut]:
-    """Your tokens in the workspace (every member's for admins); never the secrets."""
+    """Your tokens in the workspace (for admins also those of members not above them); never the secrets."""
     grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
     return [TokenOut.of(token) for token in tokens.listing(db, grant)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_token(slug: str, body: TokenIn, db: DB, principal: CurrentPrincipal) -> TokenCreated:
-    """Create a token with a role no higher than yours (editor and above)."""
+    """Create a token for yourself with a role no higher than yours (any member)."""
     grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
     issued = tokens.create(db, grant, role=body.role, name=body.name, expires_days=body.expires_days)
     return TokenCreated(**TokenOut.of(issued.record).model_dump(), token=issued.secret)
@@ -71,6 +71,7 @@ def create_token(slug: str, body: TokenIn, db: DB, principal: CurrentPrincipal) 
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(slug: str, token_id: RowId, db: DB, principal: CurrentPrincipal) -> Response:
+    """Revoke your own token, or (admins) a member's whose role is not above yours."""
     grant = access.resolve(db, principal, slug, Permission.TOKENS_MANAGE)
     tokens.revoke(db, grant, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

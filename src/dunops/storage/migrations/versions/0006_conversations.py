@@ -3,9 +3,9 @@
 The agent's conversations and messages (workspace data), a workspace's switch for the agent, and a
 policy's demand for independent review of the agent's proposals.
 
-Revision ID: 0012
-Revises: 0003
-Create Date: 2026-12-01 09:00:00.000000
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 09:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 import dunops.storage.base
 
-revision: str = "0012"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
