@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dunops import audit
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
@@ -103,6 +104,7 @@ def build_world(root: Path, base: Settings | None = None) -> World:
     settings = (base or load_settings()).model_copy(update=overrides)
     settings.prepare_data_dir()
     create_key_file(settings.master_key_file)
+    audit.configure(settings)
     engine = make_engine(settings.sqlalchemy_url, settings.database_options)
     upgrade(engine)
     factory = make_session_factory(engine)
