@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from dunops.accounts import sessions, signin
+from dunops.accounts import sessions, signin, users
 from dunops.security.tokens import digest
 from dunops.web.deps import DB, SESSION_COOKIE, CurrentPrincipal, ReadDB
 from dunops.web.pages.base import page_router, render
@@ -17,7 +17,7 @@ router = page_router()
 
 @router.get("/account")
 def account(request: Request, db: ReadDB, principal: CurrentPrincipal) -> Response:
-    user = principal.user
+    user = users.get(db, principal.user.id)
     return render(
         request,
         "account.html",
