@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from dunops.config import Settings
@@ -80,3 +80,17 @@ def end(session: Session, cookie_value: str) -> None:
 
 def end_all(session: Session, user_id: int) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def listing(session: Session, user_id: int) -> list[WebSession]:
+    """The user's browser sessions, the most recently used first."""
+    query = select(WebSession).where(WebSession.user_id == user_id).order_by(WebSession.last_seen_at.desc())
+    return list(session.scalars(query))
+
+
+def end_one(session: Session, user_id: int, id_hash: str) -> bool:
+    """End one of the user's own sessions by its stored id; False when they have none such."""
+    result = session.execute(
+        delete(WebSession).where(WebSession.user_id == user_id, WebSession.id_hash == id_hash)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

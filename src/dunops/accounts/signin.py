@@ -273,6 +273,20 @@ def close_session(session: Session, principal: Principal, cookie_value: str) -> 
     )
 
 
+def close_session_by_id(session: Session, principal: Principal, id_hash: str) -> None:
+    """Sign out one of the caller's own sessions (another browser of theirs) by its stored id."""
+    if not sessions.end_one(session, principal.user.id, id_hash):
+        raise NotFound("no such session of yours: it may have ended already")
+    audit.record(
+        session,
+        workspace_id=None,
+        actor=principal,
+        action="auth.sign_out",
+        target=f"user:{principal.user.id}",
+        details={"session": id_hash[:12]},
+    )
+
+
 def close_all_sessions(session: Session, principal: Principal) -> None:
     sessions.end_all(session, principal.user.id)
     audit.record(

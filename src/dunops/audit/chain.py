@@ -208,9 +208,21 @@ def _forget_noted(session: Session, transaction: Any) -> None:
 
 
 def listing(
-    session: Session, workspace_id: int, *, limit: int = 100, before: int | None = None
+    session: Session,
+    workspace_id: int,
+    *,
+    limit: int = 100,
+    before: int | None = None,
+    action: str | None = None,
+    actor: str | None = None,
 ) -> list[AuditEvent]:
+    """The workspace's events, newest first; ``action`` keeps those whose action starts with it
+    (``change.``), ``actor`` those whose actor holds it."""
     query = select(AuditEvent).where(AuditEvent.workspace_id == workspace_id)
     if before is not None:
         query = query.where(AuditEvent.sequence < before)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        query = query.where(AuditEvent.actor.contains(actor, autoescape=True))
     return list(session.scalars(query.order_by(AuditEvent.sequence.desc()).limit(limit)))

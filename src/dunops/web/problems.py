@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -96,10 +96,24 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(InvalidInput(detail, chain(first, found)))
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and _wants_page(request):
+        page: Response = request.app.state.templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": 404, "title": "Not found", "message": "no such page: check the address"},
+            status_code=404,
+        )
+        return page
     titles = {401: "Not authenticated", 403: "Permission denied", 404: "Not found", 405: "Method not allowed"}
     return problem(exc.status_code, titles.get(exc.status_code, "Request failed"), str(exc.detail))
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a static file) gets the 404 page in the layout."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get("accept", "")
 
 
 RETRY_AFTER_SECONDS = 2

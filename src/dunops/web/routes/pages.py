@@ -1,28 +1,12 @@
-"""The signed-in home page: the caller's workspaces (links only), or a redirect to the sign-in page."""
+"""The web app's pages, one module per noun under :mod:`dunops.web.pages`, mounted as one router."""
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter
 
-from dunops.accounts import workspaces
-from dunops.web.deps import ReadDB
-from dunops.web.routes.auth import render, signed_in_record
-from dunops.web.routing import api_router
+from dunops.web.pages import access, account, changes, connections, edits, home, zones
 
-router = api_router(include_in_schema=False)
-
-
-@router.get("/")
-def home(request: Request, db: ReadDB) -> Response:
-    current = signed_in_record(request, db)
-    if current is None:
-        return RedirectResponse("/sign-in", status_code=303)
-    record, principal = current
-    return render(
-        request,
-        "home.html",
-        user=principal.user,
-        workspaces=workspaces.listing(db, principal),
-        csrf_token=record.csrf_token,
-    )
+router = APIRouter(include_in_schema=False)
+# connections first: its /zones/new must win over a zone called "new"
+for module in (home, connections, zones, edits, changes, access, account):
+    router.include_router(module.router)

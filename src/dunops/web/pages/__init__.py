@@ -1,0 +1,1 @@
+"""Server-rendered pages over the services the API uses: Jinja templates, one stylesheet, htmx."""
