@@ -175,11 +175,11 @@ def _check_loc(rdata: dns.rdata.Rdata) -> None:
         total = ((value[0] * 60 + value[1]) * 60 + value[2]) * 1000 + value[3]
         if total > limit:
             raise InvalidValue(f"LOC {what} is beyond {limit // 3_600_000} degrees (RFC 1876)")
-    altitude = rdata.altitude  # type: ignore[attr-defined]
+    altitude = round(rdata.altitude)  # type: ignore[attr-defined]
     if not _LOC_MIN_ALTITUDE_CM <= altitude <= _LOC_MAX_ALTITUDE_CM:
         raise InvalidValue("LOC altitude must be from -100000.00m to 42849672.95m (RFC 1876)")
     for what in ("size", "horizontal_precision", "vertical_precision"):
-        if not 0 <= getattr(rdata, what) <= _LOC_MAX_SIZE_CM:
+        if not 0 <= round(getattr(rdata, what)) <= _LOC_MAX_SIZE_CM:
             raise InvalidValue(f"LOC {what.replace('_', ' ')} must be from 0m to 90000000.00m (RFC 1876)")
 
 

@@ -208,8 +208,8 @@ class _Reader:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
         owner_text, ttl_text, written_type, rdata = match.groups()
         rtype = record_type(written_type)
-        if rtype is None:
-            return False
+        if rtype is None or (rtype in TEXT_TYPES and len(rdata) > MAX_STRING_OCTETS + 2):
+            return False  # the general path refuses a character-string over 255 octets
         origin = self.origin
         try:
             if owner_text is None:
