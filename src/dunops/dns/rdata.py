@@ -422,6 +422,24 @@ def text_value_from_strings(strings: list[bytes]) -> str:
     return " ".join(f'"{escape_octets(chunk)}"' for chunk in chunks)
 
 
+_PRESENTATION_STRINGS = re.compile(r'[ \t]*"(?:[^"\\\n]|\\.)*"(?:[ \t]+"(?:[^"\\\n]|\\.)*")*[ \t]*\Z')
+
+
+def text_value_from_input(rtype: str, text: str) -> str:
+    """A TXT or SPF value given outside a zone file (an API or CLI edit), as octoDNS means it.
+
+    One value is one text, whatever spaces or quotes it holds (``v=spf1 mx -all`` stays one string),
+    with ``\\;`` standing for ``;`` as in octoDNS; it goes on the wire as 255-octet character-strings.
+    A value that is wholly quoted presentation strings (``"v=spf1 -all"``, ``"part one" "part two"``)
+    is read as presentation, strings and escapes as written. Raises :class:`InvalidValue`.
+    """
+    if _PRESENTATION_STRINGS.match(text):
+        return canonical_value(rtype, text.strip(" \t"), ".")
+    data = text.replace("\\;", ";").encode("utf-8")
+    _within_rdata_limit(rtype, [data])
+    return text_value_from_bytes(data)
+
+
 def text_value_octets(value: str) -> bytes:
     """The joined octets of a canonical TXT value (the inverse of :func:`text_value_from_bytes`)."""
     if _fast_text(value, "") is not None:
