@@ -38,6 +38,9 @@ def test_tricky_bind_file_reads_every_record(corpus: Path) -> None:
     assert zone.get("www.example.com.", "CNAME").ttl == 5400  # type: ignore[union-attr]
 
 
+_OCTODNS_LEFT_OUT = {"tricky.zone": ["_uri.example.com. URI", "bytes.example.com. TXT"]}
+
+
 @pytest.mark.parametrize("name", ["tricky.zone", "minimal.db"])
 @pytest.mark.parametrize("fmt", list(ZoneFormat))
 def test_corpus_round_trips_through_every_format(corpus: Path, name: str, fmt: ZoneFormat) -> None:
@@ -45,8 +48,13 @@ def test_corpus_round_trips_through_every_format(corpus: Path, name: str, fmt: Z
     text, report = write_zone(zone, fmt)
     again = read_zone(text, fmt, zone.origin)
     if fmt is ZoneFormat.OCTODNS:
-        assert report.dropped == [f"{zone.origin} SOA: octoDNS YAML has no SOA record"]
+        assert report.dropped[0] == f"{zone.origin} SOA: octoDNS YAML has no SOA record"
         zone.soa = None
+        # what octoDNS refuses is named and left out: a URI outside _service._proto, non-ASCII text
+        left_out = [line.split(":", 1)[0] for line in report.dropped[1:]]
+        assert left_out == _OCTODNS_LEFT_OUT.get(name, [])
+        for item in left_out:
+            zone.remove(*item.split(" "))
     assert again == zone
 
 
@@ -328,18 +336,18 @@ def test_txt_character_string_boundaries_are_kept_by_bind_and_json(corpus: Path)
         assert report.dropped == []
 
 
-def test_octodns_writer_joins_character_strings_and_reports_each_lost_boundary(corpus: Path) -> None:
-    from dunops.dns import RRset
-    from dunops.dns.rdata import text_value_from_bytes, text_value_octets
-
+def test_octodns_writer_names_every_txt_whose_string_boundaries_it_cannot_hold(corpus: Path) -> None:
     zone = read_bind((corpus / "strings.zone").read_text())
     text, report = write_zone(zone, ZoneFormat.OCTODNS)
     again = read_zone(text, ZoneFormat.OCTODNS, zone.origin)
     lost = sorted(line.split(" ", 1)[0] for line in report.dropped if "boundaries" in line)
     assert lost == ["bytes.example.com.", "long.example.com.", "quotes.example.com.", "split.example.com."]
+    assert all(line.endswith("not written") for line in report.dropped if "boundaries" in line)
     for key, rrset in zone.rrsets.items():
-        joined = [text_value_from_bytes(text_value_octets(value)) for value in rrset.values]
-        assert again.rrsets[key] == RRset(rrset.name, rrset.rtype, rrset.ttl, joined)
+        if key[0] in lost:
+            assert key not in again.rrsets  # reported instead of written with another meaning
+        else:
+            assert again.rrsets[key] == rrset
 
 
 def test_txt_strings_differ_from_their_joined_octets() -> None:

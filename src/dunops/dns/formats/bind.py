@@ -186,23 +186,38 @@ class _Reader:
             self.origin, self.last_owner = saved
 
     def generate(self, tokens: list[_Token], filename: str, lineno: int) -> None:
+        """``$GENERATE range lhs [ttl] [class] type rhs``, as BIND reads it: the rhs is one word (quote
+        it when the data has spaces: the quotes go, and the words inside are the data)."""
         if len(tokens) < 4:
             raise ValueError("expected $GENERATE range lhs [ttl] [class] type rhs")
         numbers = _generate_range(tokens[0][0])
         template = tokens[1:]
+        _check_generate_shape(template)
+        rhs, rhs_column = template[-1]
+        if len(rhs) >= 2 and rhs[0] == '"' and rhs[-1] == '"':
+            # as BIND's lexer: the quotes go and an escaped quote loses its backslash; other escapes stay
+            template[-1] = (
+                re.sub(r'\\(["\\])', lambda m: m[0] if m[1] == "\\" else '"', rhs[1:-1]),
+                rhs_column,
+            )
         if len(" ".join(text for text, _ in template)) > MAX_GENERATED_CHARS:
             raise ValueError(f"a $GENERATE template may be at most {MAX_GENERATED_CHARS:,} characters")
         self.generated += len(numbers)
         if self.generated > self.max_rrsets:
             raise _ZoneTooLarge(f"{filename}:{lineno}", _too_many_generated(self.max_rrsets))
+        shift = template[0][1]
         for number in numbers:
-            expanded = [(_expand(text, number) if "$" in text else text, column) for text, column in template]
-            line = " ".join(text for text, _ in expanded)
+            line = " ".join(_expand(text, number) if "$" in text else text for text, _ in template)
             if len(line) > MAX_GENERATED_CHARS:
                 raise ValueError(f"$GENERATE makes a record longer than {MAX_GENERATED_CHARS:,} characters")
             fast = _FAST_RECORD.match(line)
-            if fast is None or not self.fast_record(fast, filename, lineno, template[0][1] + 1):
-                self.record(expanded, False, filename, lineno)
+            if fast is None or not self.fast_record(fast, filename, lineno, shift + 1):
+                expanded: list[_Token] = []
+                try:
+                    _scan(line, 0, expanded)
+                except ValueError as exc:
+                    raise ValueError(str(exc).split("\0", 1)[-1]) from None
+                self.record([(text, column + shift) for text, column in expanded], False, filename, lineno)
 
     def fast_record(self, match: re.Match[str], filename: str, lineno: int, column: int = 0) -> bool:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
@@ -319,6 +334,21 @@ class _Reader:
             self.records[key] = _Record(owner, ttl, filename, f"{lineno}:{column}", value)
         else:
             entry.values.append(value)
+
+
+def _check_generate_shape(template: list[_Token]) -> None:
+    """``lhs [ttl] [class] type rhs``: after the type, exactly one word, as BIND reads ``$GENERATE``."""
+    index = 1
+    for _ in range(2):
+        if index < len(template) and (
+            template[index][0].upper() in _CLASSES or _TTL_LIKE.match(template[index][0])
+        ):
+            index += 1
+    if len(template) != index + 2:
+        raise ValueError(
+            "expected $GENERATE range lhs [ttl] [class] type rhs with the rhs one word: "
+            'quote data that has spaces, as in "10 mail$"'
+        )
 
 
 def _type_name(text: str) -> str:
