@@ -357,3 +357,31 @@ def test_txt_strings_differ_from_their_joined_octets() -> None:
     joined = Zone("example.com.", [RRset.parse("t.example.com.", "TXT", 300, ['"ab"'], "example.com.")])
     assert split != joined
     assert len(plan_changes(split, joined).changes) == 1
+
+
+def test_octodns_keys_follow_octodns_natural_order_with_unicode_owners() -> None:
+    from natsort import natsort_keygen
+
+    from dunops.dns import RRset, Zone
+
+    names = [
+        "host10",
+        "host9",
+        "Host2",
+        "b",
+        "xn--bcher-kva",
+        "xn--caf-dma",
+        "cafe",
+        "a1b",
+        "a10b",
+        "_x",
+        "9",
+        "10",
+    ]
+    origin = "example.com."
+    zone = Zone(origin, [RRset(f"{n}.{origin}", "A", 300, ["192.0.2.1"]) for n in names])
+    text = write_zone(zone, ZoneFormat.OCTODNS)[0]
+    keys = [line[:-1].strip("'") for line in text.splitlines() if line and line[0] not in " -"]
+    assert "bücher" in keys
+    assert "café" in keys
+    assert keys == sorted(keys, key=natsort_keygen())
