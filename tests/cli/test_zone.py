@@ -29,7 +29,7 @@ def test_validate_reports_zone_errors_and_lenient_passes(tmp_path: Path) -> None
     path.write_text("www 300 CNAME x.\nwww 300 A 192.0.2.1\n")
     result = runner.invoke(zone_app, ["validate", str(path), "--origin", "example.com"])
     assert result.exit_code == 1
-    assert "z.db:1: www.example.com. CNAME: error: a CNAME cannot coexist with A" in result.output
+    assert "z.db:1:1: www.example.com. CNAME: error: a CNAME cannot coexist with A" in result.output
     lenient = runner.invoke(zone_app, ["validate", str(path), "--origin", "example.com", "--lenient"])
     assert lenient.exit_code == 0
 
@@ -142,9 +142,13 @@ def test_zone_commands_run_through_the_main_dunops_app(tmp_path: Path) -> None:
     converted = runner.invoke(app, ["zone", "convert", tricky, "--to", "octodns", "-o", str(output)])
     assert converted.exit_code == 0, converted.output
     assert "dropped: example.com. SOA" in converted.output
+    # what octoDNS would refuse is named, not written: the diff shows exactly those RRsets
+    assert "dropped: _uri.example.com. URI: octoDNS cannot hold" in converted.output
+    assert "dropped: bytes.example.com. TXT: octoDNS cannot hold" in converted.output
     diff = runner.invoke(app, ["zone", "diff", tricky, str(output), "--exit-code"])
-    assert diff.exit_code == 0, diff.output
-    assert "0 to create, 0 to update (0 TTL only), 0 to delete" in diff.output
+    assert diff.exit_code == 1, diff.output
+    assert "0 to create, 0 to update (0 TTL only), 2 to delete" in diff.output
+    assert "delete _uri.example.com. URI" in diff.output
     main = _zone_with_include(tmp_path)
     included = runner.invoke(app, ["zone", "validate", str(main), "--include-dir", str(tmp_path)])
     assert included.exit_code == 0, included.output

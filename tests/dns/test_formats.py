@@ -38,6 +38,9 @@ def test_tricky_bind_file_reads_every_record(corpus: Path) -> None:
     assert zone.get("www.example.com.", "CNAME").ttl == 5400  # type: ignore[union-attr]
 
 
+_OCTODNS_LEFT_OUT = {"tricky.zone": ["_uri.example.com. URI", "bytes.example.com. TXT"]}
+
+
 @pytest.mark.parametrize("name", ["tricky.zone", "minimal.db"])
 @pytest.mark.parametrize("fmt", list(ZoneFormat))
 def test_corpus_round_trips_through_every_format(corpus: Path, name: str, fmt: ZoneFormat) -> None:
@@ -45,8 +48,13 @@ def test_corpus_round_trips_through_every_format(corpus: Path, name: str, fmt: Z
     text, report = write_zone(zone, fmt)
     again = read_zone(text, fmt, zone.origin)
     if fmt is ZoneFormat.OCTODNS:
-        assert report.dropped == [f"{zone.origin} SOA: octoDNS YAML has no SOA record"]
+        assert report.dropped[0] == f"{zone.origin} SOA: octoDNS YAML has no SOA record"
         zone.soa = None
+        # what octoDNS refuses is named and left out: a URI outside _service._proto, non-ASCII text
+        left_out = [line.split(":", 1)[0] for line in report.dropped[1:]]
+        assert left_out == _OCTODNS_LEFT_OUT.get(name, [])
+        for item in left_out:
+            zone.remove(*item.split(" "))
     assert again == zone
 
 
@@ -321,25 +329,25 @@ def test_txt_character_string_boundaries_are_kept_by_bind_and_json(corpus: Path)
     assert zone.get("split.example.com.", "TXT").values == ('"a" "b"',)  # type: ignore[union-attr]
     assert zone.get("joined.example.com.", "TXT").values == ('"ab"',)  # type: ignore[union-attr]
     long = zone.get("long.example.com.", "TXT").values[0]  # type: ignore[union-attr]
-    assert long == '"x" "' + "y" * 255 + '" "' + "y" * 45 + '"'  # only a string over 255 octets is split
+    assert long == '"x" "' + "y" * 255 + '" "' + "y" * 45 + '"'
     for fmt in (ZoneFormat.BIND, ZoneFormat.JSON):
         text, report = write_zone(zone, fmt)
         assert read_zone(text, fmt, zone.origin) == zone
         assert report.dropped == []
 
 
-def test_octodns_writer_joins_character_strings_and_reports_each_lost_boundary(corpus: Path) -> None:
-    from dunops.dns import RRset
-    from dunops.dns.rdata import text_value_from_bytes, text_value_octets
-
+def test_octodns_writer_names_every_txt_whose_string_boundaries_it_cannot_hold(corpus: Path) -> None:
     zone = read_bind((corpus / "strings.zone").read_text())
     text, report = write_zone(zone, ZoneFormat.OCTODNS)
     again = read_zone(text, ZoneFormat.OCTODNS, zone.origin)
     lost = sorted(line.split(" ", 1)[0] for line in report.dropped if "boundaries" in line)
     assert lost == ["bytes.example.com.", "long.example.com.", "quotes.example.com.", "split.example.com."]
+    assert all(line.endswith("not written") for line in report.dropped if "boundaries" in line)
     for key, rrset in zone.rrsets.items():
-        joined = [text_value_from_bytes(text_value_octets(value)) for value in rrset.values]
-        assert again.rrsets[key] == RRset(rrset.name, rrset.rtype, rrset.ttl, joined)
+        if key[0] in lost:
+            assert key not in again.rrsets  # reported instead of written with another meaning
+        else:
+            assert again.rrsets[key] == rrset
 
 
 def test_txt_strings_differ_from_their_joined_octets() -> None:
@@ -349,3 +357,31 @@ def test_txt_strings_differ_from_their_joined_octets() -> None:
     joined = Zone("example.com.", [RRset.parse("t.example.com.", "TXT", 300, ['"ab"'], "example.com.")])
     assert split != joined
     assert len(plan_changes(split, joined).changes) == 1
+
+
+def test_octodns_keys_follow_octodns_natural_order_with_unicode_owners() -> None:
+    from natsort import natsort_keygen
+
+    from dunops.dns import RRset, Zone
+
+    names = [
+        "host10",
+        "host9",
+        "Host2",
+        "b",
+        "xn--bcher-kva",
+        "xn--caf-dma",
+        "cafe",
+        "a1b",
+        "a10b",
+        "_x",
+        "9",
+        "10",
+    ]
+    origin = "example.com."
+    zone = Zone(origin, [RRset(f"{n}.{origin}", "A", 300, ["192.0.2.1"]) for n in names])
+    text = write_zone(zone, ZoneFormat.OCTODNS)[0]
+    keys = [line[:-1].strip("'") for line in text.splitlines() if line and line[0] not in " -"]
+    assert "bücher" in keys
+    assert "café" in keys
+    assert keys == sorted(keys, key=natsort_keygen())

@@ -112,7 +112,7 @@ def test_values_generated_into_one_rrset_count_against_the_budget() -> None:
         ("$GENERATE 0-0 h${0,2000000000,n} A 192.0.2.1", "$GENERATE width 2000000000 is over 127"),
         ("$GENERATE 1-1 h${2147483647} A 192.0.2.1", "$GENERATE value 2147483648 is over 2147483647"),
         (
-            "$GENERATE 0-0 @ TXT " + '"${0,127}" ' * 17,
+            '$GENERATE 0-0 @ TXT "' + "${0,127} " * 17 + '"',
             "$GENERATE makes a record longer than 2,048 characters",
         ),
         ("$GENERATE 0-0 @ TXT " + "x" * 2_100, "a $GENERATE template may be at most 2,048 characters"),

@@ -47,8 +47,12 @@ def zones(draw: st.DrawFn) -> Zone:
 def test_random_zones_round_trip_through_every_format(zone: Zone) -> None:
     for fmt in ZoneFormat:
         text, report = write_zone(zone, fmt)
-        assert not report.dropped
-        assert read_zone(text, fmt, ORIGIN) == zone
+        expected = zone.copy()
+        for line in report.dropped:  # octoDNS holds TXT as ASCII text only: the rest is named, not written
+            assert fmt is ZoneFormat.OCTODNS
+            assert line.endswith("(octoDNS holds only ASCII text); not written"), line
+            expected.remove(*line.split(":", 1)[0].split(" "))
+        assert read_zone(text, fmt, ORIGIN) == expected
 
 
 @settings(max_examples=40, deadline=None)

@@ -231,3 +231,17 @@ def test_caa_tag_of_255_octets_is_kept() -> None:
     assert canonical_value("CAA", f'0 {tag} "x"', ORIGIN) == general_canonical_value(
         "CAA", f'0 {tag} "x"', ORIGIN
     )
+
+
+def test_a_txt_value_given_outside_a_zone_file_is_one_text() -> None:
+    from dunops.dns.rdata import text_value_from_input
+
+    assert text_value_from_input("TXT", "v=spf1 mx -all") == '"v=spf1 mx -all"'
+    assert text_value_from_input("TXT", 'a "b" c') == '"a \\"b\\" c"'
+    assert text_value_from_input("SPF", "k=v\\; p=x") == '"k=v; p=x"'
+    assert text_value_from_input("TXT", "y" * 256) == '"' + "y" * 255 + '" "y"'
+    # wholly quoted presentation strings keep their strings and escapes
+    assert text_value_from_input("TXT", '"v=spf1 -all"') == '"v=spf1 -all"'
+    assert text_value_from_input("TXT", ' "a" "b\\"c" ') == '"a" "b\\"c"'
+    with pytest.raises(InvalidValue, match="65,535 octets"):
+        text_value_from_input("TXT", "z" * 65_300)

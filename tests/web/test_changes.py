@@ -324,3 +324,44 @@ def test_control_characters_in_text_are_refused_naming_the_field(team: Team) -> 
     assert approval.status_code == 422
     assert approval.json()["errors"][0]["field"] == "comment"
     assert team.show(created["id"])["title"] == "Add web"
+
+
+def test_the_plan_shows_the_risks_a_change_request_would_carry(team: Team) -> None:  # noqa: F811
+    edits = [
+        {"action": "delete", "name": "@", "type": "NS"},
+        {"action": "upsert", "name": "@", "type": "MX", "ttl": 300, "values": ["20 mail"]},
+    ]
+    planned = team.post(team.author, f"/zones/{ZONE}/plan", {"edits": edits})
+    assert planned.status_code == 200, planned.text
+    created = team.create(edits)
+    assert planned.json()["risk_reasons"] == created["current_revision"]["risk_reasons"]
+    assert sorted(r["id"] for r in planned.json()["risk_reasons"]) == ["apex-ns", "mx:example.test."]
+    replaced = team.post(
+        team.author,
+        f"/zones/{ZONE}/plan",
+        {"edits": [{"action": "upsert", "name": "@", "type": "NS", "values": ["ns9.example.net."]}]},
+    )
+    assert [r["code"] for r in replaced.json()["risk_reasons"]] == ["apex-ns"]
+
+
+def test_a_txt_value_is_one_text_whatever_spaces_or_quotes_it_holds(team: Team) -> None:  # noqa: F811
+    values = ["v=spf1 mx -all", 'say "hi" there', "semi\\;colon", "x" * 300, '"part one" "part two"']
+    edits = [{"action": "upsert", "name": "t", "type": "TXT", "ttl": 300, "values": values}]
+    planned = team.post(team.author, f"/zones/{ZONE}/plan", {"edits": edits})
+    assert planned.status_code == 200, planned.text
+    after = planned.json()["plan"]["changes"][0]["after"]["values"]
+    assert sorted(after) == sorted(
+        [
+            '"v=spf1 mx -all"',
+            '"say \\"hi\\" there"',
+            '"semi;colon"',
+            '"' + "x" * 255 + '" "' + "x" * 45 + '"',
+            '"part one" "part two"',
+        ]
+    )
+    created = team.create(edits)
+    assert team.approve(created).json()["state"] == "approved"
+    applied = team.post(team.author, f"/changes/{created['id']}/apply")
+    assert applied.status_code in (200, 202), applied.text
+    team.run_jobs()
+    assert 't 300 IN TXT "v=spf1 mx -all"' in team.zone_file().replace("t.example.test.", "t")

@@ -82,36 +82,116 @@ def canonical_value(rtype: str, text: str, origin: str) -> str:
     Relative names in ``text`` are read against ``origin``. Raises :class:`InvalidValue`.
     """
     try:
+        if text[:2] == "\\#" or (text[:1] in (" ", "\t") and text.lstrip()[:2] == "\\#"):
+            return _generic_value(rtype, text, origin)
         fast = _FAST_PATHS.get(rtype)
         if fast is not None:
             result = fast(text, origin)
             if result is not None:
                 return result
         if rtype in TEXT_TYPES:
-            return text_value_from_strings(character_strings(text))
+            return text_value_from_strings(_within_rdata_limit(rtype, character_strings(text)))
+        if len(text) > _LONG_TEXT:
+            _check_wire_length(rtype, text, origin)
         return general_canonical_value(rtype, text, origin)
     except InvalidName as exc:
         raise InvalidValue(f"invalid {rtype} value {text!r}: {exc}") from exc
+
+
+MAX_RDATA_OCTETS = 65_535
+"""The most octets one record's data may hold on the wire (RFC 1035 3.2.1: RDLENGTH is 16 bits)."""
+_LONG_TEXT = 32_768  # presentation text shorter than this cannot make more than 65,535 octets of data
+
+# RFC 1876 section 2: the ranges of LOC data that its wire format holds
+_LOC_MAX_ALTITUDE_CM = 2**32 - 1 - 10_000_000
+_LOC_MIN_ALTITUDE_CM = -10_000_000
+_LOC_MAX_SIZE_CM = 9 * 10**9
+_LOC_MAX_LATITUDE_MS = 90 * 3_600_000
+_LOC_MAX_LONGITUDE_MS = 180 * 3_600_000
+
+
+def _within_rdata_limit(rtype: str, strings: list[bytes]) -> list[bytes]:
+    """``strings`` when the record they make fits in 65,535 octets (each string takes a length octet
+    per 255 octets); raises InvalidValue otherwise."""
+    octets = sum(len(string) + max(1, -(-len(string) // MAX_STRING_OCTETS)) for string in strings)
+    if octets > MAX_RDATA_OCTETS:
+        raise InvalidValue(
+            f"{rtype} data of {octets:,} octets is over the limit of {MAX_RDATA_OCTETS:,} octets a record "
+            "may hold (RFC 1035 3.2.1)"
+        )
+    return strings
+
+
+def _check_wire_length(rtype: str, text: str, origin: str) -> None:
+    try:
+        rdata = _from_text(rtype, text, origin)
+        octets = len(rdata.to_digestable())
+    except (dns.exception.DNSException, ValueError, UnicodeError):
+        return  # general_canonical_value says why
+    if octets > MAX_RDATA_OCTETS:
+        raise InvalidValue(
+            f"{rtype} data of {octets:,} octets is over the limit of {MAX_RDATA_OCTETS:,} octets a record "
+            "may hold (RFC 1035 3.2.1)"
+        )
+
+
+def _from_text(rtype: str, text: str, origin: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text(
+        _IN,
+        dns.rdatatype.from_text("CNAME" if rtype == "ALIAS" else rtype),
+        text,
+        origin=dns.name.from_text(origin),
+        relativize=False,
+        idna_codec=dns.name.IDNA_2008,
+    )
+
+
+def _generic_value(rtype: str, text: str, origin: str) -> str:
+    """A value in RFC 3597's generic syntax (``\\# LENGTH HEX``), read as the type's own data: the
+    wire octets are decoded by the type's rules, so ``A \\# 4 C0000201`` is ``192.0.2.1``."""
+    if rtype not in RECORD_TYPES and rtype != "SOA":
+        raise InvalidValue(f"unsupported record type {rtype}")
+    try:
+        _refuse_line_breaks_and_comments(text)
+        rdata = _from_text(rtype, text, origin)
+    except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise InvalidValue(
+            f"invalid {rtype} value {text[:80]!r} in RFC 3597 generic syntax: {reason} "
+            "(expected \\# LENGTH HEX, the length counting the octets of HEX)"
+        ) from exc
+    if rtype in TEXT_TYPES:
+        return text_value_from_strings(list(rdata.strings))  # type: ignore[attr-defined]
+    return general_canonical_value(rtype, rdata.to_text(), origin)
+
+
+def _check_loc(rdata: dns.rdata.Rdata) -> None:
+    """RFC 1876 ranges, which dnspython does not check in full."""
+    latitude, longitude = rdata.latitude, rdata.longitude  # type: ignore[attr-defined]
+    for what, value, limit in (
+        ("latitude", latitude, _LOC_MAX_LATITUDE_MS),
+        ("longitude", longitude, _LOC_MAX_LONGITUDE_MS),
+    ):
+        total = ((value[0] * 60 + value[1]) * 60 + value[2]) * 1000 + value[3]
+        if total > limit:
+            raise InvalidValue(f"LOC {what} is beyond {limit // 3_600_000} degrees (RFC 1876)")
+    altitude = round(rdata.altitude)  # type: ignore[attr-defined]
+    if not _LOC_MIN_ALTITUDE_CM <= altitude <= _LOC_MAX_ALTITUDE_CM:
+        raise InvalidValue("LOC altitude must be from -100000.00m to 42849672.95m (RFC 1876)")
+    for what in ("size", "horizontal_precision", "vertical_precision"):
+        if not 0 <= round(getattr(rdata, what)) <= _LOC_MAX_SIZE_CM:
+            raise InvalidValue(f"LOC {what.replace('_', ' ')} must be from 0m to 90000000.00m (RFC 1876)")
 
 
 def general_canonical_value(rtype: str, text: str, origin: str) -> str:
     """The canonical form computed by dnspython alone (the reference the fast paths must agree with)."""
     if rtype in TEXT_TYPES:
         return text_value_from_strings(character_strings(text))
-    if rtype == "ALIAS":
-        rtype = "CNAME"
     if rtype not in RECORD_TYPES and rtype != "SOA":
         raise InvalidValue(f"unsupported record type {rtype}")
     try:
         _refuse_line_breaks_and_comments(text)
-        rdata = dns.rdata.from_text(
-            _IN,
-            dns.rdatatype.from_text(rtype),
-            text,
-            origin=dns.name.from_text(origin),
-            relativize=False,
-            idna_codec=dns.name.IDNA_2008,
-        )
+        rdata = _from_text(rtype, text, origin)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         reason = str(exc) or type(exc).__name__
         raise InvalidValue(f"invalid {rtype} value {text!r}: {reason}") from exc
@@ -122,6 +202,8 @@ def general_canonical_value(rtype: str, text: str, origin: str) -> str:
     }
     if isinstance(rdata, dns.rdtypes.ANY.CAA.CAA):  # RFC 8659 4.1: tags are case-insensitive
         changes["tag"] = rdata.tag.lower()
+    if rtype == "LOC":
+        _check_loc(rdata)
     if changes:
         rdata = rdata.replace(**changes)
     return rdata.to_text()
@@ -338,6 +420,24 @@ def text_value_from_strings(strings: list[bytes]) -> str:
         for i in range(0, max(len(string), 1), MAX_STRING_OCTETS)
     ]
     return " ".join(f'"{escape_octets(chunk)}"' for chunk in chunks)
+
+
+_PRESENTATION_STRINGS = re.compile(r'[ \t]*"(?:[^"\\\n]|\\.)*"(?:[ \t]+"(?:[^"\\\n]|\\.)*")*[ \t]*\Z')
+
+
+def text_value_from_input(rtype: str, text: str) -> str:
+    """A TXT or SPF value given outside a zone file (an API or CLI edit), as octoDNS means it.
+
+    One value is one text, whatever spaces or quotes it holds (``v=spf1 mx -all`` stays one string),
+    with ``\\;`` standing for ``;`` as in octoDNS; it goes on the wire as 255-octet character-strings.
+    A value that is wholly quoted presentation strings (``"v=spf1 -all"``, ``"part one" "part two"``)
+    is read as presentation, strings and escapes as written. Raises :class:`InvalidValue`.
+    """
+    if _PRESENTATION_STRINGS.match(text):
+        return canonical_value(rtype, text.strip(" \t"), ".")
+    data = text.replace("\\;", ";").encode("utf-8")
+    _within_rdata_limit(rtype, [data])
+    return text_value_from_bytes(data)
 
 
 def text_value_octets(value: str) -> bytes:

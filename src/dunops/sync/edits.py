@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dunops.dns.names import InvalidName, absolute_name, is_subdomain
-from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+from dunops.dns.rdata import RECORD_TYPES, TEXT_TYPES, InvalidValue, canonical_value, text_value_from_input
 from dunops.dns.rrset import MAX_TTL, RRset, meta_text
 from dunops.dns.zone import RRsetKey
 from dunops.dns.zone import Zone as ZoneContent
@@ -87,7 +87,10 @@ def _parse_one(index: int, edit: Any, origin: str) -> tuple[list[Problem], Parse
                     problems.append(Problem("must be a string", f"{where}.values[{position}]"))
                     continue
                 try:
-                    canonical.append(canonical_value(rtype, value, origin))
+                    if rtype in TEXT_TYPES:  # one value is one text, as in octoDNS
+                        canonical.append(text_value_from_input(rtype, value))
+                    else:
+                        canonical.append(canonical_value(rtype, value, origin))
                 except InvalidValue as exc:
                     problems.append(Problem(str(exc), f"{where}.values[{position}]"))
     if problems or owner is None:

@@ -26,6 +26,7 @@ from dunops.accounts.permissions import Permission
 from dunops.dns import plan as engine_plan
 from dunops.dns.plan import Plan, plan_changes
 from dunops.dns.rrset import RRset, rrset_fingerprint
+from dunops.dns.safety import analyse
 from dunops.dns.validation import Level, validate
 from dunops.dns.zone import RRsetKey
 from dunops.dns.zone import Zone as ZoneContent
@@ -66,6 +67,7 @@ class LivePlan:
                 {"location": p.location, "message": p.message, "check": p.code} for p in self.warnings
             ],
             "matches_last_version": self.matches_last_version,
+            "risk_reasons": [{"id": r.id, "code": r.code, "message": r.message} for r in analyse(self.plan)],
         }
 
 

@@ -152,6 +152,9 @@ class LivePlanOut(BaseModel):
     unsupported: list[Problem]
     warnings: list[Problem]
     matches_last_version: bool
+    risk_reasons: list[RiskReason] = Field(
+        description="What a change request of this plan would need acknowledged, one reason per risk."
+    )
 
 
 class RRsetOutcome(BaseModel):

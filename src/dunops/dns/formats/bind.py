@@ -17,11 +17,22 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import dns.rdatatype
+
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name, relative_name
-from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value, record_type
+from dunops.dns.rdata import (
+    MAX_STRING_OCTETS,
+    RECORD_TYPES,
+    TEXT_TYPES,
+    InvalidValue,
+    canonical_value,
+    character_strings,
+    record_type,
+)
 from dunops.dns.rrset import MAX_TTL, RRset, parse_ttl
+from dunops.dns.validation import Level, validate
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
 
@@ -54,9 +65,15 @@ _FAST_RECORD = re.compile(
 class _Record:
     __slots__ = ("filename", "lineno", "name", "ttl", "values")
 
-    def __init__(self, name: str, ttl: int, filename: str, lineno: int, value: str) -> None:
+    def __init__(self, name: str, ttl: int, filename: str, lineno: str, value: str) -> None:
         self.name, self.ttl, self.filename, self.lineno = name, ttl, filename, lineno
         self.values = [value]
+
+
+_UNKNOWN_ORIGIN = "origin-unknown.invalid."
+"""What relative names in record data are read against while the file has set no origin: a name that
+ends so was relative, and is refused (the root is never guessed)."""
+_NO_ORIGIN = "relative name {} with no origin: give --origin or add $ORIGIN"
 
 
 class _ZoneTooLarge(Exception):
@@ -76,7 +93,7 @@ class _Reader:
         self.last_ttl: int | None = None
         self.last_owner: str | None = None
         self.records: dict[RRsetKey, _Record] = {}
-        self.soa: RRset | None = None
+        self.soas: list[tuple[RRset, str]] = []
         self.problems: list[Problem] = []
         self.including: list[Path] = []
         self.max_rrsets = max_rrsets
@@ -146,6 +163,7 @@ class _Reader:
             raise ValueError("$INCLUDE is refused: no include directory was allowed (give --include-dir DIR)")
         if not args or len(args) > 2:
             raise ValueError("expected a file name and an optional origin after $INCLUDE")
+        args = [_unquoted(arg) for arg in args]
         base = self.include_dir.resolve()
         path = (base / args[0]).resolve()
         if not path.is_relative_to(base):
@@ -168,37 +186,52 @@ class _Reader:
             self.origin, self.last_owner = saved
 
     def generate(self, tokens: list[_Token], filename: str, lineno: int) -> None:
+        """``$GENERATE range lhs [ttl] [class] type rhs``, as BIND reads it: the rhs is one word (quote
+        it when the data has spaces: the quotes go, and the words inside are the data)."""
         if len(tokens) < 4:
             raise ValueError("expected $GENERATE range lhs [ttl] [class] type rhs")
         numbers = _generate_range(tokens[0][0])
         template = tokens[1:]
+        _check_generate_shape(template)
+        rhs, rhs_column = template[-1]
+        if len(rhs) >= 2 and rhs[0] == '"' and rhs[-1] == '"':
+            # as BIND's lexer: the quotes go and an escaped quote loses its backslash; other escapes stay
+            template[-1] = (
+                re.sub(r'\\(["\\])', lambda m: m[0] if m[1] == "\\" else '"', rhs[1:-1]),
+                rhs_column,
+            )
         if len(" ".join(text for text, _ in template)) > MAX_GENERATED_CHARS:
             raise ValueError(f"a $GENERATE template may be at most {MAX_GENERATED_CHARS:,} characters")
         self.generated += len(numbers)
         if self.generated > self.max_rrsets:
             raise _ZoneTooLarge(f"{filename}:{lineno}", _too_many_generated(self.max_rrsets))
+        shift = template[0][1]
         for number in numbers:
-            expanded = [(_expand(text, number) if "$" in text else text, column) for text, column in template]
-            line = " ".join(text for text, _ in expanded)
+            line = " ".join(_expand(text, number) if "$" in text else text for text, _ in template)
             if len(line) > MAX_GENERATED_CHARS:
                 raise ValueError(f"$GENERATE makes a record longer than {MAX_GENERATED_CHARS:,} characters")
             fast = _FAST_RECORD.match(line)
-            if fast is None or not self.fast_record(fast, filename, lineno):
-                self.record(expanded, False, filename, lineno)
+            if fast is None or not self.fast_record(fast, filename, lineno, shift + 1):
+                expanded: list[_Token] = []
+                try:
+                    _scan(line, 0, expanded)
+                except ValueError as exc:
+                    raise ValueError(str(exc).split("\0", 1)[-1]) from None
+                self.record([(text, column + shift) for text, column in expanded], False, filename, lineno)
 
-    def fast_record(self, match: re.Match[str], filename: str, lineno: int) -> bool:
+    def fast_record(self, match: re.Match[str], filename: str, lineno: int, column: int = 0) -> bool:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
         owner_text, ttl_text, written_type, rdata = match.groups()
         rtype = record_type(written_type)
-        if rtype is None:
-            return False
+        if rtype is None or (rtype in TEXT_TYPES and len(rdata) > MAX_STRING_OCTETS + 2):
+            return False  # the general path refuses a character-string over 255 octets
         origin = self.origin
         try:
             if owner_text is None:
                 owner = self.last_owner
                 if owner is None:
                     return False
-            elif origin is None and owner_text != "@" and not owner_text.endswith("."):
+            elif origin is None and not owner_text.endswith("."):
                 return False
             else:
                 owner = absolute_name(owner_text, origin or ".")
@@ -210,8 +243,10 @@ class _Reader:
                 ttl = int(ttl_text)
                 if ttl > MAX_TTL:
                     return False
-            value = canonical_value(rtype, rdata, origin or ".")
+            value = canonical_value(rtype, rdata, origin or _UNKNOWN_ORIGIN)
         except ValueError:
+            return False
+        if origin is None and _UNKNOWN_ORIGIN in value:
             return False
         self.last_owner = owner
         if ttl_text is not None:
@@ -221,7 +256,8 @@ class _Reader:
         if entry is None:
             if len(self.records) >= self.max_rrsets:
                 return False
-            self.records[key] = _Record(owner, ttl, filename, lineno, value)
+            column = column or len(match.string) - len(match.string.lstrip(" \t")) + 1
+            self.records[key] = _Record(owner, ttl, filename, f"{lineno}:{column}", value)
         else:
             entry.values.append(value)
         return True
@@ -233,8 +269,8 @@ class _Reader:
                 raise ValueError("a record with no owner name before any owner was given")
             owner = self.last_owner
         else:
-            if self.origin is None and tokens[0][0] != "@" and not tokens[0][0].endswith("."):
-                raise ValueError("relative name with no origin: give --origin or add $ORIGIN")
+            if self.origin is None and not tokens[0][0].endswith("."):
+                raise ValueError(_NO_ORIGIN.format(repr(tokens[0][0])))
             owner = absolute_name(tokens[0][0], self.origin or ".")
             self.last_owner = owner
             index = 1
@@ -254,8 +290,7 @@ class _Reader:
         if index >= size:
             column = tokens[-1][1] + len(tokens[-1][0]) + 1
             raise _positioned(filename, lineno, column, "expected a record type")
-        rtype = tokens[index][0].upper()
-        rtype = record_type(rtype) or rtype
+        rtype = _type_name(tokens[index][0].upper())
         if rtype not in RECORD_TYPES and rtype != "SOA":
             raise _positioned(
                 filename,
@@ -273,25 +308,79 @@ class _Reader:
         else:
             self.last_ttl = ttl
         rdata = " ".join(text for text, _ in tokens[index + 1 :])
-        origin = self.origin or "."
+        origin = self.origin or _UNKNOWN_ORIGIN
         try:
+            if rtype in TEXT_TYPES and rdata[:2] != "\\#":
+                _refuse_long_strings(rtype, rdata)
             value = canonical_value(rtype, rdata, origin)
         except InvalidValue as exc:
             raise _positioned(filename, lineno, tokens[index + 1][1] + 1, str(exc)) from exc
+        if self.origin is None and _UNKNOWN_ORIGIN in value:
+            raise _positioned(
+                filename, lineno, tokens[index + 1][1] + 1, _NO_ORIGIN.format(f"in {rtype} data {rdata!r}")
+            )
         if ttl is None:  # an SOA with no TTL known yet: its MINIMUM is the default TTL, as in BIND
             ttl = min(int(value.rsplit(None, 1)[-1]), MAX_TTL)
             self.default_ttl = ttl
+        column = tokens[0][1] + 1
         if rtype == "SOA":
-            self.soa = RRset(owner, "SOA", ttl, [value])
+            self.soas.append((RRset(owner, "SOA", ttl, [value]), f"{filename}:{lineno}:{column}"))
             return
         key = (owner.lower(), rtype)
         entry = self.records.get(key)
         if entry is None:
             if len(self.records) >= self.max_rrsets:
                 raise _ZoneTooLarge(f"{filename}:{lineno}", too_many_rrsets(self.max_rrsets))
-            self.records[key] = _Record(owner, ttl, filename, lineno, value)
+            self.records[key] = _Record(owner, ttl, filename, f"{lineno}:{column}", value)
         else:
             entry.values.append(value)
+
+
+def _check_generate_shape(template: list[_Token]) -> None:
+    """``lhs [ttl] [class] type rhs``: after the type, exactly one word, as BIND reads ``$GENERATE``."""
+    index = 1
+    for _ in range(2):
+        if index < len(template) and (
+            template[index][0].upper() in _CLASSES or _TTL_LIKE.match(template[index][0])
+        ):
+            index += 1
+    if len(template) != index + 2:
+        raise ValueError(
+            "expected $GENERATE range lhs [ttl] [class] type rhs with the rhs one word: "
+            'quote data that has spaces, as in "10 mail$"'
+        )
+
+
+def _type_name(text: str) -> str:
+    """A record type as DunOps names it: the upper-case mnemonic, ``TYPE1`` (RFC 3597) read as ``A``."""
+    known = record_type(text)
+    if known is not None:
+        return known
+    if text.startswith("TYPE") and text[4:].isdigit() and len(text) <= 9:
+        try:
+            name = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(int(text[4:])))
+        except ValueError:
+            return text
+        return record_type(name) or ("SOA" if name == "SOA" else text)
+    return text
+
+
+def _refuse_long_strings(rtype: str, rdata: str) -> None:
+    """In a zone file a character-string holds at most 255 octets: a longer one is refused, as BIND
+    does (only values given outside zone files are split)."""
+    for string in character_strings(rdata):
+        if len(string) > MAX_STRING_OCTETS:
+            raise InvalidValue(
+                f"a {rtype} character-string of {len(string)} octets is over the limit of "
+                f"{MAX_STRING_OCTETS} (RFC 1035 3.3): split it into several quoted strings"
+            )
+
+
+def _unquoted(text: str) -> str:
+    """A directive argument without its quotes, escapes read (``"my zone.db"`` -> ``my zone.db``)."""
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        text = text[1:-1]
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 class _PositionedError(ValueError):
@@ -331,21 +420,43 @@ def _generate_range(text: str) -> range:
     return numbers
 
 
-_SUBSTITUTION = re.compile(r"\\\$|\$\$|\$(?:\{([-\d]+(?:,\d+)?(?:,[doxXnN])?)\})?")
+_MODIFIER = re.compile(r"\{[ \t]*([-+]?\d+)(?:(,)(\d+)(?:(,)([doxXnN]))?)?\}")
 
 
 def _expand(text: str, number: int) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        if match[0] == "\\$":
-            return "$"
-        if match[0] == "$$":
-            return "$"
+    """One ``$GENERATE`` template with ``number`` put in, as BIND's ``genname()``: ``$`` is the number,
+    ``${offset[,width[,base]]}`` the number plus offset, zero-padded to width, in base d, o, x, X or
+    nibbles (n, N); ``$$`` is a literal ``$`` and a backslash keeps the character after it (``\\$`` stays
+    an escaped ``$`` for the name or text that reads it)."""
+    out: list[str] = []
+    i, size = 0, len(text)
+    while i < size:
+        char = text[i]
+        if char == "\\":
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if char != "$":
+            out.append(char)
+            i += 1
+            continue
+        i += 1
+        if text[i : i + 1] == "$":
+            out.append("$")
+            i += 1
+            continue
         offset, width, base = 0, 0, "d"
-        if match[1]:
-            parts = match[1].split(",")
-            offset = int(parts[0])
-            width = int(parts[1]) if len(parts) > 1 else 0
-            base = parts[2] if len(parts) > 2 else "d"
+        if text[i : i + 1] == "{":
+            match = _MODIFIER.match(text, i)
+            if match is None or (match[2] and not match[3]):
+                raise ValueError(
+                    f"invalid $GENERATE modifier in {text!r}: expected ${{offset}}, ${{offset,width}} "
+                    "or ${offset,width,base} with base d, o, x, X, n or N"
+                )
+            offset = int(match[1])
+            width = int(match[3] or 0)
+            base = match[5] or "d"
+            i = match.end()
         if width > _MAX_GENERATE_WIDTH:
             raise ValueError(f"$GENERATE width {width} is over {_MAX_GENERATE_WIDTH}")
         value = number + offset
@@ -354,10 +465,10 @@ def _expand(text: str, number: int) -> str:
         if base in ("n", "N"):
             if value < 0:
                 raise ValueError(f"$GENERATE value {value} is negative: nibble mode needs 0 or more")
-            return _nibbles(value, width, base == "N")
-        return format(value, f"0{width}{base if base in 'doxX' else 'd'}")
-
-    return _SUBSTITUTION.sub(substitute, text)
+            out.append(_nibbles(value, width, base == "N"))
+        else:
+            out.append(format(value, f"0{width}{base}"))
+    return "".join(out)
 
 
 def _nibbles(value: int, width: int, upper: bool) -> str:
@@ -488,24 +599,76 @@ def read_bind(
     except _ZoneTooLarge as exc:
         reader.problems.append(Problem(str(exc), exc.where, "zone-too-large"))
     problems = [_unpack(problem) for problem in reader.problems]
-    zone_origin = reader.zone_origin
-    if zone_origin is None and reader.soa is not None:
-        zone_origin = reader.soa.name.lower()
-    if zone_origin is None and not problems:
-        problems.append(Problem("no origin: give --origin or add $ORIGIN", filename, "no-origin"))
-    if problems:
+    zone_origin, soa = _apex(reader, start is not None, filename, problems)
+    if zone_origin is None:
         raise ZoneInvalid.collect(problems, f"{filename}: {len(problems)} problem(s) reading the zone file")
-    assert zone_origin is not None
-    zone = Zone(zone_origin, soa=reader.soa)
+    zone = Zone(zone_origin, soa=soa)
     rrsets = zone.rrsets
     records = reader.records
+    where: dict[RRsetKey, str] = positions if positions is not None else {}
+    keep_positions = positions is not None or bool(problems)
     for key in list(records):
         entry = records.pop(key)  # each record is freed as its RRset is made: a lower peak
         rrset = RRset(entry.name, key[1], entry.ttl, entry.values)
         rrsets[rrset.key, key[1]] = rrset  # the RRset's own key string, not a lower-cased copy
-        if positions is not None:
-            positions[key] = f"{entry.filename}:{entry.lineno}"
+        if keep_positions:
+            where[key] = f"{entry.filename}:{entry.lineno}"
+    if problems:
+        # every problem at once: what the zone's rules say of the records that were read, too
+        problems.extend(
+            finding.to_problem()
+            for finding in validate(zone, positions=where)
+            if finding.level is Level.ERROR
+        )
+        raise ZoneInvalid.collect(problems, f"{filename}: {len(problems)} problem(s) reading the zone file")
     return zone
+
+
+def _apex(
+    reader: _Reader, origin_given: bool, filename: str, problems: list[Problem]
+) -> tuple[str | None, RRset | None]:
+    """The zone's name and its SOA: the name given, else where the SOA is, else the first ``$ORIGIN``
+    other than the root. An SOA anywhere but at the apex, and a second SOA, are problems naming both
+    places; with no way to tell the name, a ``no-origin`` problem (never the root by default)."""
+    soas = reader.soas
+    origin = reader.zone_origin if origin_given else None
+    if origin is None and soas:
+        origin = soas[0][0].key
+    if origin is None and not origin_given and reader.zone_origin not in (None, "."):
+        origin = reader.zone_origin
+    if origin is None:
+        if not problems:
+            problems.append(
+                Problem(
+                    "cannot tell which zone this is: it has no SOA and no $ORIGIN naming the zone; "
+                    "give --origin",
+                    filename,
+                    "no-origin",
+                )
+            )
+        return None, None
+    origin = origin.lower()
+    apex = [(rrset, where) for rrset, where in soas if rrset.key == origin]
+    for rrset, where in soas:
+        if rrset.key != origin:
+            first = f"; the apex SOA is at {apex[0][1]}" if apex else ""
+            problems.append(
+                Problem(
+                    f"an SOA at {rrset.name}, which is not the zone apex {origin}: a zone has one SOA, "
+                    f"at its apex{first}",
+                    f"{where}: {rrset.name} SOA",
+                    "soa-not-at-apex",
+                )
+            )
+    for rrset, where in apex[1:]:
+        problems.append(
+            Problem(
+                f"a second SOA at {rrset.name}: a zone has exactly one (the first is at {apex[0][1]})",
+                f"{where}: {rrset.name} SOA",
+                "soa-twice",
+            )
+        )
+    return origin, apex[0][0] if apex else None
 
 
 def _unpack(problem: Problem) -> Problem:

@@ -10,6 +10,7 @@ requires.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -239,12 +240,47 @@ def _zone_from_items(
     return zone
 
 
+def _svcb_key(number: int) -> str:
+    return str(dns.rdtypes.svcbbase.key_to_text(number))  # type: ignore[no-untyped-call]
+
+
 def _natural_key(text: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+    """octoDNS's order of keys (natsort's default): runs of digits compare as numbers, the rest as
+    text decomposed (NFD), so that a file this writes passes octoDNS's order check."""
+    return [
+        int(part) if part.isdigit() else unicodedata.normalize("NFD", part)
+        for part in re.split(r"([0-9]+)", text)
+    ]
 
 
 def _parse(rtype: str, value: str) -> Any:
     return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), value)
+
+
+# octoDNS's target check (the fqdn package with underscores allowed): at least two labels of letters,
+# digits, '-' and '_', no label starting or ending with '-'
+_OCTODNS_FQDN = re.compile(r"(?:(?!-)[-_A-Za-z0-9]{1,63}(?<!-)\.){2,}\Z")
+_OCTODNS_URI_NAME = re.compile(r"(?:\*|_[^.]+)\.[^.]+")
+
+
+def _check_representable(rrset: RRset, origin: str) -> None:
+    """Raise ValueError naming why octoDNS 1.22 (strict) would refuse or change this RRset."""
+    rtype = rrset.rtype
+    if rtype in ("TXT", "SPF"):
+        for value in rrset.values:
+            if text_value_from_bytes(text_value_octets(value)) != value:
+                raise ValueError(f"octoDNS keeps no character-string boundaries, as in {value[:60]}")
+    if rtype == "URI" and not _OCTODNS_URI_NAME.match(relative_name(rrset.name, origin)):
+        raise ValueError("octoDNS holds URI records only at _service._proto names (RFC 7553)")
+    if rtype in ("CNAME", "ALIAS", "DNAME", "PTR", "NS", "MX", "SRV"):
+        for value in rrset.values:
+            target = value.rsplit(" ", 1)[-1]
+            if target == "." and rtype in ("MX", "SRV"):
+                continue
+            if len(target) > 254 or not _OCTODNS_FQDN.match(target):
+                raise ValueError(
+                    f"octoDNS takes only host names of two labels or more as targets, not {target}"
+                )
 
 
 def _octodns_value(rtype: str, value: str) -> Any:
@@ -253,6 +289,10 @@ def _octodns_value(rtype: str, value: str) -> Any:
         text = text_value_octets(value).decode("utf-8")
         if '" "' in text:
             raise ValueError("octoDNS removes every '\" \"' from TXT text")
+        if not text.isascii():
+            raise ValueError("octoDNS holds only ASCII text")
+        if "\\;" in text:
+            raise ValueError("octoDNS reads '\\;' as ';'")
         if text[:1] == '"':
             text = f'"{text}"'  # octoDNS strips one pair of outer quotes from a value starting with '"'
         return text.replace(";", "\\;")
@@ -323,9 +363,23 @@ def _structured(rtype: str, rd: Any) -> dict[str, Any]:
         }
     params: dict[str, Any] = {}
     for key, param in rd.params.items():
-        text = param.to_text() if param is not None else ""
-        name = dns.rdtypes.svcbbase.key_to_text(key)  # type: ignore[no-untyped-call]
-        params[name] = text.strip('"') if text else None
+        name = _svcb_key(key)
+        if param is None:
+            params[name] = None
+        elif name == "alpn":  # octoDNS holds these four as lists
+            ids = [identifier.decode("ascii") for identifier in param.ids]
+            if any(
+                not identifier.isprintable() or "," in identifier or "\\" in identifier for identifier in ids
+            ):
+                raise ValueError("octoDNS cannot hold an alpn id with ',', '\\' or unprintable octets")
+            params[name] = ids
+        elif name in ("ipv4hint", "ipv6hint"):
+            params[name] = [str(address) for address in param.addresses]
+        elif name == "mandatory":
+            params[name] = [_svcb_key(number) for number in param.keys]
+        else:
+            text = param.to_text()
+            params[name] = text.strip('"') if text else None
     value: dict[str, Any] = {"svcpriority": rd.priority, "targetname": rd.target.to_text()}
     if params:
         value["svcparams"] = params
@@ -394,18 +448,14 @@ def octodns_data(zone: Zone, dropped: list[str] | None = None) -> dict[str, Any]
                 dropped.append(f"{rrset.name} {rrset.rtype}: outside the origin {origin}")
             continue
         try:
+            _check_representable(rrset, origin)
             values = [_octodns_value(rrset.rtype, value) for value in rrset.values]
         except (ValueError, UnicodeDecodeError, dns.exception.DNSException) as exc:
             if dropped is not None:
-                dropped.append(f"{rrset.name} {rrset.rtype}: octoDNS cannot hold this value ({exc})")
+                dropped.append(
+                    f"{rrset.name} {rrset.rtype}: octoDNS cannot hold this value ({exc}); not written"
+                )
             continue
-        if rrset.rtype in ("TXT", "SPF") and dropped is not None:
-            for value in rrset.values:
-                if text_value_from_bytes(text_value_octets(value)) != value:
-                    dropped.append(
-                        f"{rrset.name} {rrset.rtype}: octoDNS keeps no character-string boundaries; "
-                        f"{value[:60]} is written joined"
-                    )
         record: dict[str, Any] = {"ttl": rrset.ttl, "type": rrset.rtype}
         record.update(rrset.meta_dict)
         if len(values) == 1:
