@@ -179,10 +179,27 @@ def test_bind_generate_nibble_width_counts_characters_like_bind(line: str, owner
     assert sorted(name for name, _ in zone.rrsets) == owners
 
 
-def test_bind_generate_refuses_negative_nibbles() -> None:
-    with pytest.raises(ZoneInvalid) as info:
-        read_bind(_SOA + "$GENERATE 0-1 h${-2,3,n} 300 A 1.2.3.4\n", "example.com.")
-    assert "negative" in info.value.problems[0].message
+def test_bind_generate_writes_a_negative_value_unsigned_in_nibbles_as_bind() -> None:
+    zone = read_bind(_SOA + "$GENERATE 1024-1024 ${-2000,0,n} 300 A 1.2.3.4\n", "example.com.")
+    assert zone.get("0.3.c.f.f.f.f.f.example.com.", "A") is not None  # 1024 - 2000 as 32 bits
+
+
+def test_bind_reads_every_type_and_leaves_signer_records_out_with_a_count() -> None:
+    notes: list[str] = []
+    zone = read_bind(
+        _SOA
+        + "h 300 HINFO PC Linux\nh 300 TYPE65534 \\# 2 0a0b\n"
+        + "h 300 RRSIG A 8 3 300 20300101000000 20200101000000 1 example.com. AAAA\n"
+        + "h 300 NSEC example.com. A RRSIG NSEC\n",
+        "example.com.",
+        notes=notes,
+    )
+    assert zone.get("h.example.com.", "HINFO").values == ('"PC" "Linux"',)  # type: ignore[union-attr]
+    assert zone.get("h.example.com.", "TYPE65534").values == ("\\# 2 0a0b",)  # type: ignore[union-attr]
+    assert zone.get("h.example.com.", "RRSIG") is None
+    assert notes == [
+        "<zone>: left out 1 NSEC, 1 RRSIG record(s): a DNSSEC signer makes them from the rest of the zone"
+    ]
 
 
 def test_bind_soa_minimum_is_the_default_ttl_without_ttl_anywhere() -> None:

@@ -65,13 +65,22 @@ def _load(
         _say(f"error: cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
         raise typer.Exit(2) from exc
     positions: dict[RRsetKey, str] = {}
+    notes: list[str] = []
     try:
         zone = read_zone(
-            text, chosen, origin, filename=str(path), include_dir=include_dir, positions=positions
+            text,
+            chosen,
+            origin,
+            filename=str(path),
+            include_dir=include_dir,
+            positions=positions,
+            notes=notes,
         )
     except InvalidInput as exc:
         _report(exc)
         raise typer.Exit(1 if exc.problems and exc.problems[0].code != "no-origin" else 2) from exc
+    for note in notes:
+        _say(f"warning: {note}")
     return zone, positions
 
 

@@ -48,9 +48,34 @@ RECORD_TYPES: frozenset[str] = frozenset(
         "URI",
     }
 )
-"""Every type an RRset may have (SOA is kept apart on the zone and never planned)."""
+"""The types octoDNS, the API and the providers work with (SOA is kept apart on the zone and never
+planned). Zone files may hold more: :data:`ZONE_FILE_TYPES`."""
+
+SIGNER_TYPES: frozenset[str] = frozenset({"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM"})
+"""The records a DNSSEC signer makes and keeps up to date from the rest of the zone (RFC 4034, RFC 5155):
+a zone file's copies are checked, then left out, so that a plan never carries signatures of old data."""
+
+# RFC 6742: a NID or L64 value is four 16-bit groups in hex, each of one to four digits as BIND reads them
+_LOCATOR_GROUP = re.compile(r"(\A[ \t]*[0-9]+[ \t]+|:)([0-9A-Fa-f]{1,4})(?=:|[ \t]*\Z)")
+_GENERIC_TYPE = re.compile(r"TYPE[0-9]{1,5}\Z")
+
+
+def _zone_file_types() -> frozenset[str]:
+    names = {
+        dns.rdatatype.to_text(rdtype)
+        for rdtype in dns.rdatatype.RdataType
+        if not dns.rdatatype.is_metatype(rdtype) and rdtype not in (dns.rdatatype.SOA, dns.rdatatype.TYPE0)
+    }
+    return frozenset(names | RECORD_TYPES) - SIGNER_TYPES
+
+
+ZONE_FILE_TYPES: frozenset[str] = _zone_file_types()
+"""Every type a BIND or JSON zone file may hold: :data:`RECORD_TYPES` and every other data type
+dnspython knows (HINFO, RP, DNSKEY, ...), plus any type by number (``TYPE65534``, RFC 3597). A provider
+says which it holds (its capabilities); a plan with any other is refused before anything is sent."""
 
 _TYPE_NAMES = {rtype: rtype for rtype in RECORD_TYPES}
+_ZONE_FILE_TYPE_NAMES = {rtype: rtype for rtype in ZONE_FILE_TYPES | SIGNER_TYPES}
 
 
 def record_type(text: str) -> str | None:
@@ -59,6 +84,34 @@ def record_type(text: str) -> str | None:
     Readers keep this one object per type instead of a copy per RRset (a few MB per 100k RRsets).
     """
     return _TYPE_NAMES.get(text)
+
+
+def zone_file_type(text: str) -> str | None:
+    """The name DunOps gives a type written in upper case in a zone file, or None when it is none.
+
+    A mnemonic is itself (``HINFO``); ``TYPEnnn`` (RFC 3597) is the type's mnemonic when it has one
+    (``TYPE1`` is ``A``) and ``TYPEnnn`` otherwise; meta types (``ANY``, ``AXFR``, ``OPT``...) are none.
+    The signer's types (:data:`SIGNER_TYPES`) and ``SOA`` are named too: the reader decides about them.
+    """
+    known = _ZONE_FILE_TYPE_NAMES.get(text)
+    if known is not None or text == "SOA":
+        return known or "SOA"
+    if not _GENERIC_TYPE.match(text) or int(text[4:]) > 65535:
+        return None
+    number = dns.rdatatype.RdataType.make(int(text[4:]))
+    if dns.rdatatype.is_metatype(number) or number == dns.rdatatype.TYPE0:
+        return None
+    name = dns.rdatatype.to_text(number)
+    return _ZONE_FILE_TYPE_NAMES.get(name) or ("SOA" if name == "SOA" else name)
+
+
+def _readable_type(rtype: str) -> bool:
+    return (
+        rtype in ZONE_FILE_TYPES
+        or rtype in SIGNER_TYPES
+        or rtype == "SOA"
+        or bool(_GENERIC_TYPE.match(rtype))
+    )
 
 
 SINGLE_VALUE_TYPES: frozenset[str] = frozenset({"CNAME", "DNAME", "ALIAS"})
@@ -149,7 +202,7 @@ def _from_text(rtype: str, text: str, origin: str) -> dns.rdata.Rdata:
 def _generic_value(rtype: str, text: str, origin: str) -> str:
     """A value in RFC 3597's generic syntax (``\\# LENGTH HEX``), read as the type's own data: the
     wire octets are decoded by the type's rules, so ``A \\# 4 C0000201`` is ``192.0.2.1``."""
-    if rtype not in RECORD_TYPES and rtype != "SOA":
+    if not _readable_type(rtype):
         raise InvalidValue(f"unsupported record type {rtype}")
     try:
         _refuse_line_breaks_and_comments(text)
@@ -187,13 +240,17 @@ def general_canonical_value(rtype: str, text: str, origin: str) -> str:
     """The canonical form computed by dnspython alone (the reference the fast paths must agree with)."""
     if rtype in TEXT_TYPES:
         return text_value_from_strings(character_strings(text))
-    if rtype not in RECORD_TYPES and rtype != "SOA":
+    if not _readable_type(rtype):
         raise InvalidValue(f"unsupported record type {rtype}")
+    if rtype in ("NID", "L64"):
+        text = _LOCATOR_GROUP.sub(lambda m: m[1] + m[2].zfill(4), text)
     try:
         _refuse_line_breaks_and_comments(text)
         rdata = _from_text(rtype, text, origin)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         reason = str(exc) or type(exc).__name__
+        if dns.rdata.get_rdata_class(_IN, dns.rdatatype.from_text(rtype)) is dns.rdata.GenericRdata:  # type: ignore[no-untyped-call]
+            reason = f"{rtype} data is read only in RFC 3597 generic syntax (\\# LENGTH HEX)"
         raise InvalidValue(f"invalid {rtype} value {text!r}: {reason}") from exc
     changes: dict[str, object] = {
         slot: value.canonicalize()

@@ -132,7 +132,8 @@ def _run_checks(zone: Zone) -> Iterator[_Raw]:
         if not (
             (name.endswith(suffix) and "\\" not in name) or name == origin or origin == "."
         ) and not is_subdomain(name, origin):
-            yield "out-of-zone", (name, ""), f"{name} is not inside the zone {origin}"
+            for rtype in types:  # each RRset, so that each is named with its place in the file
+                yield "out-of-zone", (name, rtype), f"{name} is not inside the zone {origin}"
             continue
         if "CNAME" in types:
             if name == origin:

@@ -67,9 +67,11 @@ def read_zone(
     include_dir: str | Path | None = None,
     positions: dict[RRsetKey, str] | None = None,
     max_rrsets: int = MAX_ZONE_RRSETS,
+    notes: list[str] | None = None,
 ) -> Zone:
     """Read ``text`` in ``zone_format``; raises ZoneInvalid with every problem found, and as soon as
-    the zone would hold more than ``max_rrsets`` RRsets (callers pass ``DUNOPS_MAX_ZONE_RRSETS``)."""
+    the zone would hold more than ``max_rrsets`` RRsets (callers pass ``DUNOPS_MAX_ZONE_RRSETS``).
+    ``notes`` gets what was read but left out (a BIND file's DNSSEC signatures and denial records)."""
     if zone_format is ZoneFormat.BIND:
         return read_bind(
             text,
@@ -78,6 +80,7 @@ def read_zone(
             include_dir=include_dir,
             positions=positions,
             max_rrsets=max_rrsets,
+            notes=notes,
         )
     if zone_format is ZoneFormat.JSON:
         return read_json(text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)

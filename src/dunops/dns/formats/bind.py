@@ -17,19 +17,18 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import dns.rdatatype
-
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name, relative_name
 from dunops.dns.rdata import (
     MAX_STRING_OCTETS,
-    RECORD_TYPES,
+    SIGNER_TYPES,
     TEXT_TYPES,
     InvalidValue,
     canonical_value,
     character_strings,
     record_type,
+    zone_file_type,
 )
 from dunops.dns.rrset import MAX_TTL, RRset, parse_ttl
 from dunops.dns.validation import Level, validate
@@ -98,6 +97,7 @@ class _Reader:
         self.including: list[Path] = []
         self.max_rrsets = max_rrsets
         self.generated = 0
+        self.left_out: dict[str, int] = {}
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(message, where, "bind-syntax"))
@@ -290,14 +290,14 @@ class _Reader:
         if index >= size:
             column = tokens[-1][1] + len(tokens[-1][0]) + 1
             raise _positioned(filename, lineno, column, "expected a record type")
-        rtype = _type_name(tokens[index][0].upper())
-        if rtype not in RECORD_TYPES and rtype != "SOA":
+        rtype = zone_file_type(tokens[index][0].upper())
+        if rtype is None:
             raise _positioned(
                 filename,
                 lineno,
                 tokens[index][1] + 1,
-                f"expected a record type, found {tokens[index][0]!r} "
-                f"(supported: {', '.join(sorted(RECORD_TYPES))}, SOA)",
+                f"expected a record type, found {tokens[index][0]!r} (a type's mnemonic such as A or "
+                "HINFO, or TYPEnnn with data in RFC 3597 generic syntax)",
             )
         if index + 1 >= size:
             raise _positioned(filename, lineno, tokens[index][1] + len(rtype) + 1, f"expected {rtype} data")
@@ -326,6 +326,9 @@ class _Reader:
         if rtype == "SOA":
             self.soas.append((RRset(owner, "SOA", ttl, [value]), f"{filename}:{lineno}:{column}"))
             return
+        if rtype in SIGNER_TYPES:
+            self.left_out[rtype] = self.left_out.get(rtype, 0) + 1
+            return
         key = (owner.lower(), rtype)
         entry = self.records.get(key)
         if entry is None:
@@ -349,20 +352,6 @@ def _check_generate_shape(template: list[_Token]) -> None:
             "expected $GENERATE range lhs [ttl] [class] type rhs with the rhs one word: "
             'quote data that has spaces, as in "10 mail$"'
         )
-
-
-def _type_name(text: str) -> str:
-    """A record type as DunOps names it: the upper-case mnemonic, ``TYPE1`` (RFC 3597) read as ``A``."""
-    known = record_type(text)
-    if known is not None:
-        return known
-    if text.startswith("TYPE") and text[4:].isdigit() and len(text) <= 9:
-        try:
-            name = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(int(text[4:])))
-        except ValueError:
-            return text
-        return record_type(name) or ("SOA" if name == "SOA" else text)
-    return text
 
 
 def _refuse_long_strings(rtype: str, rdata: str) -> None:
@@ -462,9 +451,9 @@ def _expand(text: str, number: int) -> str:
         value = number + offset
         if value > _MAX_GENERATE_NUMBER:
             raise ValueError(f"$GENERATE value {value} is over {_MAX_GENERATE_NUMBER}")
+        if base != "d":
+            value &= 0xFFFFFFFF  # as BIND, which writes a negative value unsigned in bases o, x and n
         if base in ("n", "N"):
-            if value < 0:
-                raise ValueError(f"$GENERATE value {value} is negative: nibble mode needs 0 or more")
             out.append(_nibbles(value, width, base == "N"))
         else:
             out.append(format(value, f"0{width}{base}"))
@@ -588,10 +577,13 @@ def read_bind(
     include_dir: str | Path | None = None,
     positions: dict[RRsetKey, str] | None = None,
     max_rrsets: int = MAX_ZONE_RRSETS,
+    notes: list[str] | None = None,
 ) -> Zone:
     """Read a zone file; raises ZoneInvalid with every problem as ``file:line:column``.
 
-    Reading stops at the line that would make the zone hold more than ``max_rrsets`` RRsets."""
+    Reading stops at the line that would make the zone hold more than ``max_rrsets`` RRsets. The
+    records a DNSSEC signer makes (:data:`SIGNER_TYPES`) are checked, then left out; ``notes`` gets
+    one line saying how many of each were."""
     start = absolute_name(origin, ".") if origin else None
     reader = _Reader(start, Path(include_dir) if include_dir is not None else None, max_rrsets)
     try:
@@ -602,6 +594,11 @@ def read_bind(
     zone_origin, soa = _apex(reader, start is not None, filename, problems)
     if zone_origin is None:
         raise ZoneInvalid.collect(problems, f"{filename}: {len(problems)} problem(s) reading the zone file")
+    if reader.left_out and notes is not None:
+        counts = ", ".join(f"{count} {rtype}" for rtype, count in sorted(reader.left_out.items()))
+        notes.append(
+            f"{filename}: left out {counts} record(s): a DNSSEC signer makes them from the rest of the zone"
+        )
     zone = Zone(zone_origin, soa=soa)
     rrsets = zone.rrsets
     records = reader.records

@@ -16,7 +16,7 @@ from typing import Any
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name
-from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value, record_type
+from dunops.dns.rdata import SIGNER_TYPES, ZONE_FILE_TYPES, InvalidValue, canonical_value, zone_file_type
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
@@ -27,7 +27,11 @@ _RRSET_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "description": "absolute owner name with a trailing dot"},
-        "type": {"enum": sorted(RECORD_TYPES)},
+        "type": {
+            "type": "string",
+            "description": "a type's mnemonic, or TYPEnnn (RFC 3597) for a type by number",
+            "examples": sorted(ZONE_FILE_TYPES),
+        },
         "ttl": {"type": "integer", "minimum": 0, "maximum": 2147483647},
         "values": {
             "type": "array",
@@ -167,8 +171,8 @@ def zone_from_data(
             if unknown:
                 raise InvalidValue(f"unknown field(s) {', '.join(sorted(unknown))}")
             name = absolute_name(str(item["name"]), zone_origin)
-            rtype = record_type(str(item["type"]).upper())
-            if rtype is None:
+            rtype = zone_file_type(str(item["type"]).upper())
+            if rtype is None or rtype == "SOA" or rtype in SIGNER_TYPES:
                 raise InvalidValue(f"unsupported type {describe(item['type'])}")
             ttl = item["ttl"]
             if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:

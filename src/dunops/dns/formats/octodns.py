@@ -25,6 +25,7 @@ from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
 from dunops.dns.formats.yamlfast import AnchorRefused, OutsideFastSubset, iter_top_level, load_yaml
 from dunops.dns.names import InvalidName, absolute_name, display_name, is_subdomain, relative_name
 from dunops.dns.rdata import (
+    RECORD_TYPES,
     InvalidValue,
     canonical_value,
     escape_octets,
@@ -266,6 +267,8 @@ _OCTODNS_URI_NAME = re.compile(r"(?:\*|_[^.]+)\.[^.]+")
 def _check_representable(rrset: RRset, origin: str) -> None:
     """Raise ValueError naming why octoDNS 1.22 (strict) would refuse or change this RRset."""
     rtype = rrset.rtype
+    if rtype not in RECORD_TYPES:
+        raise ValueError(f"octoDNS has no {rtype} record type")
     if rtype in ("TXT", "SPF"):
         for value in rrset.values:
             if text_value_from_bytes(text_value_octets(value)) != value:
