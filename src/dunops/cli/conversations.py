@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dunops.accounts import access, users
+from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.agent import Agent, backend_for, conversations, turns
 from dunops.cli import context
@@ -60,7 +60,7 @@ def ask(
     """Ask the agent one question: prints its answer and any change request it proposed with its plan."""
     settings = context.settings()
     with context.unit_of_work() as session:
-        principal = context.operator(users.require_by_email(session, email))
+        principal = context.member(session, email)
         grant = access.resolve(session, principal, workspace, Permission.ZONES_READ)
         chosen = conversation or conversations.create(session, grant).id
     agent = Agent(context.writer(), settings, context.vault(), backend_for(settings))
