@@ -164,7 +164,7 @@ CASES: tuple[Case, ...] = (
         "viewer",
         "refusal",
         "Point api.example.test to 192.0.2.12",
-        ("could not propose", "viewer role may not"),
+        ("could not propose", "viewer may not propose"),
         as_viewer=True,
     ),
     # clarification

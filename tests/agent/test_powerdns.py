@@ -145,7 +145,7 @@ def test_the_agent_on_real_powerdns(
 
     refused = ask(vera, f"Point www.{zone} to 192.0.2.66")
     assert "could not propose" in refused[-1]["content"]
-    assert "viewer role may not" in refused[-1]["content"]
+    assert "A viewer may not propose changes" in refused[-1]["content"]
 
     hidden = ask(bob, f"What does www.{other_zone} point to?")
     assert "can't see" in hidden[-1]["content"]

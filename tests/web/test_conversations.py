@@ -131,7 +131,7 @@ def test_a_viewers_agent_reads_but_cannot_propose(team: Team, db: Session) -> No
     assert "10 mail.example.test." in str(read[-1]["content"])
     messages = _ask(team, team.viewer, conversation, "Point api.example.test to 192.0.2.12")
     assert "could not propose" in str(messages[-1]["content"])
-    assert "viewer role may not" in str(messages[-1]["content"])
+    assert "A viewer may not propose changes" in str(messages[-1]["content"])
     assert team.get(team.author, "/changes").json()["items"] == []
     refused = db.scalars(select(AuditEvent).where(AuditEvent.action == "agent.tool_refused")).all()
     assert [e.details["tool"] for e in refused] == ["propose_change"]

@@ -82,6 +82,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.CHANGES_APPROVE: "approve changes",
     Permission.CHANGES_APPLY: "apply changes",
     Permission.POLICY_MANAGE: "change the approval policy",
+    Permission.AGENT_MANAGE: "switch the agent on or off",
 }
 
 

@@ -519,7 +519,9 @@ def _proposed(data: Mapping[str, Any]) -> str:
     if "error" in data:
         problems = "; ".join(data.get("problems", []))
         return (
-            f"I could not propose that change: {data['error']}" + (f" ({problems})" if problems else "") + "."
+            f"I could not propose that change: {str(data['error']).rstrip('.')}"
+            + (f" ({problems})" if problems else "")
+            + "."
         )
     risks = data.get("risk_reasons", [])
     risk_text = (
