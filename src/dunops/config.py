@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
 
+    apply_lease_seconds: float = Field(default=120, ge=1, le=86400)
+    reconcile_seconds: float = Field(default=60, ge=1, le=86400)
+    outbox_resend_seconds: float = Field(default=60, ge=1, le=86400)
+    verify_deadline_seconds: float = Field(default=300, ge=1, le=86400)
+    verify_query_timeout_seconds: float = Field(default=2, gt=0, le=60)
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

@@ -15,6 +15,7 @@ from dunops.storage.models.change import (
 )
 from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.lease import ZoneLease
+from dunops.storage.models.outbox import OutboxJob
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -59,6 +60,7 @@ __all__ = [
     "MagicLink",
     "Membership",
     "NotificationMute",
+    "OutboxJob",
     "PendingLink",
     "ProviderConnection",
     "Role",
