@@ -565,14 +565,29 @@ def _nothing_written(why: str) -> str:
     )
 
 
+SERVED_MESSAGES = {
+    "written": "the provider serves the plan's content",
+    "not_written": "the provider serves the content from before the plan",
+    "differs": "the provider serves neither the plan's content nor the one before it",
+}
+
+
 def compare(plan: Plan, served: ZoneContent) -> list[dict[str, str]]:
-    """Each touched RRset and whether the provider serves its content ``after`` the plan, ``before``
-    it, or ``neither``."""
+    """Each touched RRset and whether the provider serves it as the plan made it (``written``), as it
+    was before (``not_written``) or otherwise (``differs``)."""
     found = []
     for change in plan.changes:
         now = served.get(change.rrset.key, change.rtype)
-        state = "after" if now == change.after else "before" if now == change.before else "neither"
-        found.append({"rrset": f"{change.name} {change.rtype}", "served": state})
+        status = "written" if now == change.after else "not_written" if now == change.before else "differs"
+        found.append(
+            {
+                "name": change.name,
+                "type": change.rtype,
+                "kind": change.kind.value,
+                "status": status,
+                "message": SERVED_MESSAGES[status],
+            }
+        )
     return found
 
 
@@ -596,17 +611,19 @@ def settle(
     assert zone is not None
     listing = compare(plan, served)
     deployment.results = listing
-    seen = {item["served"] for item in listing}
-    if seen == {"before"}:
+    seen = {item["status"] for item in listing}
+    if seen == {"not_written"}:
         finish(session, settings, deployment, change, D.FAILED, S.APPROVED, _nothing_written(why))
         return D.FAILED
     _record_served(session, zone, deployment, plan, served)
-    if seen == {"after"}:
+    if seen == {"written"}:
         message = f"{why}; the provider serves the plan: {plan.summary()}"
         finish(session, settings, deployment, change, D.APPLIED, S.APPLIED, message, final=False)
         queue_verification(session, settings, deployment, verify_attempts, verify_interval)
         return D.APPLIED
-    off = [item["rrset"] for item in listing if item["served"] != "after"]
+    off = [
+        f"{item['name']} {item['type']} ({item['status']})" for item in listing if item["status"] != "written"
+    ]
     message = f"{why}; only part of the plan is served, not: " + ", ".join(off)
     finish(session, settings, deployment, change, D.PARTIAL, S.FAILED, message)
     return D.PARTIAL
@@ -1006,7 +1023,10 @@ def reconcile(factory: sessionmaker[Session], settings: Settings, deployment_id:
                 )[:4000]
                 deployment.lease_expires_at = utcnow()
                 return D.RUNNING
-            deployment.results = [{"rrset": f"{c.name} {c.rtype}", "served": "unknown"} for c in plan.changes]
+            deployment.results = [
+                {"name": c.name, "type": c.rtype, "kind": c.kind.value, "status": "unknown"}
+                for c in plan.changes
+            ]
             message = (
                 f"its worker stopped before the outcome was recorded, and the provider could not be read "
                 f"({trouble}); check these RRsets and sync the zone: "
