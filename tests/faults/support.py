@@ -278,13 +278,15 @@ class Team:
         found: dict[str, Any] = self.call("GET", self.author, f"/changes/{change_id}").json()
         return found
 
-    def approved_change(self, name: str, value: str) -> int:
-        edit = {"action": "upsert", "name": name, "type": "A", "ttl": 300, "values": [value]}
+    def approved_change(self, name: str, value: str, *, count: int = 1) -> int:
+        """An approved request setting ``name`` (``name0`` ... when ``count`` > 1) to ``value``."""
+        names = [name] if count == 1 else [f"{name}{n}" for n in range(count)]
+        edits = [{"action": "upsert", "name": n, "type": "A", "ttl": 300, "values": [value]} for n in names]
         created = self.call(
             "POST",
             self.author,
             "/changes",
-            {"zone": self.zone, "title": name, "edits": [edit], "submit": True},
+            {"zone": self.zone, "title": name, "edits": edits, "submit": True},
         )
         assert created.status_code == 201, created.text
         revision = created.json()["current_revision"]
@@ -308,10 +310,10 @@ class Team:
         return found
 
 
-def seed_members(db: Session) -> tuple[dict[str, str], dict[str, str]]:
-    """An editor (the author) and an owner (the approver) of ``acme``, with API tokens."""
-    owner, workspace = member(db, "acme", "owner@acme.test", Role.OWNER)
-    editor, _ = member(db, "acme", "editor@acme.test", Role.EDITOR)
+def seed_members(db: Session, slug: str = "acme") -> tuple[dict[str, str], dict[str, str]]:
+    """An editor (the author) and an owner (the approver) of ``slug``, with API tokens."""
+    owner, workspace = member(db, slug, f"owner@{slug}.test", Role.OWNER)
+    editor, _ = member(db, slug, f"editor@{slug}.test", Role.EDITOR)
     approver = bearer(api_token(db, owner, workspace, Role.OWNER))
     author = bearer(api_token(db, editor, workspace, Role.EDITOR))
     db.commit()
