@@ -67,6 +67,8 @@ class HoldingProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.hold = Hold.NOTHING
+        self.refuse = False
+        """While set, every connection is closed at once: the provider is down."""
         self.held = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.port: int = self._listener.getsockname()[1]
@@ -83,6 +85,9 @@ class HoldingProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self.refuse:
+                _close(client)
+                continue
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             self._sockets += [client, upstream]
             patched = threading.Event()

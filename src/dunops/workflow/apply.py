@@ -82,7 +82,7 @@ LEASE_WAIT_SECONDS = 30.0
 VERIFY_JOB = "workflow.verify"
 VERIFY_ATTEMPTS = 6
 VERIFY_INTERVAL_SECONDS = 5.0
-RECONCILE_ATTEMPTS = 3
+RECONCILE_ATTEMPTS = 10
 """Rounds of reconciliation that may fail to read the provider before the deployment is ``unknown``."""
 
 CONNECTION_CHANGED = (
