@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -105,17 +105,36 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 RETRY_AFTER_SECONDS = 2
 
 
-def _database_busy(request: Request, exc: Exception) -> JSONResponse:
-    """The database could not be had within the request's budget (a lock, the pool, an outage): 503."""
+def _database_busy(request: Request, exc: Exception) -> Response:
+    """The database could not be had within the request's budget (a lock, the pool, an outage): 503,
+    as problem details for the API and as a page for a browser."""
     reason = "busy" if isinstance(exc, PoolTimeout) or "locked" in str(exc) else "unavailable"
     log.warning("database " + reason, path=safe_path(request.scope), error_type=type(exc).__name__)
-    response = problem(
-        503,
-        "Service unavailable",
-        f"the database is {reason} right now; retry in a moment",
-    )
+    detail = f"the database is {reason} right now; retry in a moment"
+    response: Response
+    if _wants_page(request):
+        response = request.app.state.templates.TemplateResponse(
+            request,
+            "message.html",
+            {
+                "providers": request.app.state.settings.oidc_providers,
+                "title": "Back in a moment",
+                "message": f"DunOps cannot reach its database right now. Nothing you did was lost; "
+                f"reload this page in a few seconds ({detail}).",
+                "home_link": True,
+            },
+            status_code=503,
+        )
+    else:
+        response = problem(503, "Service unavailable", detail)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, which always answers problem details)."""
+    path = request.url.path
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
