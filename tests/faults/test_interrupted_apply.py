@@ -2,7 +2,8 @@
 write is held before it arrives, after PowerDNS applied it but before DunOps heard, and during
 verification. After a restart every deployment reaches a final state within the lease plus one
 reconciliation round, that state is what PowerDNS serves, the zone's lease is free and a sync finds no
-drift; a write that never arrived leaves the request approved, applied again with the same approval."""
+drift; a write that never arrived leaves the request approved, applied again with the same approval.
+On PostgreSQL the job queue is Redis when ``DUNOPS_TEST_REDIS_URL`` is set."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dunops.config import Settings
 from dunops.storage.models import ZoneLease
+from tests.conftest import REDIS_URL
 from tests.faults.support import (
     FAST,
     Hold,
@@ -39,10 +42,14 @@ RECOVERY_BOUND = float(FAST["apply_lease_seconds"]) + float(FAST["reconcile_seco
 def installation(
     request: pytest.FixtureRequest, tmp_path: Path, settings: Settings, database_url: str
 ) -> Iterator[Installation]:
+    queue = {}
+    if database_url.startswith("postgresql") and REDIS_URL:  # PostgreSQL + Redis, as in production
+        redis.Redis.from_url(REDIS_URL).flushdb()  # no job of an earlier test on this database number
+        queue = {"redis_url": REDIS_URL}
     running = Installation(
         tmp_path / "install",
         database_url,
-        {**FAST, "data_dir": str(settings.data_dir)},
+        {**FAST, "data_dir": str(settings.data_dir), **queue},
         separate=request.param == "worker",
     )
     running.start()
