@@ -379,6 +379,10 @@ def run_deployment(
         except Exception as error:
             outcome = ProviderError(f"the provider failed unexpectedly ({type(error).__name__})")
         with transaction(factory) as session:
+            deployment, _change, _revision, _zone = loaded(session, deployment_id)
+            if deployment.state is not D.RUNNING or deployment.holder != holder:
+                # its lease lapsed (renewal failed) and reconciliation recorded what is served meanwhile
+                return deployment.state
             state = _record(session, settings, deployment_id, plan, outcome, verify_attempts, verify_interval)
     finally:
         if state is not D.RUNNING:
