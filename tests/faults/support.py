@@ -59,6 +59,8 @@ class Hold(Enum):
     """A PATCH is kept from PowerDNS (it never arrives)."""
     RESPONSE = "response"
     """A PATCH reaches PowerDNS, and its answer is kept from DunOps."""
+    CUT = "cut"
+    """A PATCH never arrives: its connection is cut, and PowerDNS is unreachable from then on."""
 
 
 class HoldingProxy:
@@ -105,6 +107,11 @@ class HoldingProxy:
                 _close(client, upstream)
                 return
             if data.startswith(b"PATCH"):
+                if self.hold is Hold.CUT:
+                    self.refuse = True
+                    self.held.set()
+                    _close(client, upstream)
+                    return
                 if self.hold is Hold.REQUEST:
                     dropping = True
                     self.held.set()

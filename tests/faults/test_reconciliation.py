@@ -1,7 +1,8 @@
-"""A provider that goes away during an apply: the deployment stays ``running`` under its lease (nobody
-can say what landed), an owner's reconciliation is refused while the lease holds and, once it lapsed,
-finds nothing written: the request is ``approved`` again and applies with the same approval. An
-``unverified`` deployment can be verified again later."""
+"""A provider that is down when an apply starts fails it with nothing written: the request is
+``approved`` again. One that goes away during the write leaves the deployment ``running`` under its
+lease (nobody can say what landed); an owner's reconciliation is refused while the lease holds and,
+once it lapsed, finds nothing written: the request is ``approved`` again and applies with the same
+approval. An ``unverified`` deployment can be verified again later."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dunops.config import Settings
 from dunops.jobs import queue_for
 from dunops.storage.base import utcnow
 from dunops.storage.models import AuditEvent, Deployment, ZoneLease
-from tests.faults.support import HoldingProxy, UdpGate, connect_zone, seed_members, served_a
+from tests.faults.support import Hold, HoldingProxy, UdpGate, connect_zone, seed_members, served_a
 from tests.servers.powerdns import PowerDNSServer
 
 BASE = "/api/v1/workspaces/acme"
@@ -41,7 +42,7 @@ def _approved(author: Caller, approver: Caller, zone: str, name: str, value: str
     return int(created.json()["id"])
 
 
-def test_a_provider_gone_during_the_write_is_reconciled_to_nothing_written_and_applied_again(
+def test_a_provider_down_or_gone_during_the_write_leaves_the_request_approved_to_apply_again(
     client: TestClient,
     db: Session,
     settings: Settings,
@@ -55,9 +56,21 @@ def test_a_provider_gone_during_the_write_is_reconciled_to_nothing_written_and_a
     change_id = _approved(author, approver, zone, "outage", "192.0.2.31")
     queue = queue_for(settings)
 
-    proxy.refuse = True  # the provider is down
+    proxy.refuse = True  # the provider is down from the start
+    down = int(author("POST", f"/changes/{change_id}/apply").json()["deployment"])
+    queue.run_pending()
+    failed = author("GET", f"/deployments/{down}").json()
+    assert failed["state"] == "failed", failed
+    assert failed["message"].startswith("nothing was written")
+    assert author("GET", f"/changes/{change_id}").json()["state"] == "approved"
+    assert all(lease.holder is None for lease in db.scalars(select(ZoneLease)))
+    db.rollback()
+
+    proxy.refuse = False
+    proxy.hold = Hold.CUT  # the provider goes away as the write is sent
     deployment_id = int(author("POST", f"/changes/{change_id}/apply").json()["deployment"])
     queue.run_pending()
+    assert proxy.held.is_set()
     running = author("GET", f"/deployments/{deployment_id}").json()
     assert running["state"] == "running", running
     assert "could not be read back" in running["message"]
@@ -71,7 +84,7 @@ def test_a_provider_gone_during_the_write_is_reconciled_to_nothing_written_and_a
     assert deployment is not None
     deployment.lease_expires_at = utcnow() - timedelta(seconds=1)  # its worker stopped renewing
     db.commit()
-    proxy.refuse = False
+    proxy.refuse, proxy.hold = False, Hold.NOTHING
     reconciled = author("POST", f"/deployments/{deployment_id}/reconcile")
     assert reconciled.status_code == 200, reconciled.text
     assert reconciled.json()["state"] == "failed"

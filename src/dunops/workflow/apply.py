@@ -43,7 +43,7 @@ from dunops.dns.rrset import rrset_fingerprint
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, DunopsError, Locked, Problem, ProviderError, StalePlan
 from dunops.jobs import enqueue_after_commit
-from dunops.providers import ApplyResult, Provider
+from dunops.providers import ApplyResult, ChangeStatus, Provider
 from dunops.security.vault import Vault
 from dunops.storage.base import utcnow
 from dunops.storage.database import transaction
@@ -445,8 +445,9 @@ def _write(
 ) -> ApplyResult | _Failed:
     """The provider's compare-and-set apply (or, for a plan-only zone, the plan made on the stored rows).
 
-    When the provider fails, what it serves afterwards is read back, to tell a failure that wrote
-    nothing from one that did.
+    The touched RRsets are read first: a provider that cannot even be read fails the apply with nothing
+    written. When the provider fails after that, what it serves is read back, to tell a failure that
+    wrote nothing from one that did.
     """
     if provider is None:
         stale = [
@@ -457,6 +458,7 @@ def _write(
         if stale:
             raise StalePlan(f"the zone {plan.origin} changed since the plan was made", stale)
         return ApplyResult(plan.origin, (), (), 0.0, plan.apply(stored))
+    provider.read_rrsets(plan.origin, touched(plan))  # a provider that cannot be read was sent nothing
     try:
         result = provider.apply(plan, fingerprints)
     except StalePlan:
@@ -523,27 +525,37 @@ def _record(
     deployment.request_ids = list(outcome.request_ids)
     deployment.duration_seconds = round(outcome.duration_seconds, 3)
     read_back = outcome.read_back
-    if read_back is None and outcome.complete:
-        read_back = ZoneContent(plan.origin, [c.after for c in plan.changes if c.after is not None])
-    if read_back is not None:
-        _record_served(session, zone, deployment, plan, read_back)
     if outcome.complete:
+        if read_back is None:  # every change written, as the provider said: it serves the plan
+            read_back = ZoneContent(plan.origin, [c.after for c in plan.changes if c.after is not None])
+        _record_served(session, zone, deployment, plan, read_back)
         finish(session, settings, deployment, change, D.APPLIED, S.APPLIED, plan.summary(), final=False)
         queue_verification(session, settings, deployment, verify_attempts, verify_interval)
         return D.APPLIED
-    missing = [
-        f"{o.name} {o.rtype}: {o.status.value}" for o in outcome.outcomes if o.status.value != "written"
-    ]
-    finish(
-        session,
-        settings,
-        deployment,
-        change,
-        D.FAILED,
-        S.FAILED,
-        "not every change landed: " + "; ".join(missing),
+    missing = "not every change landed: " + "; ".join(
+        f"{o.name} {o.rtype}: {o.status.value}"
+        for o in outcome.outcomes
+        if o.status is not ChangeStatus.WRITTEN
     )
-    return D.FAILED
+    if read_back is not None:
+        return settle(
+            session,
+            settings,
+            deployment,
+            plan,
+            read_back,
+            missing,
+            verify_attempts=verify_attempts,
+            verify_interval=verify_interval,
+        )
+    if all(o.status is ChangeStatus.REFUSED for o in outcome.outcomes):
+        finish(session, settings, deployment, change, D.FAILED, S.APPROVED, _nothing_written(missing))
+        return D.FAILED
+    deployment.message = (
+        missing[:1000] + "; the provider could not be read back: what it serves is recorded once the "
+        "deployment's lease lapses"
+    )
+    return D.RUNNING
 
 
 def _record_served(
