@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     agent_max_tool_calls: int = Field(default=12, ge=1, le=100)
     agent_daily_messages: int = Field(default=500, ge=0)
 
+    apply_lease_seconds: float = Field(default=120, ge=1, le=86400)
+    reconcile_seconds: float = Field(default=60, ge=1, le=86400)
+    outbox_resend_seconds: float = Field(default=60, ge=1, le=86400)
+    verify_deadline_seconds: float = Field(default=300, ge=1, le=86400)
+    verify_query_timeout_seconds: float = Field(default=2, gt=0, le=60)
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

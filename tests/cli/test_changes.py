@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from dunops.cli.main import app
-from dunops.storage.models import Role
+from dunops.storage.base import utcnow
+from dunops.storage.models import Deployment, DeploymentState, Role
 from tests.cli.conftest import add_zone_files
 from tests.zones.helpers import member, zone_directory
 
@@ -81,3 +83,38 @@ def test_create_review_apply_and_roll_back(zone_files: Path, tmp_path: Path) -> 
     assert rollback.output.startswith("#2\tpending_review")
     rejected = runner.invoke(app, ["changes", "reject", *EDITOR, "2", "--comment", "keep it"])
     assert "\trejected\t" in rejected.output
+
+
+def test_reconcile_a_deployment_whose_worker_stopped_and_verify_again(
+    zone_files: Path, tmp_path: Path, db: Session
+) -> None:
+    edits = tmp_path / "edits.json"
+    edits.write_text(json.dumps([{"action": "upsert", "name": "api", "type": "A", "values": ["192.0.2.8"]}]))
+    created = runner.invoke(
+        app,
+        ["changes", "create", *EDITOR, "example.test", "--title", "Add", "--edits", str(edits), "--submit"],
+    )
+    assert created.exit_code == 0, created.output
+    plan_hash = json.loads(runner.invoke(app, ["changes", "show", *OWNER, "1", "--json"]).output)[
+        "current_revision"
+    ]["plan_hash"]
+    assert runner.invoke(app, ["changes", "approve", *OWNER, "1", "--plan-hash", plan_hash]).exit_code == 0
+    assert runner.invoke(app, ["changes", "apply", *EDITOR, "1"]).exit_code == 0
+    # a worker took the deployment and died before writing; its lease lapsed a moment ago
+    deployment = db.get(Deployment, 1)
+    assert deployment is not None
+    deployment.state = DeploymentState.RUNNING
+    deployment.holder = "deployment:1:gone"
+    deployment.lease_expires_at = utcnow() - timedelta(seconds=1)
+    db.commit()
+
+    reconciled = runner.invoke(app, ["deployments", "reconcile", *EDITOR, "1"])
+    assert reconciled.exit_code == 0, reconciled.output
+    assert reconciled.output.startswith("deployment 1\tfailed\tchange #1")
+    assert "nothing was written" in reconciled.output
+    assert "\tapproved\t" in runner.invoke(app, ["changes", "show", *OWNER, "1"]).output
+    assert "192.0.2.8" not in (zone_files / "example.test.zone").read_text()
+
+    not_unverified = runner.invoke(app, ["deployments", "verify", *EDITOR, "1"])
+    assert not_unverified.exit_code == 1
+    assert "only an unverified deployment" in not_unverified.output

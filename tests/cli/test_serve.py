@@ -66,7 +66,7 @@ def test_serve_prepares_the_data_dir_and_prints_the_first_owner_link(
     served: tuple[str, subprocess.Popen[bytes], Path],
 ) -> None:
     base, process, workdir = served
-    assert httpx.get(f"{base}/readyz", timeout=5).json() == {"status": "ok", "database": "ok"}
+    assert httpx.get(f"{base}/readyz", timeout=5).json() == {"status": "ok", "database": "ok", "queue": "ok"}
 
     data_dir = workdir / ".dunops"
     assert (data_dir / "dunops.sqlite3").is_file()

@@ -185,7 +185,7 @@ def test_an_apply_waits_for_a_sync_holding_the_zone_and_syncs_race_applies_safel
         return apply.run_deployment(session_factory, team.settings, deployment_id, lease_wait=10)
 
     results = _race(hold_sync_lease, run_apply)
-    assert results[1] is DeploymentState.VERIFIED
+    assert results[1] is DeploymentState.APPLIED  # verification follows as a job of its own
     deployment = db.get(Deployment, deployment_id)
     assert deployment is not None
     assert deployment.started_at is not None
@@ -207,7 +207,7 @@ def test_an_apply_waits_for_a_sync_holding_the_zone_and_syncs_race_applies_safel
         lambda: apply.run_deployment(session_factory, team.settings, second_id, lease_wait=10),
         sync_once,
     )
-    assert outcomes[1] is DeploymentState.VERIFIED
+    assert outcomes[1] is DeploymentState.APPLIED
     for outcome in (outcomes[0], outcomes[2]):
         assert outcome in ("drift", "same") or "is busy" in str(outcome)
     assert db.scalar(select(func.count(Deployment.id))) == 2

@@ -1,4 +1,5 @@
-"""``dunops deployments``: list and show deployments, and roll one back as a new change request."""
+"""``dunops deployments``: list and show deployments, reconcile or verify one again, and roll one back as
+a new change request."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from dunops.cli.output import emit_json, handled
 from dunops.web.routes.changes import deployment_data
 from dunops.workflow import deployments
 
-app = typer.Typer(help="Deployments: history and rollback.", no_args_is_help=True)
+app = typer.Typer(
+    help="Deployments: history, reconciliation, verification and rollback.", no_args_is_help=True
+)
 
 DeploymentId = Annotated[int, typer.Argument(min=1, max=context.MAX_ID, help="The deployment's number.")]
 
@@ -45,6 +48,28 @@ def show(email: Email, workspace: Slug, deployment_id: DeploymentId) -> None:
         who = context.grant(session, email, workspace, Permission.ZONES_READ)
         data = deployment_data(deployments.get(session, who, deployment_id))
     emit_json(data)
+
+
+@app.command("reconcile")
+@handled
+def reconcile(email: Email, workspace: Slug, deployment_id: DeploymentId) -> None:
+    """Record now what the provider serves for a running deployment whose worker stopped."""
+    with context.unit_of_work() as session:
+        who = context.grant(session, email, workspace, Permission.CHANGES_APPLY)
+        found = deployments.reconcile(session, context.writer(), context.settings(), who, deployment_id)
+        line = deployment_line(found)
+    typer.echo(line)
+
+
+@app.command("verify")
+@handled
+def verify(email: Email, workspace: Slug, deployment_id: DeploymentId) -> None:
+    """Verify an unverified deployment again (a worker runs the passes)."""
+    with context.unit_of_work() as session:
+        who = context.grant(session, email, workspace, Permission.CHANGES_APPLY)
+        found = deployments.verify_again(session, context.settings(), who, deployment_id)
+        line = deployment_line(found)
+    typer.echo(line)
 
 
 @app.command("rollback")

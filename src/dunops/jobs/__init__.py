@@ -33,6 +33,7 @@ True`` (jobs run at once in the caller's thread) or call ``queue_for(settings).r
 
 from dunops.jobs.consumer import BackgroundWorker, run_worker
 from dunops.jobs.deferred import enqueue_after_commit
+from dunops.jobs.maintenance import chore
 from dunops.jobs.queue import JobQueue, enqueue, jobs_file, queue_for
 from dunops.jobs.registry import JobContext, job, periodic
 
@@ -40,6 +41,7 @@ __all__ = [
     "BackgroundWorker",
     "JobContext",
     "JobQueue",
+    "chore",
     "enqueue",
     "enqueue_after_commit",
     "job",

@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from huey.consumer import Consumer
 
+from dunops.jobs.maintenance import Maintenance
 from dunops.jobs.queue import JobQueue
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,7 @@ class BackgroundWorker:
         self._consumer = _EmbeddedConsumer(
             queue.huey, workers=workers, periodic=periodic, shutdown_timeout=30, **_CONSUMER_OPTIONS
         )
+        self._maintenance = Maintenance(queue) if periodic else None
         self._running = False
 
     @property
@@ -47,12 +49,16 @@ class BackgroundWorker:
 
     def start(self) -> None:
         self._consumer.start()
+        if self._maintenance is not None:
+            self._maintenance.start()
         self._running = True
         log.info("job worker started", storage=self.queue.storage, threads=self.workers)
 
     def stop(self) -> None:
         if not self._running:
             return
+        if self._maintenance is not None:
+            self._maintenance.stop()
         self._consumer.stop(graceful=True)
         self._running = False
         log.info("job worker stopped")
@@ -72,5 +78,12 @@ def run_worker(queue: JobQueue, *, workers: int = 1, periodic: bool = True) -> N
         queue.huey, workers=workers, periodic=periodic, graceful_signal="TERM", **_CONSUMER_OPTIONS
     )
     log.info("job worker started", storage=queue.storage, threads=workers, jobs=queue.job_names())
-    consumer.run()
+    maintenance = Maintenance(queue) if periodic else None
+    if maintenance is not None:
+        maintenance.start()
+    try:
+        consumer.run()
+    finally:
+        if maintenance is not None:
+            maintenance.stop()
     log.info("job worker stopped")

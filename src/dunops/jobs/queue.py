@@ -14,7 +14,7 @@ from huey.api import Huey
 from huey.storage import SqliteStorage
 
 from dunops.config import Settings
-from dunops.jobs import registry
+from dunops.jobs import outbox, registry
 from dunops.jobs.metrics import JobOutcome, count
 
 QUEUE_NAME = "dunops"
@@ -76,6 +76,10 @@ class JobQueue:
             self._bound[name](**kwargs)
         count(name, JobOutcome.ENQUEUED)
 
+    def resend(self, name: str, row: int, arguments: dict[str, Any]) -> None:
+        """Queue a durable job again from its outbox row."""
+        self.enqueue(name, **arguments, **{outbox.ROW: row})
+
     def pending(self) -> int:
         """How many jobs wait in the queue (scheduled retries not included)."""
         return int(self.huey.pending_count())
@@ -105,6 +109,7 @@ class JobQueue:
         context = self._context
 
         def run(**kwargs: Any) -> None:
+            row: int | None = kwargs.pop(outbox.ROW, None)
             try:
                 registry.call(spec, context, kwargs)
             except Exception as exc:
@@ -112,6 +117,8 @@ class JobQueue:
                 log.warning("job failed", job=spec.name, error=f"{type(exc).__name__}: {exc}")
                 raise
             count(spec.name, JobOutcome.SUCCEEDED)
+            if row is not None:
+                outbox.done(context.settings, row)
 
         run.__name__ = spec.name
         options: dict[str, Any] = {

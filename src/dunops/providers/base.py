@@ -289,8 +289,14 @@ class Provider(ABC):
         provider serves no DNS."""
         return self._dns_servers(zone_name(zone))
 
-    def verify(self, plan: PlanLike) -> Verification:
-        """Query the zone's authoritative servers for each changed RRset: served or not yet served."""
+    def verify(
+        self, plan: PlanLike, *, timeout: float | None = None, deadline: float | None = None
+    ) -> Verification:
+        """Query the zone's authoritative servers for each changed RRset: served or not yet served.
+
+        Queries run side by side, each waiting ``timeout`` seconds at most (the provider's own timeout
+        by default); none is sent after ``deadline`` (a ``time.monotonic()`` value).
+        """
         from dunops.providers.verification import verify_changes
 
         origin = plan_origin(plan)
@@ -301,9 +307,10 @@ class Provider(ABC):
             origin,
             list(plan.changes),
             servers,
-            timeout=self.timeout,
+            timeout=self.timeout if timeout is None else timeout,
             outbound=self.outbound,
             who=self.describe(),
+            deadline=deadline,
         )
 
 

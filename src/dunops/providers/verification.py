@@ -1,12 +1,16 @@
 """Ask authoritative servers whether they serve each changed RRset as the plan says (dnspython).
 
 Each server's name is resolved once and checked against the outbound policy before any query is sent.
+Queries run side by side (:data:`PARALLEL_QUERIES` at a time), and none is sent past the caller's
+deadline: a server that never answers costs the deadline, not a timeout per query.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import dns.exception
@@ -23,6 +27,8 @@ from dunops.providers.results import ServedAnswer, ServeStatus, Verification, Ve
 
 if TYPE_CHECKING:
     from dunops.providers.base import PlannedChange
+
+PARALLEL_QUERIES = 32
 
 
 def query_rrset(
@@ -70,21 +76,38 @@ def verify_changes(
     timeout: float,
     outbound: OutboundPolicy,
     who: str,
+    deadline: float | None = None,
 ) -> Verification:
     from dunops.providers.base import change_kind, change_rrset
 
-    outcomes = []
     labels = tuple(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in servers)
     reachable = [_checked(server, outbound, who) for server in servers]
-    for change in changes:
+
+    def ask(name: str, query_type: str, server: tuple[str, int] | None) -> tuple[int, list[str]] | str | None:
+        if server is None:
+            return None
+        left = timeout if deadline is None else min(timeout, deadline - time.monotonic())
+        if left <= 0:
+            return "deadline"
+        return query_rrset(origin, name, query_type, server, left)
+
+    asked = []
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL_QUERIES, len(changes) * len(servers)))) as pool:
+        for change in changes:
+            rrset = change_rrset(change)
+            query_type = "A" if rrset.rtype == "ALIAS" else rrset.rtype
+            asked.append([pool.submit(ask, rrset.name, query_type, server) for server in reachable])
+    outcomes = []
+    for change, futures in zip(changes, asked, strict=True):
         rrset = change_rrset(change)
-        query_type = "A" if rrset.rtype == "ALIAS" else rrset.rtype
         expected = (change.after.ttl, sorted(change.after.values)) if change.after is not None else (0, [])
         answers = []
-        for server, label in zip(reachable, labels, strict=True):
-            served = None if server is None else query_rrset(origin, rrset.name, query_type, server, timeout)
-            if served is None:
-                answers.append(ServedAnswer(label, False, "no answer"))
+        for future, label in zip(futures, labels, strict=True):
+            served = future.result()
+            if served is None or isinstance(served, str):
+                answers.append(
+                    ServedAnswer(label, False, "no answer" if served is None else "not asked: deadline")
+                )
             elif rrset.rtype == "ALIAS":
                 answers.append(ServedAnswer(label, bool(served[1]) == (change.after is not None)))
             else:

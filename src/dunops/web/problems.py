@@ -111,7 +111,7 @@ def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _wants_page(request: Request) -> bool:
-    """A browser asking for a page (not the API, not a static file) gets the 404 page in the layout."""
+    """A browser asking for a page (not the API, which always answers problem details, nor a static file)."""
     path = request.url.path
     return not path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get("accept", "")
 
@@ -119,15 +119,28 @@ def _wants_page(request: Request) -> bool:
 RETRY_AFTER_SECONDS = 2
 
 
-def _database_busy(request: Request, exc: Exception) -> JSONResponse:
-    """The database could not be had within the request's budget (a lock, the pool, an outage): 503."""
+def _database_busy(request: Request, exc: Exception) -> Response:
+    """The database could not be had within the request's budget (a lock, the pool, an outage): 503,
+    as problem details for the API and as a page for a browser."""
     reason = "busy" if isinstance(exc, PoolTimeout) or "locked" in str(exc) else "unavailable"
     log.warning("database " + reason, path=safe_path(request.scope), error_type=type(exc).__name__)
-    response = problem(
-        503,
-        "Service unavailable",
-        f"the database is {reason} right now; retry in a moment",
-    )
+    detail = f"the database is {reason} right now; retry in a moment"
+    response: Response
+    if _wants_page(request):
+        response = request.app.state.templates.TemplateResponse(
+            request,
+            "message.html",
+            {
+                "providers": request.app.state.settings.oidc_providers,
+                "title": "Back in a moment",
+                "message": f"DunOps cannot reach its database right now. Nothing you did was lost; "
+                f"reload this page in a few seconds ({detail}).",
+                "home_link": True,
+            },
+            status_code=503,
+        )
+    else:
+        response = problem(503, "Service unavailable", detail)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

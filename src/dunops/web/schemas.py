@@ -174,13 +174,25 @@ class StaleRRset(BaseModel):
 
 class DeploymentOut(BaseModel):
     """One apply of one revision: ``queued``, ``running``, then ``applied`` → ``verified`` /
-    ``unverified``, or ``stale``, ``failed``, ``not_started``."""
+    ``unverified``, or ``stale``, ``failed``, ``not_started``; a deployment whose worker stopped is
+    reconciled with what the provider serves, which may also find it ``partial`` or ``unknown``."""
 
     id: int
     change_request: int
     revision_id: int
     plan_hash: str
-    state: Literal["queued", "running", "applied", "verified", "unverified", "stale", "failed", "not_started"]
+    state: Literal[
+        "queued",
+        "running",
+        "applied",
+        "verified",
+        "unverified",
+        "stale",
+        "failed",
+        "not_started",
+        "partial",
+        "unknown",
+    ]
     actor: str
     created_at: datetime
     started_at: datetime | None

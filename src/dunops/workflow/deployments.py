@@ -1,4 +1,4 @@
-"""Deployments: list and show them, and roll one back.
+"""Deployments: list and show them, reconcile or verify one again, and roll one back.
 
 A rollback is a new change request that restores the RRsets a deployment touched to their content
 before it, planned against the zone as served now and reviewed like any other. Restoring a zone
@@ -8,7 +8,7 @@ version works the same way with the whole version as the desired zone.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
@@ -16,6 +16,8 @@ from dunops.config import Settings
 from dunops.dns.plan import Plan
 from dunops.errors import Conflict, NotFound
 from dunops.security.vault import Vault
+from dunops.storage.base import utcnow
+from dunops.storage.database import released
 from dunops.storage.models import (
     ChangeRequest,
     ChangeRevision,
@@ -23,11 +25,18 @@ from dunops.storage.models import (
     DeploymentState,
     Zone,
 )
-from dunops.workflow import requests
+from dunops.workflow import apply, requests
 from dunops.zones import versions, zones
 
 WROTE = frozenset(
-    {DeploymentState.APPLIED, DeploymentState.VERIFIED, DeploymentState.UNVERIFIED, DeploymentState.FAILED}
+    {
+        DeploymentState.APPLIED,
+        DeploymentState.VERIFIED,
+        DeploymentState.UNVERIFIED,
+        DeploymentState.FAILED,
+        DeploymentState.PARTIAL,
+        DeploymentState.UNKNOWN,
+    }
 )
 
 
@@ -54,6 +63,33 @@ def get(session: Session, grant: Access, deployment_id: int) -> Deployment:
     if deployment is None:
         raise NotFound(f"deployment {deployment_id} not found")
     return deployment
+
+
+def reconcile(
+    session: Session, factory: sessionmaker[Session], settings: Settings, grant: Access, deployment_id: int
+) -> Deployment:
+    """Reconcile one ``running`` deployment whose lease lapsed now, instead of at the next round; a
+    deployment that is not running is returned as it is."""
+    grant.require(Permission.CHANGES_APPLY)
+    deployment = get(session, grant, deployment_id)
+    if deployment.state is not DeploymentState.RUNNING:
+        return deployment
+    until = deployment.lease_expires_at
+    if until is not None and until >= utcnow():
+        raise Conflict(
+            f"deployment {deployment.id} is running: its worker holds it until "
+            f"{until.isoformat(timespec='seconds')}; it can be reconciled once that lease lapses"
+        )
+    with released(session):
+        apply.reconcile(factory, settings, deployment.id)
+    session.refresh(deployment)
+    return deployment
+
+
+def verify_again(session: Session, settings: Settings, grant: Access, deployment_id: int) -> Deployment:
+    """Verify an ``unverified`` deployment again, as jobs, with a new deadline."""
+    grant.require(Permission.CHANGES_APPLY)
+    return apply.verify_again(session, settings, grant, get(session, grant, deployment_id))
 
 
 def rollback(

@@ -1,5 +1,6 @@
 """The workflow's jobs: the apply of one deployment and its verification passes, the mail of a request's
-reviewers and author, and the periodic expiry of old requests."""
+reviewers and author, and the periodic expiry of old requests; and the chore of every worker that
+reconciles deployments whose worker stopped."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from huey import crontab
 from huey.exceptions import TaskLockedException
 from sqlalchemy.orm import Session, sessionmaker
 
-from dunops.jobs import JobContext, job, periodic, queue_for
+from dunops.jobs import JobContext, chore, job, periodic, queue_for
 from dunops.storage.database import make_engine, make_session_factory, transaction
 from dunops.storage.models import ChangeRequest
 from dunops.workflow import apply, notifications, requests
 
 EXPIRE_JOB = "workflow.expire_requests"
+RECONCILE_CHORE = "workflow.reconcile"
 
 
 @contextmanager
@@ -110,3 +112,13 @@ def expire_requests(context: JobContext) -> None:
             expire_requests_now(context)
     except TaskLockedException:
         return  # another replica is expiring requests right now
+
+
+@chore(RECONCILE_CHORE, lambda settings: settings.reconcile_seconds)
+def reconcile_deployments(context: JobContext) -> None:
+    """At start and every ``DUNOPS_RECONCILE_SECONDS``: reconcile deployments whose lease lapsed."""
+    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
+    try:
+        apply.reconcile_lapsed(make_session_factory(engine), context.settings)
+    finally:
+        engine.dispose()

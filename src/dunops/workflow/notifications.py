@@ -105,7 +105,9 @@ def to_author(
     session: Session, settings: Settings, change: ChangeRequest, event: str, detail: str = ""
 ) -> None:
     """Tell the author (or, for an agent's request, the person it acted for) what happened (by a job)."""
-    enqueue_after_commit(session, settings, AUTHOR_JOB, change_id=change.id, event=event, detail=detail)
+    enqueue_after_commit(
+        session, settings, AUTHOR_JOB, durable=True, change_id=change.id, event=event, detail=detail
+    )
 
 
 def mail_reviewers(

@@ -66,7 +66,7 @@ def _queue(session: Session, settings: Settings, grant: Access, record: ZoneImpo
         target=f"zone:{record.fqdn}",
         details={"import": record.id, "connection_id": record.connection_id, "format": record.format},
     )
-    enqueue_after_commit(session, settings, IMPORT_JOB, import_id=record.id)
+    enqueue_after_commit(session, settings, IMPORT_JOB, durable=True, import_id=record.id)
     return record
 
 

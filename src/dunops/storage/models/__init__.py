@@ -16,6 +16,7 @@ from dunops.storage.models.change import (
 from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.conversation import Conversation, Message, MessageRole
 from dunops.storage.models.lease import ZoneLease
+from dunops.storage.models.outbox import OutboxJob
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -63,6 +64,7 @@ __all__ = [
     "Message",
     "MessageRole",
     "NotificationMute",
+    "OutboxJob",
     "PendingLink",
     "ProviderConnection",
     "Role",

@@ -50,6 +50,8 @@ class DeploymentState(StrEnum):
     STALE = "stale"
     FAILED = "failed"
     NOT_STARTED = "not_started"
+    PARTIAL = "partial"
+    UNKNOWN = "unknown"
 
 
 class ChangeRequest(Base):
@@ -171,6 +173,11 @@ class Deployment(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     zone_version_id: Mapped[int | None]
     rollback_of_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id", ondelete="SET NULL"))
+    holder: Mapped[str | None] = mapped_column(String(100))
+    """The worker run that owns the deployment while it runs (it also holds the zone's lease)."""
+    lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    """Renewed while the owner works; once past, the deployment is reconciled with what is served."""
+    reconcile_attempts: Mapped[int] = mapped_column(default=0)
 
 
 class ApprovalPolicy(Base):

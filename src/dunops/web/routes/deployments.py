@@ -1,4 +1,4 @@
-"""``/api/v1/workspaces/{slug}/deployments``: list, show and roll back deployments."""
+"""``/api/v1/workspaces/{slug}/deployments``: list, show, reconcile, verify again and roll back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
-from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, RowId
+from dunops.web.deps import DB, MAX_ID, AppSettings, CurrentPrincipal, ReadDB, RowId, writer_of
 from dunops.web.paging import DEFAULT_PAGE, MAX_PAGE, Page
 from dunops.web.routes.changes import ChangeOut, render
 from dunops.web.routes.connections import vault_of
@@ -48,6 +48,31 @@ def list_deployments(
 def get_deployment(slug: str, deployment_id: RowId, db: ReadDB, principal: CurrentPrincipal) -> DeploymentOut:
     grant = access.resolve(db, principal, slug, Permission.ZONES_READ)
     return DeploymentOut.of(deployments.get(db, grant, deployment_id))
+
+
+@router.post("/deployments/{deployment_id}/reconcile")
+def reconcile_deployment(
+    slug: str,
+    deployment_id: RowId,
+    request: Request,
+    db: ReadDB,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+) -> DeploymentOut:
+    """Record now what the provider serves for a running deployment whose worker stopped (its lease
+    lapsed); 409 while its worker still holds it. Any other deployment is returned as it is."""
+    grant = access.resolve(db, principal, slug, Permission.CHANGES_APPLY)
+    return DeploymentOut.of(deployments.reconcile(db, writer_of(request), settings, grant, deployment_id))
+
+
+@router.post("/deployments/{deployment_id}/verify", status_code=status.HTTP_202_ACCEPTED)
+def verify_deployment(
+    slug: str, deployment_id: RowId, db: DB, settings: AppSettings, principal: CurrentPrincipal
+) -> DeploymentOut:
+    """Verify an ``unverified`` deployment again (as jobs, with a new deadline); 409 for one that is
+    not applied yet or did not write."""
+    grant = access.resolve(db, principal, slug, Permission.CHANGES_APPLY)
+    return DeploymentOut.of(deployments.verify_again(db, settings, grant, deployment_id))
 
 
 @router.post("/deployments/{deployment_id}/rollback", status_code=status.HTTP_201_CREATED)
