@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10, gt=0)
     database_busy_timeout_seconds: float = Field(default=10, gt=0)
 
+    deletion_grace_days: int = Field(default=7, ge=0, le=30)
+    export_link_hours: int = Field(default=24, ge=1, le=24)
+    backup_retention_days: int = Field(default=90, ge=1, le=90)
+    backup_dir: Path | None = None
+
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
@@ -190,6 +195,15 @@ class Settings(BaseSettings):
         return self.data_dir / "imports"
 
     @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where backups are written: ``DUNOPS_BACKUP_DIR``, else ``backups`` beside the data dir's files."""
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
     def master_key_file(self) -> Path:
         return self.data_dir / "master.key"
 
@@ -204,7 +218,7 @@ class Settings(BaseSettings):
         Only the service's own user may read the database, the key file, the outbox and the zone files:
         directories become 0700 and files 0600 wherever they were looser. Returns what was tightened.
         """
-        for directory in (self.data_dir, self.outbox_dir, self.zones_dir, self.imports_dir):
+        for directory in (self.data_dir, self.outbox_dir, self.zones_dir, self.imports_dir, self.exports_dir):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.sqlite_file is not None and not self.sqlite_file.exists():
             os.close(os.open(self.sqlite_file, os.O_WRONLY | os.O_CREAT, 0o600))

@@ -18,6 +18,7 @@ from dunops.cli import (
     members,
     outbox,
     policy,
+    privacy,
     serve,
     tokens,
     users,
@@ -64,6 +65,7 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
 serve.register(app)
 outbox.register(app)
+privacy.register(app)
 
 if __name__ == "__main__":
     app()

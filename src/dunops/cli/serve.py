@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dunops import audit, notify, sync, workflow
+from dunops import audit, notify, privacy, sync, workflow
 from dunops.accounts import housekeeping, magic_links
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
@@ -35,7 +35,7 @@ from dunops.web.app import create_app
 from dunops.zones import imports
 
 # Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
-JOB_PACKAGES = (housekeeping, imports, magic_links, notify, sync, workflow)
+JOB_PACKAGES = (housekeeping, imports, magic_links, notify, privacy, sync, workflow)
 # Where this server answers, for the install's other processes; read back by ``Settings.public_url``.
 PUBLIC_URL_FILE = "public-url"
 

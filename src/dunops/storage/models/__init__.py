@@ -15,6 +15,13 @@ from dunops.storage.models.change import (
 )
 from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.lease import ZoneLease
+from dunops.storage.models.privacy import (
+    DataExport,
+    DeletionTombstone,
+    ExportKind,
+    ExportState,
+    TombstoneKind,
+)
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -48,9 +55,13 @@ __all__ = [
     "ChangeRevision",
     "ChangeState",
     "Comment",
+    "DataExport",
     "Decision",
+    "DeletionTombstone",
     "Deployment",
     "DeploymentState",
+    "ExportKind",
+    "ExportState",
     "Identity",
     "ImportState",
     "Invitation",
@@ -62,6 +73,7 @@ __all__ = [
     "PendingLink",
     "ProviderConnection",
     "Role",
+    "TombstoneKind",
     "User",
     "UserStatus",
     "VersionRRset",

@@ -16,6 +16,7 @@ from dunops.web.routes import (
     members,
     pages,
     policy,
+    privacy,
     tokens,
     workspaces,
     zones,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     changes.router,
     deployments.router,
     policy.router,
+    privacy.router,
     auth.router,
     pages.router,
 ]
