@@ -16,6 +16,7 @@ class Permission(StrEnum):
     WORKSPACE_READ = "workspace.read"
     WORKSPACE_UPDATE = "workspace.update"
     WORKSPACE_DELETE = "workspace.delete"
+    WORKSPACE_EXPORT = "workspace.export"
     MEMBERS_READ = "members.read"
     MEMBERS_MANAGE = "members.manage"
     OWNERS_MANAGE = "owners.manage"
@@ -53,7 +54,7 @@ _ADMIN = _EDITOR | {
     Permission.CONNECTIONS_MANAGE,
     Permission.POLICY_MANAGE,
 }
-_OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.WORKSPACE_DELETE}
+_OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.WORKSPACE_DELETE, Permission.WORKSPACE_EXPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset(_VIEWER),
@@ -67,6 +68,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.WORKSPACE_READ: "open this workspace",
     Permission.WORKSPACE_UPDATE: "change the workspace's settings",
     Permission.WORKSPACE_DELETE: "delete the workspace",
+    Permission.WORKSPACE_EXPORT: "export the workspace's data",
     Permission.MEMBERS_READ: "see the workspace's members",
     Permission.MEMBERS_MANAGE: "invite, remove or change members",
     Permission.OWNERS_MANAGE: "make, remove or change owners",

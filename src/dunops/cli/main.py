@@ -14,6 +14,7 @@ from dunops.cli import (
     connections,
     db,
     deployments,
+    export,
     keys,
     members,
     outbox,
@@ -63,6 +64,7 @@ app.add_typer(zones.app, name="zones")
 app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
+app.add_typer(export.app, name="export")
 serve.register(app)
 outbox.register(app)
 privacy.register(app)

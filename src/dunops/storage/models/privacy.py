@@ -50,8 +50,8 @@ class ExportState(StrEnum):
 
 
 class DataExport(Base):
-    """A zip of a person's or a workspace's data, built by a job; downloadable by a link whose token is
-    stored only as its SHA-256, until ``expires_at``."""
+    """A zip of a person's or a workspace's data, built by a job; its requester may download it until
+    ``expires_at``."""
 
     __tablename__ = "data_exports"
 
@@ -64,7 +64,6 @@ class DataExport(Base):
     state: Mapped[ExportState] = mapped_column(default=ExportState.QUEUED)
     file_name: Mapped[str] = mapped_column(String(200), default="")
     size_bytes: Mapped[int] = mapped_column(default=0)
-    download_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

@@ -1,16 +1,21 @@
-"""The data lifecycle over HTTP: deleting a workspace (and taking it back during its grace period)."""
+"""The data lifecycle over HTTP: exports of an account or a workspace, and deleting a workspace (or
+taking it back during its grace period)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from fastapi import status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
+from dunops.config import Settings
+from dunops.privacy import export as data_export
 from dunops.privacy import workspace_deletion
-from dunops.web.deps import DB, AppSettings, CurrentPrincipal
+from dunops.storage.models import DataExport, ExportState
+from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
 from dunops.web.routing import api_router
 
 router = api_router(prefix="/api/v1", tags=["privacy"])
@@ -38,3 +43,78 @@ def restore_workspace(slug: str, db: DB, principal: CurrentPrincipal) -> Deletio
     """Cancel a workspace's deletion during its grace period (owners); credentials must be entered again."""
     workspace = workspace_deletion.cancel_deletion(db, principal, slug)
     return DeletionOut(slug=workspace.slug, status=workspace.status, purge_after=None)
+
+
+class ExportQueued(BaseModel):
+    id: int
+
+
+class ExportOut(BaseModel):
+    id: int
+    kind: str
+    state: str
+    download_url: str | None
+    expires_at: datetime | None
+    size_bytes: int
+
+
+def _export_out(settings: Settings, export: DataExport, slug: str | None) -> ExportOut:
+    downloadable = data_export.is_downloadable(export)
+    return ExportOut(
+        id=export.id,
+        kind=export.kind,
+        state=ExportState.EXPIRED if export.state == ExportState.READY and not downloadable else export.state,
+        download_url=data_export.download_url(settings, export, slug) if downloadable else None,
+        expires_at=export.expires_at,
+        size_bytes=export.size_bytes,
+    )
+
+
+def _zip(settings: Settings, export: DataExport) -> FileResponse:
+    return FileResponse(
+        data_export.download_path(settings, export),
+        media_type="application/zip",
+        filename=f"dunops-export-{export.id}.zip",
+    )
+
+
+@router.post("/me/exports", status_code=status.HTTP_202_ACCEPTED)
+def export_me(db: DB, settings: AppSettings, principal: CurrentPrincipal) -> ExportQueued:
+    """Export everything held about you (a zip built by a job; the link is mailed when it is ready)."""
+    return ExportQueued(id=data_export.request_user_export(db, settings, principal).id)
+
+
+@router.get("/me/exports/{export_id}")
+def my_export(export_id: RowId, db: ReadDB, settings: AppSettings, principal: CurrentPrincipal) -> ExportOut:
+    return _export_out(settings, data_export.get(db, principal, export_id, None), None)
+
+
+@router.get("/me/exports/{export_id}/download", response_class=FileResponse)
+def download_my_export(
+    export_id: RowId, db: ReadDB, settings: AppSettings, principal: CurrentPrincipal
+) -> FileResponse:
+    return _zip(settings, data_export.get(db, principal, export_id, None))
+
+
+@router.post("/workspaces/{slug}/exports", status_code=status.HTTP_202_ACCEPTED)
+def export_workspace(slug: str, db: DB, settings: AppSettings, principal: CurrentPrincipal) -> ExportQueued:
+    """Export everything the workspace holds (owners): every table, zones as BIND and octoDNS files,
+    members as name and email; never a secret."""
+    grant = access.resolve(db, principal, slug, Permission.WORKSPACE_EXPORT)
+    return ExportQueued(id=data_export.request_workspace_export(db, settings, grant).id)
+
+
+@router.get("/workspaces/{slug}/exports/{export_id}")
+def workspace_export(
+    slug: str, export_id: RowId, db: ReadDB, settings: AppSettings, principal: CurrentPrincipal
+) -> ExportOut:
+    grant = access.resolve(db, principal, slug, Permission.WORKSPACE_EXPORT)
+    return _export_out(settings, data_export.get(db, principal, export_id, grant.workspace.id), slug)
+
+
+@router.get("/workspaces/{slug}/exports/{export_id}/download", response_class=FileResponse)
+def download_workspace_export(
+    slug: str, export_id: RowId, db: ReadDB, settings: AppSettings, principal: CurrentPrincipal
+) -> FileResponse:
+    grant = access.resolve(db, principal, slug, Permission.WORKSPACE_EXPORT)
+    return _zip(settings, data_export.get(db, principal, export_id, grant.workspace.id))
