@@ -18,6 +18,7 @@ from dunops.storage.models.lease import ZoneLease
 from dunops.storage.models.privacy import (
     DataExport,
     DeletionTombstone,
+    EmailChange,
     ExportKind,
     ExportState,
     TombstoneKind,
@@ -60,6 +61,7 @@ __all__ = [
     "DeletionTombstone",
     "Deployment",
     "DeploymentState",
+    "EmailChange",
     "ExportKind",
     "ExportState",
     "Identity",

@@ -68,3 +68,16 @@ class DataExport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+
+
+class EmailChange(Base):
+    """A new address a person asked for, waiting for them to confirm it by the link mailed there;
+    only the SHA-256 of the link's token is stored."""
+
+    __tablename__ = "email_changes"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    new_email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

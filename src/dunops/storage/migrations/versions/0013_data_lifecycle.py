@@ -1,11 +1,12 @@
 """data lifecycle
 
-Deletion tombstones (what was deleted and when, naming only an id, re-applied by a backup restore) and
-data exports (zips of an account's or a workspace's data, built by a job).
+Deletion tombstones (what was deleted and when, naming only an id, re-applied by a backup restore), data
+exports (zips of an account's or a workspace's data, built by a job) and email changes waiting for the
+link mailed to the new address.
 
 Revision ID: 0013
 Revises: 0005
-Create Date: 2026-11-28 11:25:49.349819
+Create Date: 2026-11-28 11:27:45.945213
 """
 
 from collections.abc import Sequence
@@ -86,8 +87,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_data_exports_user_id"), ["user_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_data_exports_workspace_id"), ["workspace_id"], unique=False)
 
+    op.create_table(
+        "email_changes",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("new_email", sa.String(length=320), nullable=False),
+        sa.Column("created_at", dunops.storage.base.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", dunops.storage.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_email_changes_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_email_changes")),
+    )
+    with op.batch_alter_table("email_changes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_email_changes_user_id"), ["user_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("email_changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_email_changes_user_id"))
+
+    op.drop_table("email_changes")
     with op.batch_alter_table("data_exports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_data_exports_workspace_id"))
         batch_op.drop_index(batch_op.f("ix_data_exports_user_id"))
