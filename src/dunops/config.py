@@ -99,8 +99,6 @@ class Settings(BaseSettings):
 
     deletion_grace_days: int = Field(default=7, ge=0, le=30)
     export_link_hours: int = Field(default=24, ge=1, le=24)
-    backup_retention_days: int = Field(default=90, ge=1, le=90)
-    backup_dir: Path | None = None
 
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
@@ -197,11 +195,6 @@ class Settings(BaseSettings):
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
-
-    @property
-    def backups_dir(self) -> Path:
-        """Where backups are written: ``DUNOPS_BACKUP_DIR``, else ``backups`` beside the data dir's files."""
-        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def master_key_file(self) -> Path:

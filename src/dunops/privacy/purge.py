@@ -90,9 +90,7 @@ class PurgeReceipt:
                 "",
                 *self.lines(),
                 "",
-                "Its provider credentials were destroyed when the deletion was asked for. Encrypted backups",
-                f"made before then age out within {settings.backup_retention_days} days; restoring one "
-                "deletes this workspace again.",
+                "Its provider credentials were destroyed when the deletion was asked for.",
             ]
         )
 
