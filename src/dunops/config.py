@@ -99,6 +99,12 @@ class Settings(BaseSettings):
 
     deletion_grace_days: int = Field(default=7, ge=0, le=30)
     export_link_hours: int = Field(default=24, ge=1, le=24)
+    backup_dir: Path | None = None
+    backup_retention_days: int = Field(default=90, ge=1, le=90)
+    operator_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    request_log_retention_days: int = Field(default=30, ge=1, le=365)
+    error_retention_days: int = Field(default=30, ge=1, le=365)
+    usage_retention_days: int = Field(default=400, ge=1, le=800)
 
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
@@ -125,6 +131,16 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: Any) -> Any:
         """Networks (CIDR, or single addresses) separated by commas, or a JSON list."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @field_validator("operator_emails", mode="before")
+    @classmethod
+    def _operator_emails(cls, value: Any) -> Any:
+        """Addresses separated by commas, or a JSON list."""
         if not isinstance(value, str):
             return value
         if value.lstrip().startswith("["):
@@ -195,6 +211,15 @@ class Settings(BaseSettings):
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where ``dunops backup`` writes: ``DUNOPS_BACKUP_DIR``, else ``<data dir>/backups``."""
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
 
     @property
     def master_key_file(self) -> Path:

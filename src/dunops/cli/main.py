@@ -10,6 +10,7 @@ import typer
 
 from dunops.cli import (
     audit,
+    backup,
     changes,
     connections,
     db,
@@ -65,6 +66,7 @@ app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
 app.add_typer(export.app, name="export")
+app.add_typer(backup.app, name="backup")
 serve.register(app)
 outbox.register(app)
 privacy.register(app)

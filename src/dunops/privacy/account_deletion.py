@@ -140,14 +140,15 @@ def delete_account(session: Session, settings: Settings, principal: Principal) -
     return result
 
 
-def reapply(session: Session, settings: Settings, user_id: int) -> None:
+def reapply(session: Session, settings: Settings, user_id: int) -> bool:
     """Delete an account again after a restore brought it back (its tombstone says it was deleted);
-    without the last-owner check, which the deletion passed once already."""
+    without the last-owner check, which the deletion passed once already. True when it was erased."""
     user = session.get(User, user_id)
     if user is None or user.status == UserStatus.DELETED:
-        return
+        return False
     _, sole = _blocking_and_sole(session, user.id)
     _erase(session, settings, user, sole, None)
+    return True
 
 
 def _erase(

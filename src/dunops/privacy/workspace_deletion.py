@@ -10,7 +10,7 @@ and must be entered again.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -49,8 +49,47 @@ def shred(
 ) -> DeletionTombstone:
     """End access to ``workspace`` and destroy its data keys now; schedule its purge."""
     now = utcnow()
+    purge_after = now + timedelta(days=settings.deletion_grace_days)
+    _end_access(session, workspace, purge_after)
+    tombstone = DeletionTombstone(
+        kind=TombstoneKind.WORKSPACE,
+        subject_id=workspace.id,
+        requested_by_id=actor.user.id if actor else None,
+        recorded_at=now,
+        purge_after=purge_after,
+    )
+    session.add(tombstone)
+    session.flush()
+    audit.record(
+        session,
+        workspace_id=None,
+        actor=actor,
+        action="workspace.delete",
+        target=f"workspace:{workspace.id}",
+        details={"purge_after": purge_after.isoformat()},
+    )
+    if settings.deletion_grace_days == 0:
+        enqueue_after_commit(session, settings, PURGE_WORKSPACE_JOB, workspace_id=workspace.id)
+    return tombstone
+
+
+def reapply(session: Session, tombstone: DeletionTombstone) -> Workspace | None:
+    """Delete a workspace again after a restore brought it back (its tombstone says it was deleted):
+    access ends and its data keys are destroyed again; returns it, in deletion until the tombstone's
+    ``purge_after``, or ``None`` when the restore did not bring it back."""
+    workspace = session.get(Workspace, tombstone.subject_id)
+    if workspace is None:
+        return None
+    _end_access(session, workspace, tombstone.purge_after)
+    session.flush()
+    return workspace
+
+
+def _end_access(session: Session, workspace: Workspace, purge_after: datetime) -> None:
+    """Mark the workspace in deletion, destroy its data keys, revoke its tokens and invitations."""
+    now = utcnow()
     workspace.status = WorkspaceStatus.DELETING
-    workspace.purge_after = now + timedelta(days=settings.deletion_grace_days)
+    workspace.purge_after = purge_after
     destroy_workspace_key(session, workspace.id)
     session.execute(
         update(ProviderConnection)
@@ -71,26 +110,6 @@ def shred(
         )
         .values(revoked_at=now)
     )
-    tombstone = DeletionTombstone(
-        kind=TombstoneKind.WORKSPACE,
-        subject_id=workspace.id,
-        requested_by_id=actor.user.id if actor else None,
-        recorded_at=now,
-        purge_after=workspace.purge_after,
-    )
-    session.add(tombstone)
-    session.flush()
-    audit.record(
-        session,
-        workspace_id=None,
-        actor=actor,
-        action="workspace.delete",
-        target=f"workspace:{workspace.id}",
-        details={"purge_after": workspace.purge_after.isoformat()},
-    )
-    if settings.deletion_grace_days == 0:
-        enqueue_after_commit(session, settings, PURGE_WORKSPACE_JOB, workspace_id=workspace.id)
-    return tombstone
 
 
 def cancel_deletion(session: Session, principal: Principal, slug: str) -> Workspace:
