@@ -17,6 +17,7 @@ from dunops.cli import (
     deployments,
     export,
     keys,
+    legal,
     members,
     outbox,
     policy,
@@ -67,6 +68,7 @@ app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
 app.add_typer(export.app, name="export")
 app.add_typer(backup.app, name="backup")
+app.add_typer(legal.app, name="legal")
 serve.register(app)
 outbox.register(app)
 privacy.register(app)

@@ -12,6 +12,7 @@ from dunops.web.routes import (
     health,
     imports,
     invitations,
+    legal,
     me,
     members,
     pages,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     observability.router,
     me.router,
+    legal.router,
     workspaces.router,
     members.router,
     invitations.router,
@@ -40,4 +42,5 @@ ROUTERS: list[APIRouter] = [
     privacy.router,
     auth.router,
     pages.router,
+    legal.pages,
 ]

@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from dunops.accounts import workspaces
+from dunops.privacy import legal
 from dunops.web.deps import ReadDB
 from dunops.web.routes.auth import render, signed_in_record
 from dunops.web.routing import api_router
@@ -24,5 +25,6 @@ def home(request: Request, db: ReadDB) -> Response:
         "home.html",
         user=principal.user,
         workspaces=workspaces.listing(db, principal),
+        notices=legal.pending(db, principal.user.id),
         csrf_token=record.csrf_token,
     )
