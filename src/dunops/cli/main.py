@@ -22,6 +22,7 @@ from dunops.cli import (
     outbox,
     policy,
     privacy,
+    requests,
     serve,
     tokens,
     users,
@@ -69,6 +70,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(export.app, name="export")
 app.add_typer(backup.app, name="backup")
 app.add_typer(legal.app, name="legal")
+app.add_typer(requests.app, name="requests")
 serve.register(app)
 outbox.register(app)
 privacy.register(app)

@@ -20,7 +20,7 @@ from dunops import audit
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
 from dunops.errors import Conflict, PermissionDenied, Problem
-from dunops.privacy import workspace_deletion
+from dunops.privacy import requests, workspace_deletion
 from dunops.privacy.scope import user_rows
 from dunops.storage.base import utcnow
 from dunops.storage.models import (
@@ -35,6 +35,7 @@ from dunops.storage.models import (
     Invitation,
     MagicLink,
     Membership,
+    RequestKind,
     Role,
     TombstoneKind,
     User,
@@ -118,6 +119,7 @@ def delete_account(session: Session, settings: Settings, principal: Principal) -
             ],
         )
     result = _erase(session, settings, user, sole, principal)
+    requests.record_self_service(session, principal, RequestKind.DELETION)
     session.add(
         DeletionTombstone(
             kind=TombstoneKind.USER,

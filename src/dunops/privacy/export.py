@@ -31,6 +31,7 @@ from dunops.dns.formats import ZoneFormat, write_zone
 from dunops.errors import NotFound, PermissionDenied
 from dunops.jobs import JobContext, enqueue_after_commit, job, periodic
 from dunops.notify import send_mail
+from dunops.privacy import requests
 from dunops.privacy.account_deletion import AUTHORED
 from dunops.privacy.scope import user_rows, workspace_rows
 from dunops.storage.base import utcnow
@@ -40,6 +41,7 @@ from dunops.storage.models import (
     ExportKind,
     ExportState,
     Membership,
+    RequestKind,
     User,
     Workspace,
     WorkspaceStatus,
@@ -97,7 +99,7 @@ def _queue(
 ) -> DataExport:
     export = DataExport(kind=kind, user_id=principal.user.id, workspace_id=workspace_id)
     session.add(export)
-    session.flush()
+    requests.record_self_service(session, principal, RequestKind.EXPORT, workspace_id)
     enqueue_after_commit(session, settings, BUILD_EXPORT_JOB, export_id=export.id)
     return export
 

@@ -18,6 +18,7 @@ from dunops.accounts.principal import Principal
 from dunops.config import Settings
 from dunops.errors import Conflict, NotFound, Problem
 from dunops.notify import send_mail
+from dunops.privacy import requests
 from dunops.security.tokens import digest, new_secret
 from dunops.storage.base import utcnow
 from dunops.storage.models import (
@@ -25,6 +26,7 @@ from dunops.storage.models import (
     EmailChange,
     Identity,
     Membership,
+    RequestKind,
     User,
     WebSession,
     Workspace,
@@ -118,6 +120,8 @@ def correct(
                 f"{settings.public_url}/api/v1/me/email/confirm/{token}\n\n"
                 "If this was not you, ignore this mail: nothing changes.",
             )
+    if name is not None or email is not None:
+        requests.record_self_service(session, principal, RequestKind.CORRECTION)
     session.flush()
     return user
 

@@ -21,6 +21,7 @@ from dunops.accounts.permissions import Permission, not_a_member
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
 from dunops.jobs import enqueue_after_commit
+from dunops.privacy import requests
 from dunops.security.vault import destroy_workspace_key
 from dunops.storage.base import utcnow
 from dunops.storage.models import (
@@ -29,6 +30,7 @@ from dunops.storage.models import (
     Invitation,
     Membership,
     ProviderConnection,
+    RequestKind,
     Role,
     TombstoneKind,
     Workspace,
@@ -41,6 +43,7 @@ PURGE_WORKSPACE_JOB = "privacy.purge_workspace"
 def delete_workspace(session: Session, settings: Settings, grant: Access) -> DeletionTombstone:
     """Delete the workspace of ``grant`` (owners only); returns the tombstone naming when it is purged."""
     grant.require(Permission.WORKSPACE_DELETE)
+    requests.record_self_service(session, grant.principal, RequestKind.DELETION, grant.workspace.id)
     return shred(session, settings, grant.workspace, grant.principal)
 
 

@@ -7,14 +7,15 @@ from datetime import datetime
 
 from fastapi import status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.config import Settings
 from dunops.privacy import export as data_export
+from dunops.privacy import requests as data_requests
 from dunops.privacy import workspace_deletion
-from dunops.storage.models import DataExport, ExportState
+from dunops.storage.models import DataExport, DataRequest, ExportState
 from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
 from dunops.web.routing import api_router
 
@@ -118,3 +119,55 @@ def download_workspace_export(
 ) -> FileResponse:
     grant = access.resolve(db, principal, slug, Permission.WORKSPACE_EXPORT)
     return _zip(settings, data_export.get(db, principal, export_id, grant.workspace.id))
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="access, correction, export or deletion")
+    details: str = Field(default="", max_length=data_requests.MAX_DETAILS)
+
+
+class MemberRequestIn(RequestIn):
+    email: str = Field(max_length=320, description="The member the request is for.")
+
+
+class RequestOut(BaseModel):
+    id: int
+    kind: str
+    state: str
+    channel: str
+    received_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+
+
+def _request_out(request: DataRequest) -> RequestOut:
+    return RequestOut(
+        id=request.id,
+        kind=request.kind,
+        state=request.state,
+        channel=request.channel,
+        received_at=request.received_at,
+        due_at=request.due_at,
+        completed_at=request.completed_at,
+    )
+
+
+@router.post("/me/requests", status_code=status.HTTP_201_CREATED)
+def file_request(body: RequestIn, db: DB, principal: CurrentPrincipal) -> RequestOut:
+    """Ask about your own data (access, correction, export, deletion); answered within 30 days."""
+    return _request_out(data_requests.file_own(db, principal, body.kind, body.details))
+
+
+@router.get("/me/requests")
+def my_requests(db: ReadDB, principal: CurrentPrincipal) -> list[RequestOut]:
+    """Your data requests, including what you did yourself (recorded as completed)."""
+    return [_request_out(request) for request in data_requests.mine(db, principal)]
+
+
+@router.post("/workspaces/{slug}/requests", status_code=status.HTTP_201_CREATED)
+def file_member_request(slug: str, body: MemberRequestIn, db: DB, principal: CurrentPrincipal) -> RequestOut:
+    """File a data request for a member of the workspace (admins)."""
+    grant = access.resolve(db, principal, slug, Permission.MEMBERS_MANAGE)
+    return _request_out(data_requests.file_for_member(db, grant, body.kind, body.email, body.details))
