@@ -102,9 +102,6 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_retention_days: int = Field(default=90, ge=1, le=90)
     operator_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    request_log_retention_days: int = Field(default=30, ge=1, le=365)
-    error_retention_days: int = Field(default=30, ge=1, le=365)
-    usage_retention_days: int = Field(default=400, ge=1, le=800)
 
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
@@ -216,10 +213,6 @@ class Settings(BaseSettings):
     def backups_dir(self) -> Path:
         """Where ``dunops backup`` writes: ``DUNOPS_BACKUP_DIR``, else ``<data dir>/backups``."""
         return self.backup_dir or self.data_dir / "backups"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.data_dir / "logs"
 
     @property
     def master_key_file(self) -> Path:
