@@ -144,6 +144,14 @@ class Settings(BaseSettings):
             return json.loads(value)
         return [part.strip() for part in value.split(",") if part.strip()]
 
+    @field_validator("operator_emails")
+    @classmethod
+    def _operator_addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(character.isspace() for character in address):
+                raise ValueError(f"'{address}' is not an email address")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
