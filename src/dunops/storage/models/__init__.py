@@ -17,13 +17,11 @@ from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.lease import ZoneLease
 from dunops.storage.models.lifecycle import (
     DataRequest,
-    ErrorTrace,
     LegalNotice,
     LegalVersion,
     RequestChannel,
     RequestKind,
     RequestState,
-    UsageMetric,
 )
 from dunops.storage.models.privacy import (
     DataExport,
@@ -73,7 +71,6 @@ __all__ = [
     "Deployment",
     "DeploymentState",
     "EmailChange",
-    "ErrorTrace",
     "ExportKind",
     "ExportState",
     "Identity",
@@ -93,7 +90,6 @@ __all__ = [
     "RequestState",
     "Role",
     "TombstoneKind",
-    "UsageMetric",
     "User",
     "UserStatus",
     "VersionRRset",

@@ -1,9 +1,9 @@
-"""The rest of the data lifecycle's records: policy documents and their notices, data-subject requests,
-error traces and daily usage metrics per workspace."""
+"""The rest of the data lifecycle's records: policy documents and their notices, and data-subject
+requests."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -78,36 +78,3 @@ class DataRequest(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     completed_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
-
-
-class ErrorTrace(Base):
-    """An unexpected error while answering a request; the user is shown ``trace_id``."""
-
-    __tablename__ = "error_traces"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    trace_id: Mapped[str] = mapped_column(String(32), unique=True)
-    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    request_id: Mapped[str] = mapped_column(String(64), default="")
-    method: Mapped[str] = mapped_column(String(16), default="")
-    route: Mapped[str] = mapped_column(String(300), default="")
-    workspace_id: Mapped[int | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
-    error_type: Mapped[str] = mapped_column(String(200))
-    traceback: Mapped[str] = mapped_column(Text)
-
-
-class UsageMetric(Base):
-    """What a workspace did on one day (UTC): counts only."""
-
-    __tablename__ = "usage_metrics"
-    __table_args__ = (UniqueConstraint("workspace_id", "day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    day: Mapped[date]
-    api_calls: Mapped[int] = mapped_column(default=0)
-    syncs: Mapped[int] = mapped_column(default=0)
-    applies: Mapped[int] = mapped_column(default=0)
-    agent_messages: Mapped[int] = mapped_column(default=0)
