@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=10, gt=0)
     database_busy_timeout_seconds: float = Field(default=10, gt=0)
 
+    deletion_grace_days: int = Field(default=7, ge=0, le=30)
+    export_link_hours: int = Field(default=24, ge=1, le=24)
+    backup_dir: Path | None = None
+    backup_retention_days: int = Field(default=90, ge=1, le=90)
+    operator_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
@@ -165,6 +171,24 @@ class Settings(BaseSettings):
         if value.lstrip().startswith("["):
             return json.loads(value)
         return [part.strip() for part in value.split(",") if part.strip()]
+
+    @field_validator("operator_emails", mode="before")
+    @classmethod
+    def _operator_emails(cls, value: Any) -> Any:
+        """Addresses separated by commas, or a JSON list."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @field_validator("operator_emails")
+    @classmethod
+    def _operator_addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if "@" not in address or any(character.isspace() for character in address):
+                raise ValueError(f"'{address}' is not an email address")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -228,6 +252,15 @@ class Settings(BaseSettings):
         return self.data_dir / "imports"
 
     @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where ``dunops backup`` writes: ``DUNOPS_BACKUP_DIR``, else ``<data dir>/backups``."""
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
     def master_key_file(self) -> Path:
         return self.data_dir / "master.key"
 
@@ -242,7 +275,7 @@ class Settings(BaseSettings):
         Only the service's own user may read the database, the key file, the outbox and the zone files:
         directories become 0700 and files 0600 wherever they were looser. Returns what was tightened.
         """
-        for directory in (self.data_dir, self.outbox_dir, self.zones_dir, self.imports_dir):
+        for directory in (self.data_dir, self.outbox_dir, self.zones_dir, self.imports_dir, self.exports_dir):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.sqlite_file is not None and not self.sqlite_file.exists():
             os.close(os.open(self.sqlite_file, os.O_WRONLY | os.O_CREAT, 0o600))

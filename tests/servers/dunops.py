@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -41,10 +42,16 @@ class DunopsServer:
 
 
 def start_dunops(
-    directory: Path, *, database_url: str, migrate: bool = False, **settings: str
+    directory: Path,
+    *,
+    database_url: str,
+    migrate: bool = False,
+    tls: tuple[Path, Path] | None = None,
+    **settings: str,
 ) -> DunopsServer:
     """``dunops serve`` with its data dir in ``directory``, extra settings as ``name=value`` (no prefix);
-    ``migrate`` migrates a PostgreSQL database first (SQLite always is)."""
+    ``migrate`` migrates a PostgreSQL database first (SQLite always is); ``tls`` (certificate, key)
+    serves HTTPS, the certificate being trusted for the health check."""
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
     clean = {name: value for name, value in os.environ.items() if not name.startswith("DUNOPS_")}
@@ -59,19 +66,25 @@ def start_dunops(
     log_path = directory / "dunops.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(DUNOPS), "serve", *(["--migrate"] if migrate else [])],
+            [
+                str(DUNOPS),
+                "serve",
+                *(["--migrate"] if migrate else []),
+                *(["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []),
+            ],
             cwd=directory,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = DunopsServer(f"http://127.0.0.1:{port}", process, log_path)
+    server = DunopsServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}", process, log_path)
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=tls[0]) if tls else True
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"dunops serve exited during start-up:\n{server.log_tail()}")
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/healthz", timeout=1, verify=verify).status_code == 200:
                 return server
         except httpx.TransportError:
             time.sleep(0.1)

@@ -16,6 +16,7 @@ class Permission(StrEnum):
     WORKSPACE_READ = "workspace.read"
     WORKSPACE_UPDATE = "workspace.update"
     WORKSPACE_DELETE = "workspace.delete"
+    WORKSPACE_EXPORT = "workspace.export"
     MEMBERS_READ = "members.read"
     MEMBERS_MANAGE = "members.manage"
     OWNERS_MANAGE = "owners.manage"
@@ -54,7 +55,12 @@ _ADMIN = _EDITOR | {
     Permission.CONNECTIONS_MANAGE,
     Permission.POLICY_MANAGE,
 }
-_OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.WORKSPACE_DELETE, Permission.AGENT_MANAGE}
+_OWNER = _ADMIN | {
+    Permission.OWNERS_MANAGE,
+    Permission.WORKSPACE_DELETE,
+    Permission.WORKSPACE_EXPORT,
+    Permission.AGENT_MANAGE,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset(_VIEWER),
@@ -68,6 +74,7 @@ ACTIONS: dict[Permission, str] = {
     Permission.WORKSPACE_READ: "open this workspace",
     Permission.WORKSPACE_UPDATE: "change the workspace's settings",
     Permission.WORKSPACE_DELETE: "delete the workspace",
+    Permission.WORKSPACE_EXPORT: "export the workspace's data",
     Permission.MEMBERS_READ: "see the workspace's members",
     Permission.MEMBERS_MANAGE: "invite, remove or change members",
     Permission.OWNERS_MANAGE: "make, remove or change owners",

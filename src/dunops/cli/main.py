@@ -10,15 +10,20 @@ import typer
 
 from dunops.cli import (
     audit,
+    backup,
     changes,
     connections,
     conversations,
     db,
     deployments,
+    export,
     keys,
+    legal,
     members,
     outbox,
     policy,
+    privacy,
+    requests,
     serve,
     tokens,
     users,
@@ -63,9 +68,14 @@ app.add_typer(zones.app, name="zones")
 app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
+app.add_typer(export.app, name="export")
+app.add_typer(backup.app, name="backup")
+app.add_typer(legal.app, name="legal")
+app.add_typer(requests.app, name="requests")
 serve.register(app)
 outbox.register(app)
 conversations.register(app)
+privacy.register(app)
 
 if __name__ == "__main__":
     app()

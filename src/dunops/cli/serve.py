@@ -10,7 +10,8 @@ import logging
 import os
 import signal
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import prometheus_client
 import structlog
@@ -22,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dunops import audit, notify, sync, workflow
+from dunops import audit, notify, privacy, sync, workflow
 from dunops.accounts import housekeeping, magic_links
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
@@ -35,7 +36,7 @@ from dunops.web.app import create_app
 from dunops.zones import imports
 
 # Packages whose modules declare jobs; importing them registers the jobs before any consumer starts.
-JOB_PACKAGES = (housekeeping, imports, magic_links, notify, sync, workflow)
+JOB_PACKAGES = (housekeeping, imports, magic_links, notify, privacy, sync, workflow)
 # Where this server answers, for the install's other processes; read back by ``Settings.public_url``.
 PUBLIC_URL_FILE = "public-url"
 
@@ -55,8 +56,13 @@ def serve(
     migrate: bool = typer.Option(
         False, "--migrate", help="Migrate a PostgreSQL database first (the embedded SQLite one always is)."
     ),
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this PEM certificate.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="Its PEM private key.")] = None,
 ) -> None:
     """Run the web app, with the job worker in-process unless DUNOPS_WORKER=false."""
+    tls = _tls_options(tls_cert, tls_key)
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
@@ -66,13 +72,13 @@ def serve(
     configure_logging(settings)
     engine = prepare_database(settings, migrate=migrate or settings.is_embedded_database)
     _require_master_key(settings, engine)
-    record_public_url(settings)
+    record_public_url(settings, https=bool(tls))
     app = create_app(settings, engine=engine)
     announce_first_owner(settings, engine)
     background = (
         BackgroundWorker(queue_for(settings), workers=settings.worker_threads) if settings.worker else None
     )
-    options: dict[str, Any] = {"log_config": None, "access_log": False, "server_header": False}
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "server_header": False, **tls}
     # uvicorn handles SIGTERM itself, then re-raises it once it has stopped; exit cleanly at that point
     # (or during start-up) so that the consumer below is stopped too.
     signal.signal(signal.SIGTERM, _exit_gracefully)
@@ -141,10 +147,22 @@ def _require_master_key(settings: Settings, engine: Engine) -> None:
         raise
 
 
-def record_public_url(settings: Settings) -> None:
+def _tls_options(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's TLS options, when both files are given and readable."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise ConfigurationError("--tls-cert and --tls-key go together: give both, or neither")
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not path.is_file():
+            raise ConfigurationError(f"{option}: {path} is not a readable file")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def record_public_url(settings: Settings, *, https: bool = False) -> None:
     """Record the URL this server answers on, so that mail sent by the CLI or a worker of the same install
     links here even when their own ``DUNOPS_PORT`` differs."""
-    url = settings.base_url or f"http://{settings.host}:{settings.port}"
+    url = settings.base_url or f"{'https' if https else 'http'}://{settings.host}:{settings.port}"
     path = settings.data_dir / PUBLIC_URL_FILE
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

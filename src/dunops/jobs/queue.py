@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -80,6 +81,18 @@ class JobQueue:
         """Queue a durable job again from its outbox row."""
         self.enqueue(name, **arguments, **{outbox.ROW: row})
 
+    def compact(self) -> None:
+        """Empty the SQLite queue's write-ahead log, so that the arguments of jobs done (mails naming a
+        purged workspace, say) are gone from its files too; with ``secure_delete`` they are zeroed in the
+        database file already. Nothing to do on Redis."""
+        if self.storage != "sqlite":
+            return
+        connection = sqlite3.connect(jobs_file(self.settings), timeout=5, isolation_level=None)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+
     def pending(self) -> int:
         """How many jobs wait in the queue (scheduled retries not included)."""
         return int(self.huey.pending_count())
@@ -146,6 +159,12 @@ class WakingSqliteStorage(SqliteStorage):  # type: ignore[misc]
     blocking = True
     _signals: ClassVar[dict[str, _Signal]] = {}
     _signals_lock = threading.Lock()
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        # A job's arguments (a mail, say) are overwritten when it is done, not left in the file's free pages.
+        connection.execute("pragma secure_delete=ON")
+        return connection
 
     def _signal(self) -> _Signal:
         with self._signals_lock:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from dunops.config import Settings
 from dunops.errors import NotFound
-from dunops.jobs import JobContext, enqueue_after_commit, job
+from dunops.jobs import JobContext, enqueue, enqueue_after_commit, job
 from dunops.notify.message import MAIL_ID_PATTERN, Mail, compose, parse
-from dunops.notify.transports import FileOutbox, transport_for
+from dunops.notify.transports import FileOutbox, MailDeliveryFailed, transport_for
 
 DELIVER_MAIL = "notify.deliver_mail"
 
@@ -24,6 +24,16 @@ def send_mail(session: Session, settings: Settings, *, to: str, subject: str, bo
     """
     mail = compose(sender=settings.mail_from, to=to, subject=subject, body=body)
     enqueue_after_commit(session, settings, DELIVER_MAIL, mail_id=mail.id, to=mail.to, raw=mail.raw)
+
+
+def send_mail_now(settings: Settings, *, to: str, subject: str, body: str) -> None:
+    """Deliver one mail at once, without passing its text through the job queue's storage (a deletion
+    receipt must not leave what it names behind); queued for retries only when delivery fails."""
+    mail = compose(sender=settings.mail_from, to=to, subject=subject, body=body)
+    try:
+        transport_for(settings).deliver(mail.id, mail.to, mail.raw)
+    except MailDeliveryFailed:
+        enqueue(settings, DELIVER_MAIL, mail_id=mail.id, to=mail.to, raw=mail.raw)
 
 
 @job(DELIVER_MAIL, retries=5, retry_delay=60)

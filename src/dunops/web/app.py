@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
     problems.install(app)
     app.add_middleware(RequestBodyLimit, limit=MAX_BODY_BYTES, streamed=STREAMED_PATHS)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     observability.install(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 # No page may be framed (one-button confirmations would be clickjackable), sniffed into another type, or
 # leak a one-time link through the Referer header.
+HSTS = b"max-age=31536000; includeSubDomains"
 SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -88,10 +89,12 @@ DOCS_CONTENT_SECURITY_POLICY = (
 
 class SecurityHeaders:
     """ASGI middleware adding :data:`SECURITY_HEADERS` and a Content-Security-Policy (the docs page's own
-    on :data:`DOCS_URL`) to every answer that does not set them itself."""
+    on :data:`DOCS_URL`) to every answer that does not set them itself; with ``hsts`` (the public URL is
+    https), Strict-Transport-Security too, so that browsers come back over HTTPS only."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.extra = [(b"strict-transport-security", HSTS)] if hsts else []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,7 +102,7 @@ class SecurityHeaders:
             return
 
         policy = DOCS_CONTENT_SECURITY_POLICY if scope["path"] == DOCS_URL else CONTENT_SECURITY_POLICY
-        defaults = [(b"content-security-policy", policy), *SECURITY_HEADERS]
+        defaults = [(b"content-security-policy", policy), *SECURITY_HEADERS, *self.extra]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -17,6 +17,22 @@ from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.conversation import Conversation, Message, MessageRole
 from dunops.storage.models.lease import ZoneLease
 from dunops.storage.models.outbox import OutboxJob
+from dunops.storage.models.lifecycle import (
+    DataRequest,
+    LegalNotice,
+    LegalVersion,
+    RequestChannel,
+    RequestKind,
+    RequestState,
+)
+from dunops.storage.models.privacy import (
+    DataExport,
+    DeletionTombstone,
+    EmailChange,
+    ExportKind,
+    ExportState,
+    TombstoneKind,
+)
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -51,12 +67,20 @@ __all__ = [
     "ChangeState",
     "Comment",
     "Conversation",
+    "DataExport",
+    "DataRequest",
     "Decision",
+    "DeletionTombstone",
     "Deployment",
     "DeploymentState",
+    "EmailChange",
+    "ExportKind",
+    "ExportState",
     "Identity",
     "ImportState",
     "Invitation",
+    "LegalNotice",
+    "LegalVersion",
     "LinkPurpose",
     "LoginAttempt",
     "MagicLink",
@@ -67,7 +91,11 @@ __all__ = [
     "OutboxJob",
     "PendingLink",
     "ProviderConnection",
+    "RequestChannel",
+    "RequestKind",
+    "RequestState",
     "Role",
+    "TombstoneKind",
     "User",
     "UserStatus",
     "VersionRRset",

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from dunops.accounts import workspaces
 from dunops.accounts.permissions import Permission
+from dunops.privacy import legal
 from dunops.storage.models import VersionSource
 from dunops.web.deps import CurrentPrincipal, OptionalPrincipal, ReadDB
 from dunops.web.pages.base import page_router, render, workspace
@@ -25,7 +26,13 @@ RECENT_DEPLOYMENTS = 5
 def home(request: Request, db: ReadDB, principal: OptionalPrincipal) -> Response:
     if principal is None:
         return RedirectResponse("/sign-in", status_code=303)
-    return render(request, "home.html", user=principal.user, workspaces=workspaces.listing(db, principal))
+    return render(
+        request,
+        "home.html",
+        user=principal.user,
+        workspaces=workspaces.listing(db, principal),
+        notices=legal.pending(db, principal.user.id),
+    )
 
 
 @router.get("/w/{slug}")

@@ -95,7 +95,7 @@ def signed_in_record(request: Request, db: Session) -> tuple[WebSession, Princip
     return record, Principal(user=user, client_address=client_address(request))
 
 
-def _check_csrf(record: WebSession, presented: str) -> None:
+def check_csrf(record: WebSession, presented: str) -> None:
     if not presented or not same(presented, record.csrf_token):
         raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
 
@@ -343,7 +343,7 @@ def link_confirm(
         current = signed_in_record(request, db)
         if current is None:
             raise NotAuthenticated("sign in to your existing account first, then confirm the link")
-        _check_csrf(current[0], csrf_token)
+        check_csrf(current[0], csrf_token)
         identity = identities.confirm(db, current[1], token)
     except DunopsError as exc:
         return error_page(request, exc)
@@ -381,7 +381,7 @@ def _sign_out(request: Request, db: Session, csrf_token: str, *, everywhere: boo
     if current is not None:
         record, principal = current
         try:
-            _check_csrf(record, csrf_token)
+            check_csrf(record, csrf_token)
         except DunopsError as exc:
             return error_page(request, exc, csrf_token=record.csrf_token)
         if everywhere:
