@@ -16,7 +16,6 @@ from dunops.storage.models.change import (
 from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.conversation import Conversation, Message, MessageRole
 from dunops.storage.models.lease import ZoneLease
-from dunops.storage.models.outbox import OutboxJob
 from dunops.storage.models.lifecycle import (
     DataRequest,
     LegalNotice,
@@ -25,6 +24,7 @@ from dunops.storage.models.lifecycle import (
     RequestKind,
     RequestState,
 )
+from dunops.storage.models.outbox import OutboxJob
 from dunops.storage.models.privacy import (
     DataExport,
     DeletionTombstone,
