@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from dunops import audit, notify, sync, workflow
-from dunops.accounts import housekeeping, magic_links
+from dunops.accounts import housekeeping, magic_links, plans
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
@@ -126,6 +126,7 @@ def worker(
     _require_master_key(settings, engine)
     engine.dispose()  # the jobs open their own connections
     audit.configure(settings)
+    plans.configure(settings)
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
     run_worker(queue_for(settings), workers=workers or settings.worker_threads)
