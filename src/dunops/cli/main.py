@@ -9,6 +9,7 @@ import structlog
 import typer
 
 from dunops.cli import (
+    admin,
     audit,
     changes,
     connections,
@@ -62,6 +63,7 @@ app.add_typer(zones.app, name="zones")
 app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
+app.add_typer(admin.app, name="admin")
 serve.register(app)
 outbox.register(app)
 

@@ -1,6 +1,7 @@
 """Every ORM model; importing this package registers them all on ``Base.metadata``."""
 
 from dunops.storage.models.audit import AuditEvent, AuditHead
+from dunops.storage.models.billing import BillingEvent
 from dunops.storage.models.change import (
     Approval,
     ApprovalPolicy,
@@ -15,6 +16,7 @@ from dunops.storage.models.change import (
 )
 from dunops.storage.models.connection import ProviderConnection
 from dunops.storage.models.lease import ZoneLease
+from dunops.storage.models.support import SupportTicket, TicketKind, TicketMessage, TicketStatus
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -44,6 +46,7 @@ __all__ = [
     "ApprovalPolicy",
     "AuditEvent",
     "AuditHead",
+    "BillingEvent",
     "ChangeRequest",
     "ChangeRevision",
     "ChangeState",
@@ -62,6 +65,10 @@ __all__ = [
     "PendingLink",
     "ProviderConnection",
     "Role",
+    "SupportTicket",
+    "TicketKind",
+    "TicketMessage",
+    "TicketStatus",
     "User",
     "UserStatus",
     "VersionRRset",

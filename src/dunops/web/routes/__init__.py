@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from dunops.web import observability
 from dunops.web.routes import (
+    admin,
     audit,
     auth,
     changes,
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     policy.router,
     auth.router,
     pages.router,
+    admin.router,
 ]
