@@ -20,6 +20,7 @@ from dunops.cli import (
     outbox,
     policy,
     serve,
+    support,
     tokens,
     users,
     workspaces,
@@ -64,6 +65,7 @@ app.add_typer(changes.app, name="changes")
 app.add_typer(deployments.app, name="deployments")
 app.add_typer(policy.app, name="policy")
 app.add_typer(admin.app, name="admin")
+app.add_typer(support.app, name="support")
 serve.register(app)
 outbox.register(app)
 

@@ -12,12 +12,12 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from dunops.accounts import platform, users
+from dunops.accounts import platform, support, users
 from dunops.accounts.principal import Principal
 from dunops.errors import DunopsError, PermissionDenied
 from dunops.security.tokens import same
 from dunops.storage.models import WebSession
-from dunops.web.deps import DB, ReadDB, RowId
+from dunops.web.deps import DB, AppSettings, ReadDB, RowId
 from dunops.web.routes.auth import error_page, render, signed_in_record
 from dunops.web.routing import api_router
 
@@ -106,3 +106,52 @@ def suspend_user(
 @router.post("/users/{user_id}/unsuspend")
 def unsuspend_user(request: Request, db: DB, user_id: RowId, csrf_token: Csrf = "") -> Response:
     return _act(request, db, csrf_token, "unsuspend-user", users.get(db, user_id).email, "")
+
+
+@router.get("/tickets")
+def tickets(request: Request, db: ReadDB, status: str = "") -> Response:
+    current = operator(request, db)
+    if current is None:
+        return _sign_in()
+    record, _ = current
+    try:
+        found = support.every(db, status=status or None)
+    except DunopsError as error:
+        return error_page(request, error, csrf_token=record.csrf_token)
+    return render(request, "admin_tickets.html", tickets=found, csrf_token=record.csrf_token)
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket(request: Request, db: ReadDB, ticket_id: RowId) -> Response:
+    current = operator(request, db)
+    if current is None:
+        return _sign_in()
+    record, _ = current
+    try:
+        thread = support.thread_of(db, ticket_id)
+    except DunopsError as error:
+        return error_page(request, error, csrf_token=record.csrf_token)
+    return render(request, "admin_ticket.html", thread=thread, csrf_token=record.csrf_token)
+
+
+@router.post("/tickets/{ticket_id}/answer")
+def answer_ticket(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    ticket_id: RowId,
+    csrf_token: Csrf = "",
+    message: Annotated[str, Form(max_length=support.MESSAGE_MAX)] = "",
+    close: Annotated[bool, Form()] = False,
+) -> Response:
+    current = operator(request, db)
+    if current is None:
+        return _sign_in()
+    record, principal = current
+    try:
+        _checked(record, csrf_token)
+        support.answer(db, settings, ticket_id, message, actor=principal, close=close)
+    except DunopsError as error:
+        db.rollback()
+        return error_page(request, error, csrf_token=record.csrf_token)
+    return RedirectResponse(f"/admin/tickets/{ticket_id}", status_code=303)
