@@ -162,6 +162,7 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""
+    sentry_dsn: SecretStr = SecretStr("")
 
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
