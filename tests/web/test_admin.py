@@ -116,6 +116,13 @@ def test_only_platform_admins_see_the_pages_and_every_action_needs_the_csrf_toke
         == 404
     )
     assert TestClient(app, follow_redirects=False).get("/admin").headers["location"] == "/sign-in?next=/admin"
+    # nor can a member tell which user ids exist
+    probes = [
+        member_browser.post(f"/admin/users/{uid}/suspend", data={"csrf_token": member_csrf})
+        for uid in (1, 9999)
+    ]
+    assert [probe.status_code for probe in probes] == [404, 404]
+    assert probes[0].json() == probes[1].json()
     forged = browser.post("/admin/workspaces/acme/suspend", data={"csrf_token": "forged"})
     assert forged.status_code == 403
     assert _actions(db, "workspace.suspend") == []

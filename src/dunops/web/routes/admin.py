@@ -58,13 +58,18 @@ def overview(request: Request, db: ReadDB, notice: str = "") -> Response:
     )
 
 
-def _act(request: Request, db: Session, csrf_token: str, action: str, target: str, reason: str) -> Response:
+def _act(
+    request: Request, db: Session, csrf_token: str, action: str, target: str | int, reason: str
+) -> Response:
+    """Do ``action`` on a workspace (by slug) or a user (by id), once the operator and the token check out."""
     current = operator(request, db)
     if current is None:
         return _sign_in()
     record, principal = current
     try:
         _checked(record, csrf_token)
+        if isinstance(target, int):
+            target = users.get(db, target).email
         if action == "suspend-workspace":
             platform.suspend_workspace(db, target, reason=reason, actor=principal)
         elif action == "unsuspend-workspace":
@@ -100,12 +105,12 @@ def unsuspend_workspace(request: Request, db: DB, slug: str, csrf_token: Csrf = 
 def suspend_user(
     request: Request, db: DB, user_id: RowId, csrf_token: Csrf = "", reason: Reason = ""
 ) -> Response:
-    return _act(request, db, csrf_token, "suspend-user", users.get(db, user_id).email, reason)
+    return _act(request, db, csrf_token, "suspend-user", user_id, reason)
 
 
 @router.post("/users/{user_id}/unsuspend")
 def unsuspend_user(request: Request, db: DB, user_id: RowId, csrf_token: Csrf = "") -> Response:
-    return _act(request, db, csrf_token, "unsuspend-user", users.get(db, user_id).email, "")
+    return _act(request, db, csrf_token, "unsuspend-user", user_id, "")
 
 
 @router.get("/tickets")
