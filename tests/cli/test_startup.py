@@ -174,6 +174,11 @@ BAD_VALUES = {
     "web_processes": "0",
     "outbound_allow": "10.0.0.0/33",
     "outbound_deny": "[not json",
+    "rate_limit_api": "fast",
+    "rate_limit_client": "600 a minute please",
+    "rate_limit_sign_in": "often",
+    "enforce_plans": "perhaps",
+    "plans": '{"team": {"label": "Team"}}',
 }
 
 
@@ -185,7 +190,9 @@ def test_every_setting_refuses_bad_input_in_one_line_naming_it(
     annotation = Settings.model_fields[field].annotation
     bad = BAD_VALUES.get(field, "not-a-number" if annotation in (int, float) else None)
     if bad is None:
-        assert annotation in (str, Path, bool | None) or field.endswith(("password", "master_key")), field
+        assert annotation in (str, Path, bool | None) or field.endswith(
+            ("password", "master_key", "secret_key", "webhook_secret", "sentry_dsn")
+        ), field
         return
     monkeypatch.setenv(f"DUNOPS_{field.upper()}", bad)
     with pytest.raises(ConfigurationError) as refused:
