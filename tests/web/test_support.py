@@ -185,3 +185,28 @@ def test_operators_list_show_and_answer_from_the_cli(
     assert "closed" in answered.stdout
     assert client.get(f"{TICKETS}/{opened['id']}", headers=people["owner"]).json()["status"] == "closed"
     assert cli("support", "answer", 9999, "--message", "x").exit_code == 1
+
+
+def test_a_member_opens_a_ticket_from_the_page(
+    app: FastAPI, db: Session, settings: Settings, people: dict[str, dict[str, str]]
+) -> None:
+    owner = users.require_by_email(db, "owner@example.com")
+    issued = sessions.start(db, settings, owner)
+    db.commit()
+    browser = TestClient(app, follow_redirects=False)
+    browser.cookies.set(SESSION_COOKIE, issued.cookie_value)
+    assert (
+        browser.post("/support/acme", data={"subject": "x", "message": "y", "csrf_token": "no"}).status_code
+        == 403
+    )
+    opened = browser.post(
+        "/support/acme",
+        data={"subject": "<b>Help</b>", "message": "Please.", "csrf_token": issued.record.csrf_token},
+    )
+    assert opened.status_code == 303
+    page = browser.get(opened.headers["location"]).text
+    assert "&lt;b&gt;Help&lt;/b&gt;" in page
+    assert "<b>Help</b>" not in page
+    assert "is open; we sent you a copy" in page
+    assert browser.get("/support/other").status_code == 404
+    assert any("We received: <b>Help</b>" in mail for mail in mails(settings, "owner@example.com"))

@@ -41,6 +41,7 @@ ROUTERS: list[APIRouter] = [
     policy.router,
     billing.router,
     support.router,
+    support.pages,
     auth.router,
     pages.router,
     admin.router,

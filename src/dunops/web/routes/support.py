@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import status
+from fastapi import Form, Request, status
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from dunops.accounts import access, support
 from dunops.accounts.permissions import Permission
+from dunops.errors import DunopsError, PermissionDenied
+from dunops.security.tokens import same
 from dunops.storage.models import SupportTicket
 from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
+from dunops.web.routes.auth import error_page, render, signed_in_record
 from dunops.web.routing import api_router
 
 router = api_router(prefix="/api/v1/workspaces/{slug}/support/tickets", tags=["support"])
@@ -110,3 +115,54 @@ def reply(
     grant = access.resolve(db, principal, slug, Permission.WORKSPACE_READ)
     thread = support.reply(db, settings, grant, ticket_id, body.message)
     return TicketOut.of(thread.ticket, thread)
+
+
+pages = api_router(include_in_schema=False)
+
+
+@pages.get("/support/{slug}")
+def support_page(request: Request, db: ReadDB, slug: str, opened: int = 0) -> Response:
+    """The workspace's tickets and a form to open one."""
+    current = signed_in_record(request, db)
+    if current is None:
+        return RedirectResponse(f"/sign-in?next=/support/{slug}", status_code=303)
+    record, principal = current
+    try:
+        grant = access.resolve(db, principal, slug, Permission.WORKSPACE_READ)
+        tickets = support.listing(db, grant)
+    except DunopsError as error:
+        return error_page(request, error, csrf_token=record.csrf_token)
+    return render(
+        request,
+        "support.html",
+        workspace=grant.workspace,
+        tickets=tickets,
+        opened=opened,
+        csrf_token=record.csrf_token,
+    )
+
+
+@pages.post("/support/{slug}")
+def support_open(
+    request: Request,
+    db: DB,
+    settings: AppSettings,
+    slug: str,
+    subject: Annotated[str, Form(max_length=support.SUBJECT_MAX)] = "",
+    message: Annotated[str, Form(max_length=support.MESSAGE_MAX)] = "",
+    kind: Annotated[str, Form(max_length=32)] = "question",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    current = signed_in_record(request, db)
+    if current is None:
+        return RedirectResponse(f"/sign-in?next=/support/{slug}", status_code=303)
+    record, principal = current
+    try:
+        if not csrf_token or not same(csrf_token, record.csrf_token):
+            raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
+        grant = access.resolve(db, principal, slug, Permission.WORKSPACE_READ)
+        thread = support.open_ticket(db, settings, grant, subject=subject, message=message, kind=kind)
+    except DunopsError as error:
+        db.rollback()
+        return error_page(request, error, csrf_token=record.csrf_token)
+    return RedirectResponse(f"/support/{slug}?opened={thread.ticket.id}", status_code=303)
