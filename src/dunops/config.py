@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import limits
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -59,6 +60,61 @@ class OidcProviderSettings(BaseModel):
     @property
     def display_name(self) -> str:
         return self.label or self.name.capitalize()
+
+
+class PlanLimits(BaseModel):
+    """What a workspace on one plan may hold; configured as JSON in ``DUNOPS_PLANS`` (name -> limits)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    zones: int = Field(ge=0)
+    zone_rrsets: int = Field(ge=1)
+    change_rrsets: int = Field(ge=1)
+    connections: int = Field(ge=0)
+    members: int = Field(ge=1)
+    agent_messages_per_day: int = Field(ge=0)
+    stripe_price: str = ""
+
+
+DEFAULT_PLANS: dict[str, PlanLimits] = {
+    "free": PlanLimits(
+        label="Free",
+        zones=3,
+        zone_rrsets=500,
+        change_rrsets=100,
+        connections=1,
+        members=3,
+        agent_messages_per_day=20,
+    ),
+    "team": PlanLimits(
+        label="Team",
+        zones=50,
+        zone_rrsets=20_000,
+        change_rrsets=2_000,
+        connections=10,
+        members=25,
+        agent_messages_per_day=500,
+    ),
+    "business": PlanLimits(
+        label="Business",
+        zones=1_000,
+        zone_rrsets=2_000_000,
+        change_rrsets=20_000,
+        connections=100,
+        members=500,
+        agent_messages_per_day=5_000,
+    ),
+}
+
+
+def _rate(value: str) -> str:
+    """A rate such as ``600/minute`` or ``20 per 10 minutes``, as the ``limits`` library reads them."""
+    try:
+        limits.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a rate such as 600/minute") from exc
+    return value
 
 
 class Settings(BaseSettings):
@@ -112,6 +168,17 @@ class Settings(BaseSettings):
     backup_retention_days: int = Field(default=90, ge=1, le=90)
     operator_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    rate_limit_api: str = "600/minute"
+    rate_limit_client: str = "1200/minute"
+    rate_limit_sign_in: str = "30/minute"
+    plans: dict[str, PlanLimits] = Field(default_factory=lambda: dict(DEFAULT_PLANS))
+    enforce_plans: bool = False
+
+    stripe_secret_key: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_api_base: str = ""
+    sentry_dsn: SecretStr = SecretStr("")
+
     web_processes: int = Field(default=1, ge=1, le=64)
     worker: bool = True
     worker_threads: int = Field(default=2, ge=1, le=64)
@@ -151,6 +218,25 @@ class Settings(BaseSettings):
         if not value and info.data.get("agent_backend", "offline") != "offline":
             raise ValueError("is required when DUNOPS_AGENT_BACKEND is openai or anthropic")
         return value
+
+    @field_validator("rate_limit_api", "rate_limit_client", "rate_limit_sign_in")
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        return _rate(value)
+
+    @field_validator("plans")
+    @classmethod
+    def _plans(cls, value: dict[str, PlanLimits]) -> dict[str, PlanLimits]:
+        if "free" not in value:
+            raise ValueError("must define the plan 'free', which every new workspace starts on")
+        return value
+
+    @property
+    def billing_enabled(self) -> bool:
+        """Stripe Checkout and the customer portal: only with a secret key and a webhook secret."""
+        return bool(
+            self.stripe_secret_key.get_secret_value() and self.stripe_webhook_secret.get_secret_value()
+        )
 
     @field_validator("zonefile_roots", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ Every refusal the product makes is a ``DunopsError``; foreign exceptions are tra
     │   └── ZoneInvalid         422  a zone or record failed DNS validation or parsing
     ├── NotAuthenticated        401  no, bad, expired or revoked credentials
     ├── PermissionDenied        403  authenticated, but the role does not allow the action
+    │   └── Suspended           403  the account or the workspace is suspended by the operator
     ├── NotFound                404  no such object, or one the caller may not know exists
     │   └── ZoneMissing         404  the provider holds no such zone
     ├── Conflict                409  the action contradicts current state (last owner, a state transition)
@@ -103,6 +104,10 @@ class NotAuthenticated(DunopsError):
 
 class PermissionDenied(DunopsError):
     title = "Permission denied"
+
+
+class Suspended(PermissionDenied):
+    title = "Suspended"
 
 
 class NotFound(DunopsError):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from dunops.accounts import access, memberships, tokens, users, workspaces
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
-from dunops.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from dunops.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, Suspended
 from dunops.storage.base import utcnow
 from dunops.storage.models import ApiToken, Role
 
@@ -105,5 +105,5 @@ def test_expired_unknown_and_suspended_tokens_are_refused(db: Session, owner: Pr
         tokens.authenticate(db, "dnp_" + "x" * 43)
     live = tokens.create(db, _grant(db, owner), role=Role.OWNER)
     users.suspend(db, owner.user)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(Suspended, match="is suspended"):  # named, so its holder knows whom to ask
         tokens.authenticate(db, live.secret)

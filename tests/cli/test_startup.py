@@ -177,6 +177,11 @@ BAD_VALUES = {
     "outbound_allow": "10.0.0.0/33",
     "outbound_deny": "[not json",
     "operator_emails": "ops@example.com, nobody",
+    "rate_limit_api": "fast",
+    "rate_limit_client": "600 a minute please",
+    "rate_limit_sign_in": "often",
+    "enforce_plans": "perhaps",
+    "plans": '{"team": {"label": "Team"}}',
 }
 
 
@@ -189,7 +194,8 @@ def test_every_setting_refuses_bad_input_in_one_line_naming_it(
     bad = BAD_VALUES.get(field, "not-a-number" if annotation in (int, float) else None)
     if bad is None:
         free_form = (str, Path, Path | None, bool | None)
-        assert annotation in free_form or field.endswith(("password", "master_key", "api_key")), field
+        secret = ("password", "master_key", "api_key", "secret_key", "webhook_secret", "sentry_dsn")
+        assert annotation in free_form or field.endswith(secret), field
         return
     monkeypatch.setenv(f"DUNOPS_{field.upper()}", bad)
     with pytest.raises(ConfigurationError) as refused:

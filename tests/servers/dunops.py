@@ -90,3 +90,27 @@ def start_dunops(
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"dunops serve did not answer /healthz:\n{server.log_tail()}")
+
+
+def start_worker(directory: Path, *, database_url: str, **settings: str) -> DunopsServer:
+    """``dunops worker`` with its data dir in ``directory`` and the same kind of settings as
+    :func:`start_dunops`; it has no URL, so it is returned once its process runs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("DUNOPS_")}
+    env = {
+        **clean,
+        "DUNOPS_DATA_DIR": str(directory / "data"),
+        "DUNOPS_DATABASE_URL": database_url,
+        "DUNOPS_LOG_LEVEL": "warning",
+        **{f"DUNOPS_{name.upper()}": value for name, value in settings.items()},
+    }
+    log_path = directory / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(DUNOPS), "worker"], cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    worker = DunopsServer("", process, log_path)
+    time.sleep(0.5)
+    if process.poll() is not None:
+        raise RuntimeError(f"dunops worker exited during start-up:\n{worker.log_tail()}")
+    return worker

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dunops.accounts import permissions
+from dunops.accounts import permissions, suspensions
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.storage.models import Membership, Role, Workspace, WorkspaceStatus
@@ -56,6 +56,8 @@ def resolve(session: Session, principal: Principal, slug: str, permission: Permi
         raise permissions.not_a_member(slug)
     if principal.token is not None and principal.token.workspace_id != workspace.id:
         raise permissions.not_a_member(slug)
+    if workspace.is_suspended:
+        raise suspensions.of_workspace(workspace)
     role = permissions.effective_role(member.role, principal.token.role if principal.token else None)
     access = Access(workspace=workspace, principal=principal, role=role)
     access.require(permission)

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dunops import audit
-from dunops.accounts import permissions, users
+from dunops.accounts import permissions, plans, users
 from dunops.accounts.access import Access, membership
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
@@ -57,6 +57,7 @@ def invite(session: Session, settings: Settings, grant: Access, email: str, role
     ).first()
     if member is not None:
         raise Conflict(f"{address} is already a member of '{workspace.slug}'")
+    plans.require_member_room(session, workspace)
     now = utcnow()
     # A new invitation replaces any earlier one to the same address, so only the newest link works.
     for earlier in session.scalars(
@@ -157,6 +158,7 @@ def accept(session: Session, principal: Principal, token: str) -> Membership:
     ).first()
     if already is not None:
         raise Conflict(f"you are already a member of '{workspace.slug}' as {already.role}")
+    plans.require_member_room(session, workspace)
     # Of two acceptances at once, exactly one marks the invitation used; the other is refused cleanly.
     used = session.execute(
         update(Invitation)

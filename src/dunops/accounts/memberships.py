@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
 from dunops import audit
-from dunops.accounts import permissions, tokens, users
+from dunops.accounts import permissions, plans, tokens, users
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -91,6 +91,7 @@ def add(
     ).first()
     if existing is not None:
         raise Conflict(f"{user.email} is already a member of '{grant.workspace.slug}' as {existing.role}")
+    plans.require_member_room(session, grant.workspace)
     member = Membership(workspace_id=grant.workspace.id, user_id=user.id, role=role)
     session.add(member)
     session.flush()

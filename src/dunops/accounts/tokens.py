@@ -16,14 +16,14 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
-from dunops.accounts import permissions
+from dunops.accounts import permissions, suspensions
 from dunops.accounts.access import Access, membership
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from dunops.security.tokens import API_TOKEN_PREFIX, digest, new_api_token
 from dunops.storage.base import utcnow
-from dunops.storage.models import ApiToken, Membership, Role, User
+from dunops.storage.models import ApiToken, Membership, Role, User, UserStatus, Workspace
 
 NAME_MAX = 100
 EXPIRY_DAYS_MAX = 3650
@@ -41,24 +41,32 @@ class IssuedToken:
 
 # Built once: every request that carries a token runs it.
 _BY_HASH = (
-    select(ApiToken, User)
+    select(ApiToken, User, Workspace)
     .join(User, User.id == ApiToken.user_id)
+    .join(Workspace, Workspace.id == ApiToken.workspace_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
 
 
 def authenticate(session: Session, presented: str) -> tuple[User, ApiToken]:
-    """The token's user and record; refuses unknown, revoked, expired tokens and suspended users alike."""
+    """The token's user and record; refuses unknown, revoked and expired tokens alike, and names the
+    suspension of a suspended user or workspace (403)."""
     refusal = NotAuthenticated("invalid, expired or revoked API token")
     if not presented.startswith(API_TOKEN_PREFIX):
         raise refusal
     found = session.execute(_BY_HASH, {"token_hash": digest(presented)}).first()
     if found is None:
         raise refusal
-    token, user = found
+    token, user, workspace = found
     now = utcnow()
-    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now) or not user.is_active:
+    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         raise refusal
+    if user.status == UserStatus.SUSPENDED:
+        raise suspensions.of_user(user)
+    if not user.is_active:
+        raise refusal
+    if workspace.is_suspended:
+        raise suspensions.of_workspace(workspace)
     return user, token
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dunops import audit
-from dunops.accounts import access, users
+from dunops.accounts import access, plans, users
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
@@ -52,6 +52,7 @@ def engine() -> Engine:
     with reading(make_read_factory(created)) as session:
         ensure_master_key(session, current)  # every audited write is signed under it
     audit.configure(current)
+    plans.configure(current)
     return created
 
 

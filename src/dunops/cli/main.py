@@ -9,6 +9,7 @@ import structlog
 import typer
 
 from dunops.cli import (
+    admin,
     audit,
     backup,
     changes,
@@ -25,6 +26,7 @@ from dunops.cli import (
     privacy,
     requests,
     serve,
+    support,
     tokens,
     users,
     workspaces,
@@ -72,6 +74,8 @@ app.add_typer(export.app, name="export")
 app.add_typer(backup.app, name="backup")
 app.add_typer(legal.app, name="legal")
 app.add_typer(requests.app, name="requests")
+app.add_typer(admin.app, name="admin")
+app.add_typer(support.app, name="support")
 serve.register(app)
 outbox.register(app)
 conversations.register(app)

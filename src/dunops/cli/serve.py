@@ -24,14 +24,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from dunops import audit, notify, privacy, sync, workflow
-from dunops.accounts import housekeeping, magic_links
+from dunops.accounts import housekeeping, magic_links, plans
 from dunops.accounts.magic_links import issue_first_owner_link
 from dunops.cli.output import handled
 from dunops.config import Settings, load_settings
 from dunops.errors import ConfigurationError
 from dunops.jobs import BackgroundWorker, queue_for, run_worker
+from dunops.jobs.metrics import watch_queue
 from dunops.security.vault import ensure_master_key
 from dunops.storage.database import alembic_config, make_engine, make_session_factory, transaction, upgrade
+from dunops.web import sentry
 from dunops.web.app import create_app
 from dunops.zones import imports
 
@@ -70,6 +72,7 @@ def serve(
         overrides["port"] = port
     settings = load_settings(**overrides)
     configure_logging(settings)
+    sentry.start(settings, "web")
     engine = prepare_database(settings, migrate=migrate or settings.is_embedded_database)
     _require_master_key(settings, engine)
     record_public_url(settings, https=bool(tls))
@@ -83,6 +86,7 @@ def serve(
     # (or during start-up) so that the consumer below is stopped too.
     signal.signal(signal.SIGTERM, _exit_gracefully)
     if background is not None:
+        watch_queue(background.queue.pending)
         background.start()
     try:
         if settings.web_processes == 1:
@@ -109,6 +113,7 @@ def process_app() -> FastAPI:
     the master key and runs the job consumer; each process opens its own connections."""
     settings = load_settings()
     configure_logging(settings)
+    sentry.start(settings, "web")
     return create_app(settings)
 
 
@@ -128,13 +133,17 @@ def worker(
     """Run job consumers alone (scaled set-ups: beside ``dunops serve`` replicas with DUNOPS_WORKER=false)."""
     settings = load_settings()
     configure_logging(settings)
+    sentry.start(settings, "worker")
     engine = prepare_database(settings, migrate=settings.is_embedded_database)
     _require_master_key(settings, engine)
     engine.dispose()  # the jobs open their own connections
     audit.configure(settings)
+    plans.configure(settings)
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=settings.host)
-    run_worker(queue_for(settings), workers=workers or settings.worker_threads)
+    queue = queue_for(settings)
+    watch_queue(queue.pending)
+    run_worker(queue, workers=workers or settings.worker_threads)
 
 
 def _require_master_key(settings: Settings, engine: Engine) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dunops.accounts import users
+from dunops.accounts import platform, users
 from dunops.cli import context
 from dunops.cli.output import handled
 
@@ -16,11 +16,29 @@ app = typer.Typer(help="People: create, list, suspend.", no_args_is_help=True)
 def create(
     email: str = typer.Option(..., "--email", help="The person's email address."),
     name: str = typer.Option("", "--name", help="Display name."),
+    platform_admin: bool = typer.Option(
+        False, "--platform-admin", help="An operator of the service: may use /admin and answer tickets."
+    ),
 ) -> None:
     """Create a user who can then sign in with this email address."""
     with context.unit_of_work() as session:
         user = users.create(session, email, name)
-        typer.echo(f"created user {user.email} (id {user.id})")
+        if platform_admin:
+            platform.set_platform_admin(session, user.email, True)
+        role = " (platform admin)" if platform_admin else ""
+        typer.echo(f"created user {user.email} (id {user.id}){role}")
+
+
+@app.command("platform-admin")
+@handled
+def platform_admin(
+    email: str = typer.Argument(..., help="The user's email address."),
+    revoke: bool = typer.Option(False, "--revoke", help="Take the role away instead."),
+) -> None:
+    """Make an existing user an operator of the service (or, with --revoke, no longer one)."""
+    with context.unit_of_work() as session:
+        user = platform.set_platform_admin(session, email, not revoke)
+        typer.echo(f"{user.email} is {'no longer ' if revoke else ''}a platform admin")
 
 
 @app.command("list")

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
 
+import sentry_sdk
 import structlog
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
@@ -16,7 +17,7 @@ from huey.storage import SqliteStorage
 
 from dunops.config import Settings
 from dunops.jobs import outbox, registry
-from dunops.jobs.metrics import JobOutcome, count
+from dunops.jobs.metrics import RUNNING, JobOutcome, count, finished
 
 QUEUE_NAME = "dunops"
 JOBS_FILE = "jobs.sqlite3"
@@ -24,6 +25,9 @@ IDLE_POLL_SECONDS = 0.5
 """How often an idle consumer looks for jobs queued by another process (the CLI, another replica)."""
 
 log = structlog.get_logger(__name__)
+
+REQUEST_ID_ARGUMENT = "_request_id"
+"""The keyword a job carries the id of the request that queued it under, so its logs name that request."""
 
 
 def jobs_file(settings: Settings) -> Path:
@@ -71,6 +75,9 @@ class JobQueue:
         if name not in self._bound:
             registry.lookup(name)
             self.bind_registered()
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id:
+            kwargs = {**kwargs, REQUEST_ID_ARGUMENT: request_id}
         if delay > 0:
             self._bound[name].schedule(kwargs=kwargs, delay=delay)
         else:
@@ -123,13 +130,23 @@ class JobQueue:
 
         def run(**kwargs: Any) -> None:
             row: int | None = kwargs.pop(outbox.ROW, None)
-            try:
-                registry.call(spec, context, kwargs)
-            except Exception as exc:
-                count(spec.name, JobOutcome.FAILED)
-                log.warning("job failed", job=spec.name, error=f"{type(exc).__name__}: {exc}")
-                raise
-            count(spec.name, JobOutcome.SUCCEEDED)
+            request_id = kwargs.pop(REQUEST_ID_ARGUMENT, None)
+            started = time.perf_counter()
+            running = RUNNING.labels(job=spec.name)
+            running.inc()
+            with structlog.contextvars.bound_contextvars(
+                job=spec.name, **({"request_id": request_id} if request_id else {})
+            ):
+                try:
+                    registry.call(spec, context, kwargs)
+                except Exception as exc:
+                    finished(spec.name, JobOutcome.FAILED, time.perf_counter() - started)
+                    sentry_sdk.capture_exception(exc)  # a no-op unless DUNOPS_SENTRY_DSN is set
+                    log.warning("job failed", job=spec.name, error=f"{type(exc).__name__}: {exc}")
+                    raise
+                finally:
+                    running.dec()
+                finished(spec.name, JobOutcome.SUCCEEDED, time.perf_counter() - started)
             if row is not None:
                 outbox.done(context.settings, row)
 

@@ -23,6 +23,7 @@ from dunops.dns.rrset import RRset, rrset_fingerprint
 from dunops.dns.validation import Finding, Level, validate
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput, Problem, ProviderError, StalePlan
+from dunops.providers.metrics import observed
 from dunops.providers.outbound import OutboundPolicy
 from dunops.providers.results import (
     ApplyResult,
@@ -152,11 +153,13 @@ class Provider(ABC):
         return f"connection {self.name!r} ({self.label})"
 
     def list_zones(self) -> list[ProviderZone]:
-        return sorted(self._list_zones(), key=lambda zone: zone.name)
+        with observed(self.kind, "list_zones"):
+            return sorted(self._list_zones(), key=lambda zone: zone.name)
 
     def fetch(self, zone: str) -> Zone:
         """The zone's content as the provider serves it, quirks normalised (SOA kept apart)."""
-        return self._fetch(zone_name(zone))
+        with observed(self.kind, "fetch"):
+            return self._fetch(zone_name(zone))
 
     def read_rrsets(self, zone: str, keys: Iterable[RRsetKey]) -> Zone:
         """The RRsets among ``keys`` as served now, as a partial zone (a key it lacks is absent).
@@ -233,6 +236,10 @@ class Provider(ABC):
 
     def apply(self, plan: PlanLike, fingerprints: Mapping[RRsetKey, str] | None = None) -> ApplyResult:
         """Check, compare-and-set, write, read back. ``fingerprints`` default to the plan's before states."""
+        with observed(self.kind, "apply"):
+            return self._checked_apply(plan, fingerprints)
+
+    def _checked_apply(self, plan: PlanLike, fingerprints: Mapping[RRsetKey, str] | None) -> ApplyResult:
         origin = plan_origin(plan)
         changes = list(plan.changes)
         if not changes:

@@ -20,11 +20,12 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dunops import audit
+from dunops.accounts import plans
 from dunops.config import Settings, load_settings
 from dunops.dns.formats.json import MAX_NESTING, NestedTooDeeply, load_json
 from dunops.errors import ContentTooLarge, DunopsError, InvalidInput
 from dunops.storage.database import make_engine, make_read_factory, make_session_factory
-from dunops.web import observability, problems
+from dunops.web import observability, problems, rate_limits
 from dunops.web.routes import ROUTERS
 
 WEB_DIR = Path(__file__).parent
@@ -52,12 +53,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     audit.configure(settings)
+    plans.configure(settings)
     app.state.engine = engine or make_engine(settings.sqlalchemy_url, settings.database_options)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.read_factory = make_read_factory(app.state.engine)
     app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
     problems.install(app)
     app.add_middleware(RequestBodyLimit, limit=MAX_BODY_BYTES, streamed=STREAMED_PATHS)
+    rate_limits.install(app, settings)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     observability.install(app)
     for router in ROUTERS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import chain, islice
 from typing import Any
 
+import sentry_sdk
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -147,6 +148,7 @@ def _database_busy(request: Request, exc: Exception) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", path=safe_path(request.scope), error_type=type(exc).__name__, exc_info=exc)
+    sentry_sdk.capture_exception(exc)  # a no-op unless DUNOPS_SENTRY_DSN is set
     return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
 
 

@@ -20,13 +20,14 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
+from dunops.accounts import plans
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.config import Settings
 from dunops.dns.formats import read_zone
 from dunops.dns.formats.json import zone_from_data, zone_to_data
-from dunops.dns.plan import Plan
+from dunops.dns.plan import ChangeKind, Plan
 from dunops.dns.rrset import RRset
 from dunops.dns.safety import analyse
 from dunops.dns.zone import RRsetKey
@@ -42,6 +43,7 @@ from dunops.storage.models import (
     Comment,
     Deployment,
     ProviderConnection,
+    Workspace,
     Zone,
 )
 from dunops.sync import edits as sync_edits
@@ -50,6 +52,7 @@ from dunops.workflow import approvals as counted
 from dunops.workflow import notifications
 from dunops.workflow import policy as policies
 from dunops.workflow.states import OPEN_STATES, check_transition
+from dunops.zones import records as zone_records
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -414,6 +417,7 @@ def _add_revision(
     reasons = analyse(plan)
     zone = session.get(Zone, change.zone_id)
     assert zone is not None
+    _within_plan(session, zone, plan)
     connection_id, connection_hash = connection_binding(session, zone)
     change.revision_number += 1
     revision = ChangeRevision(
@@ -439,6 +443,17 @@ def _add_revision(
     change.updated_at = utcnow()
     session.flush()
     return revision
+
+
+def _within_plan(session: Session, zone: Zone, plan: Plan) -> None:
+    """Refuse a change larger than the plan allows, or one that grows the zone past the plan's size."""
+    workspace = session.get(Workspace, zone.workspace_id)
+    assert workspace is not None
+    plans.require_change_size(workspace, len(plan))
+    growth = plan.count(ChangeKind.CREATE) - plan.count(ChangeKind.DELETE)
+    if growth > 0:
+        before = zone_records.count(session, zone.id)
+        plans.require_zone_size(workspace, before + growth, before=before)
 
 
 def fingerprints_of(revision: ChangeRevision) -> dict[tuple[str, str], str]:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dunops import audit
+from dunops.accounts import plans
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.errors import Conflict, DunopsError, InvalidInput, NotFound, Problem, SecretUnreadable
@@ -132,6 +133,7 @@ def create(
         raise InvalidInput.collect([p for error in problems for p in error.problems])
     if _name_taken(session, grant.workspace.id, cleaned_name):
         raise InvalidInput.single("a connection of this name exists in the workspace", "name")
+    plans.require_connection_room(session, grant.workspace)
     connection = ProviderConnection(
         workspace_id=grant.workspace.id, kind=kind, name=cleaned_name, config=cleaned_config
     )

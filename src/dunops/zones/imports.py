@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dunops import audit
+from dunops.accounts import plans
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
@@ -34,7 +35,7 @@ from dunops.jobs import JobContext, enqueue_after_commit, job
 from dunops.security.vault import Vault
 from dunops.storage.base import utcnow
 from dunops.storage.database import make_engine, make_session_factory, transaction
-from dunops.storage.models import ImportState, User, VersionSource, Zone, ZoneImport
+from dunops.storage.models import ImportState, User, VersionSource, Workspace, Zone, ZoneImport
 from dunops.zones import connections, records, versions, zones
 
 IMPORT_JOB = "zones.import"
@@ -51,6 +52,7 @@ def _refuse_taken(session: Session, grant: Access, fqdn: str) -> None:
     ).first()
     if taken is not None:
         raise Conflict(f"zone {fqdn} is already in this workspace")
+    plans.require_zone_room(session, grant.workspace)
 
 
 def _queue(session: Session, settings: Settings, grant: Access, record: ZoneImport) -> ZoneImport:
@@ -158,8 +160,11 @@ def _actor(session: Session, record: ZoneImport) -> Principal | None:
     return Principal(user=user, client_address="job") if user is not None else None
 
 
-def _create_zone(factory: sessionmaker[Session], record: ZoneImport) -> int:
+def _create_zone(factory: sessionmaker[Session], record: ZoneImport, rrsets: int) -> int:
     with transaction(factory) as session:
+        workspace = session.get(Workspace, record.workspace_id)
+        assert workspace is not None
+        plans.require_zone_size(workspace, rrsets)
         zone = Zone(
             workspace_id=record.workspace_id,
             fqdn=record.fqdn,
@@ -255,7 +260,7 @@ def run_import(factory: sessionmaker[Session], settings: Settings, import_id: in
                     record.filename if record.connection_id is None else "connection_id",
                 )
             _progress(factory, import_id, phase="storing", total=len(content))
-            zone_id = _create_zone(factory, record)
+            zone_id = _create_zone(factory, record, len(content))
             _store(factory, import_id, zone_id, content)
             _finish(factory, import_id, zone_id, content)
         except DunopsError as error:

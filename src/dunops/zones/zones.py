@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dunops import audit
+from dunops.accounts import plans
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.dns.formats import ConversionReport, ZoneFormat, read_zone, write_zone
@@ -74,6 +75,8 @@ def _create(
         )
     if _exists(session, grant.workspace.id, fqdn):
         raise Conflict(f"zone {fqdn} is already in this workspace")
+    plans.require_zone_room(session, grant.workspace)
+    plans.require_zone_size(grant.workspace, len(content))
     zone = Zone(workspace_id=grant.workspace.id, fqdn=fqdn, connection_id=connection_id)
     session.add(zone)
     try:
@@ -106,6 +109,7 @@ def import_from_connection(
     connection = connections.get(session, grant, connection_id)
     if _exists(session, grant.workspace.id, fqdn):
         raise Conflict(f"zone {fqdn} is already in this workspace")
+    plans.require_zone_room(session, grant.workspace)
     with (
         connections.provider_for(
             session, vault, connection, timeout=connections.WHOLE_ZONE_TIMEOUT

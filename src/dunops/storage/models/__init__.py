@@ -1,6 +1,7 @@
 """Every ORM model; importing this package registers them all on ``Base.metadata``."""
 
 from dunops.storage.models.audit import AuditEvent, AuditHead
+from dunops.storage.models.billing import BillingEvent
 from dunops.storage.models.change import (
     Approval,
     ApprovalPolicy,
@@ -33,6 +34,7 @@ from dunops.storage.models.privacy import (
     ExportState,
     TombstoneKind,
 )
+from dunops.storage.models.support import SupportTicket, TicketKind, TicketMessage, TicketStatus
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -62,6 +64,7 @@ __all__ = [
     "ApprovalPolicy",
     "AuditEvent",
     "AuditHead",
+    "BillingEvent",
     "ChangeRequest",
     "ChangeRevision",
     "ChangeState",
@@ -95,6 +98,10 @@ __all__ = [
     "RequestKind",
     "RequestState",
     "Role",
+    "SupportTicket",
+    "TicketKind",
+    "TicketMessage",
+    "TicketStatus",
     "TombstoneKind",
     "User",
     "UserStatus",

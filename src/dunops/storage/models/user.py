@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dunops.storage.base import Base, utcnow
@@ -25,6 +25,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[UserStatus] = mapped_column(default=UserStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    platform_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    suspended_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -45,6 +45,14 @@ class Workspace(Base):
     purge_after: Mapped[datetime | None]
     agent_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    suspended_at: Mapped[datetime | None]
+    suspended_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    stripe_customer_id: Mapped[str] = mapped_column(String(255), default="", server_default="", index=True)
+    stripe_subscription_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class Membership(Base):

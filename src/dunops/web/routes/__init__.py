@@ -4,8 +4,10 @@ from fastapi import APIRouter
 
 from dunops.web import observability
 from dunops.web.routes import (
+    admin,
     audit,
     auth,
+    billing,
     changes,
     connections,
     conversations,
@@ -19,6 +21,7 @@ from dunops.web.routes import (
     pages,
     policy,
     privacy,
+    support,
     tokens,
     workspaces,
     zones,
@@ -42,7 +45,11 @@ ROUTERS: list[APIRouter] = [
     deployments.router,
     policy.router,
     privacy.router,
+    billing.router,
+    support.router,
+    support.pages,
     auth.router,
     pages.router,
     legal.pages,
+    admin.router,
 ]
