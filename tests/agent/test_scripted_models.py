@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -21,7 +27,8 @@ from dunops.agent.tools import SPECS, TOOL_NAMES
 from dunops.config import Settings
 from dunops.storage.models import AuditEvent
 from tests.agent.model_servers import ScriptedModel, Step, serve
-from tests.workflow.support import Team, make_team
+from tests.support import free_port
+from tests.workflow.support import BASE, Team, make_team
 from tests.zones.helpers import ZONE_TEXT
 
 KEY = "sk-scripted-secret-4711"
@@ -186,7 +193,100 @@ def test_an_unreachable_model_is_named_without_its_key(tmp_path: Path, protocol:
         agent_timeout_seconds=2,
     )
     with pytest.raises(ModelUnavailable) as raised:
-        backend_for(configured).reply("system", [{"role": "user", "content": "hi"}], SPECS)
+        list(backend_for(configured).stream("system", [{"role": "user", "content": "hi"}], SPECS))
     assert "could not be reached" in raised.value.detail
     assert f"127.0.0.1:{port}" in raised.value.detail
     assert KEY not in raised.value.detail
+
+
+@contextmanager
+def _over_http(app: FastAPI) -> Iterator[str]:
+    """The app behind a real HTTP server (uvicorn), so a response streams as it would in production."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _server_sent(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
+    kind = ""
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            yield kind, json.loads(line.removeprefix("data: "))
+
+
+def test_answer_tokens_reach_the_browser_while_the_model_is_still_answering(
+    team: Team, model: ScriptedModel, app: FastAPI
+) -> None:
+    """The model server holds its last text delta until the client has the first token event: the
+    turn can only end if tokens are passed on as the model produces them."""
+    text = "www.example.test points to 192.0.2.10 and nothing else."
+    edit = {"action": "upsert", "name": "api", "type": "A", "ttl": 300, "values": ["192.0.2.11"]}
+    model.script = [
+        Step(calls=[("find_records", {"zone": "example.test", "name": "www"}), ("list_zones", {})]),
+        Step(text=text),
+        Step(
+            calls=[
+                (
+                    "propose_change",
+                    {"zone": "example.test", "title": "Add api", "rationale": "asked", "edits": [edit]},
+                )
+            ]
+        ),
+        Step(text="Proposed."),
+    ]
+    model.hold = threading.Event()
+    conversation = team.post(team.author, "/conversations", {}).json()["id"]
+    url = f"{BASE}/conversations/{conversation}/messages"
+    events: list[tuple[str, Any]] = []
+    with (
+        _over_http(app) as base,
+        httpx.stream(
+            "POST",
+            base + url,
+            json={"content": "What does www point to?"},
+            headers={**team.author, "Accept": "text/event-stream"},
+            timeout=30,
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for kind, data in _server_sent(response.iter_lines()):
+            if kind == "token" and not model.hold.is_set():
+                assert not model.finished.is_set(), "the first token came after the model's last chunk"
+                model.hold.set()
+            events.append((kind, data))
+    kinds = [kind for kind, _ in events]
+    assert kinds[:2] == ["message", "message"]  # the question, then the tool-calling turn
+    assert kinds[2:6] == ["tool_call", "tool_result", "tool_call", "tool_result"]
+    calls = [data for kind, data in events if kind == "tool_call"]
+    assert [(c["name"], c["arguments"]) for c in calls] == [
+        ("find_records", {"zone": "example.test", "name": "www"}),
+        ("list_zones", {}),
+    ]
+    tokens = [data["text"] for kind, data in events if kind == "token"]
+    assert len(tokens) > 3
+    assert "".join(tokens) == text
+    assert kinds[-2:] == ["message", "final"]
+    assert events[-1][1]["content"] == text
+    assert events[-1][1]["output_tokens"] > 0
+    assert all(body["stream"] is True for body in model.requests)
+
+    # A proposal assembled from streamed tool-call deltas is the exact edit.
+    answered = team.post(team.author, f"/conversations/{conversation}/messages", {"content": "Add api"})
+    assert answered.status_code == 200, answered.text
+    change = team.show(answered.json()["messages"][2]["change_request"])
+    assert change["current_revision"]["plan"]["changes"][0]["after"]["values"] == ["192.0.2.11"]

@@ -1,7 +1,8 @@
 """The whole journey in Chromium against `dunops serve` and a real PowerDNS: the first owner signs in
 through the printed link, connects PowerDNS, imports a zone, browses and filters its records, edits the
 MX; a second member (invited by mail) approves with the risk acknowledged; the owner applies, the page
-follows the deployment to verified, `dig` agrees, and a rollback restores the old MX.
+follows the deployment to verified, `dig` agrees, and a rollback restores the old MX; the agent panel
+(offline backend) streams a proposal whose link leads to its change request.
 
 Screenshots of the main screens at 360 and 1280 px go to ``DUNOPS_SCREENSHOT_DIR`` when it is set
 (``docs/screenshots`` holds the last ones taken), else to the test's temporary folder.
@@ -264,6 +265,28 @@ def _journey(
     owner.get_by_role("button", name="Apply to the provider").click()
     expect(owner.locator("#deployments h3")).to_contain_text("verified", timeout=30_000)
     assert _dig(powerdns_server.dns_port, zone, "MX") == [f"10 mail.{zone}."]
+
+    # The agent panel beside the zone (offline backend): the streamed turn shows the proposal's link,
+    # which leads to its change request; the page never reloads.
+    owner.goto(zone_url)
+    owner.evaluate("window.sameDocument = true")
+    owner.get_by_label("Your question").fill(f"Point api.{zone} to 192.0.2.11")
+    owner.get_by_role("button", name="Ask").click()
+    proposal = owner.locator("#agent .proposal a")
+    expect(proposal).to_contain_text(f"Point api.{zone}. to 192.0.2.11")
+    expect(owner.locator("#agent .plan-text")).to_contain_text(f"+api.{zone}. 3600 IN A 192.0.2.11")
+    expect(owner.locator("#agent details summary").first).to_contain_text("list_zones")
+    assert owner.evaluate("window.sameDocument") is True
+    assert "conversation=" in owner.url
+    screenshot(owner, "agent-panel")
+    call = owner.locator("#agent details").last
+    expect(call.locator("pre")).not_to_be_visible()
+    call.locator("summary").click()
+    expect(call.locator("pre")).to_contain_text('"plan_hash"')
+    proposal.click()
+    expect(owner.get_by_role("heading", name=re.compile("Point api"))).to_be_visible()
+    expect(owner.locator("main")).to_contain_text("pending review")
+    expect(owner.locator("main")).to_contain_text("192.0.2.11")
 
     owner.goto(served.url + f"/w/{urlsplit(zone_url).path.split('/')[2]}")
     screenshot(owner, "workspace")

@@ -9,7 +9,6 @@ is the list of messages the turn stored.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.agent import conversations
-from dunops.agent.backends import Backend, ModelUnavailable, ToolCall
+from dunops.agent.backends import Backend, ModelReply, ModelUnavailable, ToolCall
 from dunops.agent.prompt import SYSTEM_PROMPT
 from dunops.agent.tools import SPECS, Toolbox, ToolOutcome
 from dunops.config import Settings
@@ -36,8 +35,8 @@ STORED = frozenset({"message", "tool_result"})
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One thing that happened in a turn: ``message`` (a stored message), ``token`` (answer text),
-    ``tool_call``, ``tool_result``, ``error`` or ``final`` (the turn's answer)."""
+    """One thing that happened in a turn: ``message`` (a stored message), ``token`` (answer text, as
+    the model produces it), ``tool_call``, ``tool_result``, ``error`` or ``final`` (the turn's answer)."""
 
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
@@ -61,11 +60,6 @@ def _store(factory: sessionmaker[Session], message: Message) -> dict[str, Any]:
             conversation.updated_at = utcnow()
         session.flush()
         return conversations.message_data(message)
-
-
-def _tokens(text: str) -> Iterator[Event]:
-    for piece in re.findall(r"\S+\s*|\s+", text):
-        yield Event("token", {"text": piece})
 
 
 def run(agent: Agent, principal: Principal, slug: str, conversation_id: int, content: Any) -> Iterator[Event]:
@@ -99,8 +93,15 @@ def _turn(
         return Message(conversation_id=conversation_id, workspace_id=workspace_id, **values)
 
     for _ in range(MAX_STEPS):
+        reply: ModelReply | None = None
         try:
-            reply = agent.backend.reply(SYSTEM_PROMPT, history, SPECS)
+            for piece in agent.backend.stream(SYSTEM_PROMPT, history, SPECS):
+                if isinstance(piece, ModelReply):
+                    reply = piece
+                elif piece:
+                    yield Event("token", {"text": piece})
+            if reply is None:
+                raise ModelUnavailable("The agent's language model ended its answer without a reply.")
         except ModelUnavailable as error:
             stored = _store(agent.factory, message(role=MessageRole.ASSISTANT, content=error.detail))
             yield Event("error", {"detail": error.detail})
@@ -111,7 +112,6 @@ def _turn(
             {"id": call.id or f"call-{calls_made + n}", "name": call.name, "arguments": call.arguments}
             for n, call in enumerate(reply.tool_calls)
         ]
-        yield from _tokens(reply.text)
         stored = _store(
             agent.factory,
             message(
@@ -166,7 +166,7 @@ def _turn(
             stored = _store(
                 agent.factory, message(role=MessageRole.ASSISTANT, content=text, model=reply.model)
             )
-            yield from _tokens(text)
+            yield Event("token", {"text": text})
             yield Event("message", stored)
             yield Event("final", stored)
             return

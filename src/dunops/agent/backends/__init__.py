@@ -2,14 +2,15 @@
 server, and Anthropic's Messages API, chosen by ``DUNOPS_AGENT_BACKEND``.
 
 A backend gets the system prompt, the conversation as provider-neutral items and the tool specs, and
-answers with text and the tool calls it wants run. Transcript items are dicts: ``{"role": "user",
+streams its answer: the text in pieces as the model produces them, then the whole reply (its text and the
+tool calls it wants run, assembled from the stream). Transcript items are dicts: ``{"role": "user",
 "content"}``, ``{"role": "assistant", "content", "tool_calls": [{"id", "name", "arguments"}]}`` and
 ``{"role": "tool", "tool_call_id", "name", "arguments", "content"}`` (the result as JSON text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -45,10 +46,14 @@ class ModelUnavailable(ProviderError):
     title = "Model unavailable"
 
 
+Stream = Iterator["str | ModelReply"]
+"""Text pieces as they arrive, then one :class:`ModelReply` (always the last item)."""
+
+
 class Backend(Protocol):
     name: str
 
-    def reply(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> ModelReply: ...
+    def stream(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> Stream: ...
 
 
 def endpoint_label(settings: Settings) -> str:
@@ -90,6 +95,7 @@ __all__ = [
     "Backend",
     "ModelReply",
     "ModelUnavailable",
+    "Stream",
     "ToolCall",
     "Transcript",
     "backend_for",

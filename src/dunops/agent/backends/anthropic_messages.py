@@ -1,5 +1,5 @@
-"""Anthropic's Messages API with tool use, through the official ``anthropic`` SDK: its timeout, and its
-retries with backoff on connection errors, 429 and 5xx."""
+"""Anthropic's Messages API with tool use, streamed through the official ``anthropic`` SDK: its timeout,
+and its retries with backoff on connection errors, 429 and 5xx (before the first event)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import anthropic
+import httpx
 
-from dunops.agent.backends import ModelReply, ToolCall, Transcript, unavailable
+from dunops.agent.backends import ModelReply, Stream, ToolCall, Transcript, unavailable
 from dunops.agent.tools import ToolSpec
 from dunops.config import Settings
 
@@ -57,9 +58,11 @@ class AnthropicMessages:
             max_retries=settings.agent_max_retries,
         )
 
-    def reply(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> ModelReply:
+    def stream(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> Stream:
+        """Stream the message: text deltas are passed on as they arrive; the SDK assembles the
+        ``tool_use`` blocks from their ``input_json_delta`` pieces and the usage from ``message_delta``."""
         try:
-            response = self.client.messages.create(
+            with self.client.messages.stream(
                 model=self.settings.agent_model,
                 max_tokens=MAX_TOKENS,
                 system=system,
@@ -68,21 +71,27 @@ class AnthropicMessages:
                     {"name": t.name, "description": t.description, "input_schema": t.parameters}
                     for t in tools
                 ],
-            )
+            ) as events:
+                yield from events.text_stream
+                response = events.get_final_message()
         except anthropic.APITimeoutError:
             raise unavailable(self.settings, "did not answer in time") from None
         except anthropic.APIConnectionError:
             raise unavailable(self.settings, "could not be reached") from None
         except anthropic.APIStatusError as error:
             raise unavailable(self.settings, f"refused the request (HTTP {error.status_code})") from None
+        except anthropic.APIError:
+            raise unavailable(self.settings, "reported an error while answering") from None
+        except httpx.TransportError:
+            raise unavailable(self.settings, "broke off its answer") from None
         texts, calls = [], []
         for block in response.content:
             if block.type == "text":
                 texts.append(block.text)
             elif block.type == "tool_use":
                 calls.append(ToolCall(block.id, block.name, block.input))
-        return ModelReply(
-            text="\n".join(texts),
+        yield ModelReply(
+            text="".join(texts),
             model=response.model or self.settings.agent_model,
             tool_calls=calls,
             input_tokens=response.usage.input_tokens,

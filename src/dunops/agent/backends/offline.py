@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dunops.agent.backends import ModelReply, ToolCall, Transcript
+from dunops.agent.backends import ModelReply, Stream, ToolCall, Transcript
 from dunops.agent.tools import ToolSpec
 
 MODEL = "offline-planner"
@@ -187,11 +187,14 @@ def _question(transcript: Transcript) -> tuple[str, list[Result]]:
 class OfflinePlanner:
     name = "offline"
 
-    def reply(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> ModelReply:
+    def stream(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> Stream:
+        """The planner writes its whole answer at once; it is sent in word-sized pieces only so a chat
+        shows it the way it shows a model's streamed answer (nothing is generated token by token)."""
         question, results = _question(transcript)
         step = _Step(question, results)
         text, calls = step.next()
-        return ModelReply(
+        yield from re.findall(r"\S+\s*|\s+", text)
+        yield ModelReply(
             text=text,
             model=MODEL,
             tool_calls=[

@@ -1,16 +1,18 @@
 """The OpenAI-compatible chat-completions protocol with tool calls (OpenAI, Azure OpenAI, vLLM, Ollama,
-llama.cpp's server), through the official ``openai`` SDK: its timeout, and its retries with backoff on
-connection errors, 429 and 5xx."""
+llama.cpp's server), streamed through the official ``openai`` SDK: its timeout, and its retries with
+backoff on connection errors, 429 and 5xx (before the first chunk)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import openai
 
-from dunops.agent.backends import ModelReply, ToolCall, Transcript, unavailable
+from dunops.agent.backends import ModelReply, Stream, ToolCall, Transcript, unavailable
 from dunops.agent.tools import ToolSpec
 from dunops.config import Settings
 
@@ -47,6 +49,15 @@ def _arguments(text: str | None) -> Any:
         return text
 
 
+@dataclass
+class _CallParts:
+    """A tool call as its deltas arrive: the id and name come first, the arguments in pieces."""
+
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
 class OpenAIChat:
     name = "openai"
 
@@ -59,11 +70,17 @@ class OpenAIChat:
             max_retries=settings.agent_max_retries,
         )
 
-    def reply(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> ModelReply:
+    def stream(self, system: str, transcript: Transcript, tools: Sequence[ToolSpec]) -> Stream:
+        """Stream the completion (``stream: true``): content deltas are passed on as they arrive, tool
+        calls are assembled from their deltas by index, and the usage comes in the last chunk."""
+        texts: list[str] = []
+        parts: dict[int, _CallParts] = {}
+        model, input_tokens, output_tokens = self.settings.agent_model, 0, 0
         try:
-            response = self.client.chat.completions.create(
+            # The messages and tools are plain dicts in the protocol's shape, not the SDK's TypedDicts.
+            chunks = self.client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.settings.agent_model,
-                messages=_messages(system, transcript),  # type: ignore[arg-type]
+                messages=_messages(system, transcript),
                 tools=[
                     {
                         "type": "function",
@@ -75,26 +92,45 @@ class OpenAIChat:
                     }
                     for t in tools
                 ],
+                stream=True,
+                stream_options={"include_usage": True},
             )
+            with chunks:
+                for chunk in chunks:
+                    model = chunk.model or model
+                    if chunk.usage:
+                        input_tokens = chunk.usage.prompt_tokens
+                        output_tokens = chunk.usage.completion_tokens
+                    if not chunk.choices:
+                        continue
+                    delta = chunk.choices[0].delta
+                    if delta.content:
+                        texts.append(delta.content)
+                        yield delta.content
+                    for call in delta.tool_calls or []:
+                        part = parts.setdefault(call.index, _CallParts())
+                        part.id = call.id or part.id
+                        if call.function is not None:
+                            part.name = call.function.name or part.name
+                            part.arguments.append(call.function.arguments or "")
         except openai.APITimeoutError:
             raise unavailable(self.settings, "did not answer in time") from None
         except openai.APIConnectionError:
             raise unavailable(self.settings, "could not be reached") from None
         except openai.APIStatusError as error:
             raise unavailable(self.settings, f"refused the request (HTTP {error.status_code})") from None
-        if not response.choices:
-            raise unavailable(self.settings, "answered without a message")
-        message = response.choices[0].message
-        calls = [
-            ToolCall(call.id, call.function.name, _arguments(call.function.arguments))
-            for call in message.tool_calls or []
-            if call.type == "function"
-        ]
-        usage = response.usage
-        return ModelReply(
-            text=message.content or "",
-            model=response.model or self.settings.agent_model,
-            tool_calls=calls,
-            input_tokens=usage.prompt_tokens if usage else 0,
-            output_tokens=usage.completion_tokens if usage else 0,
+        except openai.APIError:
+            raise unavailable(self.settings, "reported an error while answering") from None
+        except httpx.TransportError:
+            raise unavailable(self.settings, "broke off its answer") from None
+        yield ModelReply(
+            text="".join(texts),
+            model=model,
+            tool_calls=[
+                ToolCall(part.id, part.name, _arguments("".join(part.arguments)))
+                for _, part in sorted(parts.items())
+                if part.name
+            ],
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
         )

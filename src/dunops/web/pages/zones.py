@@ -1,5 +1,6 @@
 """A zone's pages: its records (filtered and paged on the server, fast on 100k-record zones), its
-versions with their causes, the diff between two versions, export downloads, and sync with its drift."""
+versions with their causes, the diff between two versions, export downloads, and sync with its drift;
+the agent panel beside them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dunops.errors import InvalidInput
 from dunops.storage.models import VersionSource
 from dunops.sync import sync
 from dunops.web.deps import MAX_ID, CurrentPrincipal, ReadDB, writer_of
+from dunops.web.pages import agent
 from dunops.web.pages.base import FormProblems, page_router, render, workspace
 from dunops.web.routes.connections import vault_of
 from dunops.web.routes.zones import VersionOut, export_zone
@@ -37,6 +39,7 @@ def zone_page(
     contains: Annotated[str, Query(max_length=200)] = "",
     cursor: Annotated[str, Query(max_length=1000)] = "",
     before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    conversation: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     ws = workspace(db, principal, slug, Permission.ZONES_READ)
     view = zones.show(db, ws.grant, zone)
@@ -74,6 +77,7 @@ def zone_page(
         problems=problems,
         versions=VersionOut.many(db, listed),
         older_versions=listed[-1].number if len(listed) == VERSIONS_SHOWN else None,
+        agent=agent.panel(db, ws, conversation, view.zone.fqdn),
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dunops.accounts import access
 from dunops.accounts.permissions import Permission
 from dunops.agent import Agent, Backend, Event, ModelUnavailable, backend_for, conversations, turns
+from dunops.config import Settings
 from dunops.storage.models import Conversation
 from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId, writer_of
 from dunops.web.routes.connections import vault_of
@@ -94,17 +95,27 @@ def delete_conversation(slug: str, conversation_id: RowId, db: DB, principal: Cu
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _backend(request: Request, settings: AppSettings) -> Backend:
+def agent_of(request: Request, settings: Settings) -> Agent:
+    """The app's agent: its stores, its vault and the backend the settings choose (made once)."""
     backend: Backend | None = getattr(request.app.state, "agent_backend", None)
     if backend is None:
         backend = backend_for(settings)
         request.app.state.agent_backend = backend
-    return backend
+    return Agent(writer_of(request), settings, vault_of(request), backend)
 
 
-def _server_sent(events: Iterator[Event]) -> Iterator[str]:
+def server_sent(events: Iterator[Event]) -> Iterator[str]:
+    """A turn's events as server-sent events, each sent as it happens."""
     for event in events:
         yield f"event: {event.kind}\ndata: {json.dumps(event.data, default=str)}\n\n"
+
+
+def streamed(events: Iterator[Event]) -> StreamingResponse:
+    return StreamingResponse(
+        server_sent(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post(
@@ -122,14 +133,9 @@ def ask(
     """Run one agent turn. The answer lists the messages it stored; with ``Accept: text/event-stream``
     the turn streams as events: ``message``, ``token``, ``tool_call``, ``tool_result``, ``error``,
     ``final``. Nothing is sent to a model provider when the backend is offline."""
-    agent = Agent(writer_of(request), settings, vault_of(request), _backend(request, settings))
-    events = turns.run(agent, principal, slug, conversation_id, body.content)
+    events = turns.run(agent_of(request, settings), principal, slug, conversation_id, body.content)
     if "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(
-            _server_sent(events),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
+        return streamed(events)
     messages, failure = [], None
     for event in events:
         if event.kind in turns.STORED:
