@@ -236,6 +236,24 @@ def _check_loc(rdata: dns.rdata.Rdata) -> None:
             raise InvalidValue(f"LOC {what.replace('_', ' ')} must be from 0m to 90000000.00m (RFC 1876)")
 
 
+_CHECKED_LENGTHS = frozenset({"NSAP", "NSEC3"})
+_SHA1_OCTETS = 20
+
+
+def _check_length(rtype: str, rdata: dns.rdata.Rdata, text: str) -> None:
+    """Lengths dnspython reads but BIND refuses: an NSAP holds an address (RFC 1706 section 5), and
+    an NSEC3 of hash algorithm 1 names the next owner by its SHA-1 hash (RFC 5155 sections 3.1.7, 5)."""
+    if rtype == "NSAP" and not rdata.address:  # type: ignore[attr-defined]
+        raise InvalidValue(f"invalid NSAP value {text!r}: empty, an NSAP address holds at least one octet")
+    if rtype == "NSEC3" and rdata.algorithm == 1:  # type: ignore[attr-defined]
+        octets = len(rdata.next)  # type: ignore[attr-defined]
+        if octets != _SHA1_OCTETS:
+            raise InvalidValue(
+                f"invalid NSEC3 value {text!r}: the next hashed owner name is {octets} octets, and hash "
+                f"algorithm 1 (SHA-1) makes {_SHA1_OCTETS}, 32 base32hex digits (RFC 5155 sections 3.1.7, 5)"
+            )
+
+
 def general_canonical_value(rtype: str, text: str, origin: str) -> str:
     """The canonical form computed by dnspython alone (the reference the fast paths must agree with)."""
     if rtype in TEXT_TYPES:
@@ -261,6 +279,8 @@ def general_canonical_value(rtype: str, text: str, origin: str) -> str:
         changes["tag"] = rdata.tag.lower()
     if rtype == "LOC":
         _check_loc(rdata)
+    elif rtype in _CHECKED_LENGTHS:
+        _check_length(rtype, rdata, text)
     if changes:
         rdata = rdata.replace(**changes)
     return rdata.to_text()

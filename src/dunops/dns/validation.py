@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dunops.dns.dnssec import cds_mismatches
 from dunops.dns.names import is_subdomain, name_key, parent_name
 from dunops.dns.rdata import text_value_octets
 from dunops.dns.zone import RRsetKey, Zone
@@ -32,6 +33,8 @@ CHECKS: dict[str, tuple[Level, str]] = {
     "dname-subtree": (Level.ERROR, "no names beneath a DNAME owner"),
     "below-delegation": (Level.ERROR, "nothing beneath a delegation except glue"),
     "alias-apex": (Level.ERROR, "ALIAS only at the apex"),
+    "ds-apex": (Level.ERROR, "no DS at the zone apex: a DS belongs to the parent, at a delegation"),
+    "cds-dnskey": (Level.ERROR, "CDS and CDNSKEY at the apex stand for DNSKEYs of the zone, or delete"),
     "ttl-suspicious": (Level.WARNING, "TTL below 60 s or above one week"),
     "ns-count": (Level.WARNING, "at least two NS at the apex and at each delegation"),
     "target-cname": (Level.WARNING, "MX, NS and SRV targets are not CNAMEs"),
@@ -149,7 +152,30 @@ def _run_checks(zone: Zone) -> Iterator[_Raw]:
             if parent != origin or name in delegations or origin in dnames:
                 yield from _check_cuts(name, types, origin, delegations, dnames)
     yield from _check_rrsets(zone, nodes, delegations)
+    yield from _check_apex_dnssec(zone, nodes.get(origin, ()))
     yield from _check_mail(zone, nodes)
+
+
+def _check_apex_dnssec(zone: Zone, types: Collection[str]) -> Iterator[_Raw]:
+    """RFC 4035 2.4: a DS is the parent's, at a delegation; RFC 7344 and 8078: the CDS and CDNSKEY
+    sets stand for the zone's own keys (or ask the parent to delete its DS set)."""
+    origin = zone.origin
+    if "DS" in types:
+        yield (
+            "ds-apex",
+            (origin, "DS"),
+            f"a DS at the apex of {origin}: a DS set belongs to the parent zone, at the delegation "
+            "(RFC 4035 section 2.4)",
+        )
+    if "CDS" not in types and "CDNSKEY" not in types:
+        return
+
+    def values(rtype: str) -> tuple[str, ...]:
+        rrset = zone.get(origin, rtype)
+        return rrset.values if rrset is not None else ()
+
+    for rtype, message in cds_mismatches(origin, values("DNSKEY"), values("CDS"), values("CDNSKEY")):
+        yield "cds-dnskey", (origin, rtype), message
 
 
 def _check_cuts(
