@@ -15,6 +15,7 @@ from dunops.cli import (
     connections,
     db,
     deployments,
+    errors,
     export,
     keys,
     legal,
@@ -71,6 +72,7 @@ app.add_typer(export.app, name="export")
 app.add_typer(backup.app, name="backup")
 app.add_typer(legal.app, name="legal")
 app.add_typer(requests.app, name="requests")
+app.add_typer(errors.app, name="errors")
 serve.register(app)
 outbox.register(app)
 privacy.register(app)

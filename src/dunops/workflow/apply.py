@@ -32,6 +32,7 @@ from dunops.errors import Conflict, DunopsError, Locked, Problem, ProviderError,
 from dunops.jobs import enqueue_after_commit
 from dunops.providers import ApplyResult, Provider
 from dunops.security.vault import Vault
+from dunops.storage import usage
 from dunops.storage.base import utcnow
 from dunops.storage.database import transaction
 from dunops.storage.models import (
@@ -394,6 +395,7 @@ def _record(
     outcome: ApplyResult | DunopsError,
 ) -> DeploymentState:
     deployment, change, _revision, zone = _loaded(session, deployment_id)
+    usage.count(session, zone.workspace_id, applies=1)
     if isinstance(outcome, StalePlan):
         deployment.stale_rrsets = [{"rrset": p.location, "message": p.message} for p in outcome.problems]
         _finish(session, settings, deployment, change, D.STALE, S.STALE, outcome.detail)

@@ -31,6 +31,7 @@ from dunops.storage.models.privacy import (
     ExportState,
     TombstoneKind,
 )
+from dunops.storage.models.technical import ErrorTrace, UsageMetric
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -71,6 +72,7 @@ __all__ = [
     "Deployment",
     "DeploymentState",
     "EmailChange",
+    "ErrorTrace",
     "ExportKind",
     "ExportState",
     "Identity",
@@ -90,6 +92,7 @@ __all__ = [
     "RequestState",
     "Role",
     "TombstoneKind",
+    "UsageMetric",
     "User",
     "UserStatus",
     "VersionRRset",
