@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_retention_days: int = Field(default=90, ge=1, le=90)
     operator_emails: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    request_log_days: int = Field(default=30, ge=1, le=90)
+    error_trace_days: int = Field(default=30, ge=1, le=90)
+    usage_metrics_days: int = Field(default=400, ge=1, le=800)
 
     rate_limit_api: str = "600/minute"
     rate_limit_client: str = "1200/minute"
@@ -342,6 +345,11 @@ class Settings(BaseSettings):
         return self.data_dir / "exports"
 
     @property
+    def logs_dir(self) -> Path:
+        """Where the request log files go (``requests-YYYY-MM-DD.jsonl``)."""
+        return self.data_dir / "logs"
+
+    @property
     def backups_dir(self) -> Path:
         """Where ``dunops backup`` writes: ``DUNOPS_BACKUP_DIR``, else ``<data dir>/backups``."""
         return self.backup_dir or self.data_dir / "backups"
@@ -361,7 +369,14 @@ class Settings(BaseSettings):
         Only the service's own user may read the database, the key file, the outbox and the zone files:
         directories become 0700 and files 0600 wherever they were looser. Returns what was tightened.
         """
-        for directory in (self.data_dir, self.outbox_dir, self.zones_dir, self.imports_dir, self.exports_dir):
+        for directory in (
+            self.data_dir,
+            self.outbox_dir,
+            self.zones_dir,
+            self.imports_dir,
+            self.exports_dir,
+            self.logs_dir,
+        ):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.sqlite_file is not None and not self.sqlite_file.exists():
             os.close(os.open(self.sqlite_file, os.O_WRONLY | os.O_CREAT, 0o600))

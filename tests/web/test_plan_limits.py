@@ -114,3 +114,20 @@ def test_a_downgrade_blocks_new_zones_and_records_but_keeps_everything(
     assert _edit(client, owner, "mail")["status"] == 201
     records = client.get(f"{BASE}/zones/example.test/records", headers=owner).json()["items"]
     assert len(records) == 5
+
+
+def test_the_plan_sets_how_many_questions_the_agent_takes_a_day(
+    client: TestClient, owner: dict[str, str], db: Session
+) -> None:
+    conversation = client.post(f"{BASE}/conversations", json={}, headers=owner).json()["id"]
+    ask = f"{BASE}/conversations/{conversation}/messages"
+    assert client.post(ask, json={"content": "List the zones"}, headers=owner).status_code == 200
+    refused = client.post(ask, json={"content": "List the zones again"}, headers=owner)
+    assert refused.status_code == 429
+    assert "the daily limit of its Free plan" in refused.json()["detail"]
+    assert int(refused.headers["Retry-After"]) > 0
+
+    _set_plan(db, "team")
+    larger = LARGE.model_copy(update={"agent_messages_per_day": 5})
+    plans.configure(client.app.state.settings.model_copy(update={"plans": {"free": SMALL, "team": larger}}))
+    assert client.post(ask, json={"content": "List the zones"}, headers=owner).status_code == 200

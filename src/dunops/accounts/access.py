@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from dunops.accounts import permissions, suspensions
+from dunops.accounts import permissions, request_scope, suspensions
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.storage.models import Membership, Role, Workspace, WorkspaceStatus
@@ -60,5 +60,6 @@ def resolve(session: Session, principal: Principal, slug: str, permission: Permi
         raise suspensions.of_workspace(workspace)
     role = permissions.effective_role(member.role, principal.token.role if principal.token else None)
     access = Access(workspace=workspace, principal=principal, role=role)
+    request_scope.note_workspace(workspace.id)
     access.require(permission)
     return access

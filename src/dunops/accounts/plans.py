@@ -53,6 +53,15 @@ def limits_of(workspace: Workspace) -> PlanLimits:
     return _table.get(workspace.plan) or _table[FREE]
 
 
+def agent_questions_a_day(workspace: Workspace, instance_limit: int) -> tuple[int, str]:
+    """How many questions the workspace may ask the agent a day, and what sets it: the instance's
+    ``DUNOPS_AGENT_DAILY_MESSAGES``, or the workspace's plan where plans hold and it allows fewer."""
+    plan = limits_of(workspace)
+    if _enforced[0] and plan.agent_messages_per_day < instance_limit:
+        return plan.agent_messages_per_day, f"the daily limit of its {plan.label} plan"
+    return instance_limit, "its daily limit"
+
+
 def _refuse(workspace: Workspace, what: str, have: int, allowed: int, location: str) -> OverPlan:
     plan = limits_of(workspace)
     return OverPlan(

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dunops import audit
+from dunops.accounts import plans
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.config import Settings
@@ -130,11 +131,12 @@ def ask(session: Session, settings: Settings, grant: Access, conversation_id: in
             Message.created_at >= since,
         )
     )
-    if (asked or 0) >= settings.agent_daily_messages:
+    allowed, limit = plans.agent_questions_a_day(grant.workspace, settings.agent_daily_messages)
+    if (asked or 0) >= allowed:
         retry = int((since + timedelta(days=1) - now).total_seconds()) + 1
         raise RateLimited(
-            f"workspace '{grant.workspace.slug}' has asked the agent {settings.agent_daily_messages} "
-            "questions today, its daily limit; ask again tomorrow (UTC)",
+            f"workspace '{grant.workspace.slug}' has asked the agent {allowed} question(s) today, "
+            f"{limit}; ask again tomorrow (UTC)",
             retry_after=retry,
         )
     if not conversation.title:

@@ -24,6 +24,7 @@ from dunops.agent.prompt import SYSTEM_PROMPT
 from dunops.agent.tools import SPECS, Toolbox, ToolOutcome
 from dunops.config import Settings
 from dunops.security.vault import Vault
+from dunops.storage import usage
 from dunops.storage.base import utcnow
 from dunops.storage.database import transaction
 from dunops.storage.models import Conversation, Message, MessageRole
@@ -72,6 +73,7 @@ def run(agent: Agent, principal: Principal, slug: str, conversation_id: int, con
         history = conversations.transcript(conversations.messages(session, conversation))
         first = conversations.message_data(question)
         workspace_id = grant.workspace.id
+        usage.count(session, workspace_id, agent_messages=1)
     return _turn(agent, principal, slug, conversation_id, workspace_id, history, first)
 
 

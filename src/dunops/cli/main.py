@@ -17,6 +17,7 @@ from dunops.cli import (
     conversations,
     db,
     deployments,
+    errors,
     export,
     keys,
     legal,
@@ -76,6 +77,7 @@ app.add_typer(legal.app, name="legal")
 app.add_typer(requests.app, name="requests")
 app.add_typer(admin.app, name="admin")
 app.add_typer(support.app, name="support")
+app.add_typer(errors.app, name="errors")
 serve.register(app)
 outbox.register(app)
 conversations.register(app)

@@ -52,8 +52,8 @@ from dunops.zones import records
 BUILD_EXPORT_JOB = "privacy.build_export"
 EXPIRE_EXPORTS_JOB = "privacy.expire_exports"
 
-NEVER_EXPORTED_TABLES = frozenset({"workspace_keys", "audit_heads", "zone_leases"})
-"""Key material and internal locks: never in an export."""
+NEVER_EXPORTED_TABLES = frozenset({"workspace_keys", "audit_heads", "zone_leases", "error_traces"})
+"""Key material, internal locks and error traces (code locations for operators): never in an export."""
 NEVER_EXPORTED_COLUMNS = frozenset(
     {"secret_ciphertext", "secret_nonce", "wrapped_key", "token_hash", "id_hash", "csrf_token", "mac"}
 )

@@ -67,6 +67,8 @@ _TABLE_LABELS = {
     "api_tokens": "API tokens",
     "notification_mutes": "notification settings",
     "data_exports": "exports",
+    "usage_metrics": "daily usage counts",
+    "error_traces": "error traces",
     "workspaces": "workspace",
 }
 

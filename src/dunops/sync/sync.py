@@ -24,6 +24,7 @@ from dunops.dns.plan import Plan
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, NotFound
 from dunops.security.vault import Vault
+from dunops.storage import usage
 from dunops.storage.base import utcnow
 from dunops.storage.database import released, transaction
 from dunops.storage.models import (
@@ -100,6 +101,7 @@ def _store(
     leases.release(session, zone.id, holder)
     zone.last_synced_at = utcnow()
     session.flush()
+    usage.count(session, zone.workspace_id, syncs=1)
     audit.record(
         session,
         workspace_id=zone.workspace_id,

@@ -8,10 +8,12 @@ request body passes :class:`RequestBodyLimit` before the app reads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from fastapi_offline import FastAPIOffline
@@ -26,6 +28,7 @@ from dunops.dns.formats.json import MAX_NESTING, NestedTooDeeply, load_json
 from dunops.errors import ContentTooLarge, DunopsError, InvalidInput
 from dunops.storage.database import make_engine, make_read_factory, make_session_factory
 from dunops.web import observability, problems, rate_limits
+from dunops.web.request_log import RequestLog
 from dunops.web.routes import ROUTERS
 
 WEB_DIR = Path(__file__).parent
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_url="/api/openapi.json",
         swagger_ui_oauth2_redirect_url=f"{DOCS_URL}/oauth2-redirect",
         static_url=DOCS_ASSETS_URL,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     audit.configure(settings)
@@ -58,15 +62,24 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.read_factory = make_read_factory(app.state.engine)
     app.state.templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    app.state.request_log = RequestLog(settings.logs_dir, app.state.session_factory)
     problems.install(app)
     app.add_middleware(RequestBodyLimit, limit=MAX_BODY_BYTES, streamed=STREAMED_PATHS)
     rate_limits.install(app, settings)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
-    observability.install(app)
+    observability.install(app, app.state.request_log)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """When the app stops, the last request lines are written and the last usage counts stored."""
+    yield
+    request_log: RequestLog = app.state.request_log
+    await run_in_threadpool(request_log.close)
 
 
 # No page may be framed (one-button confirmations would be clickjackable), sniffed into another type, or

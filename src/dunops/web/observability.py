@@ -1,8 +1,10 @@
 """Request logging and Prometheus metrics: one log line per request and ``/metrics``.
 
 The log line carries the method, the path with secret-looking segments masked, the route template, the
-status, the duration and a request id (``X-Request-ID``, echoed back). It never carries headers, cookies,
-query strings or bodies, so tokens in sign-in links, Authorization headers and forms stay out of logs.
+status, the duration, the workspace the request acted in and a request id (``X-Request-ID``, echoed
+back). It never carries headers, cookies, query strings or bodies, so tokens in sign-in links,
+Authorization headers and forms stay out of logs. The same request, without its path, goes to the
+request log files (:mod:`dunops.web.request_log`), which also count each workspace's API calls.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dunops.accounts import request_scope
+from dunops.web.request_log import RequestLog
 
 log = structlog.get_logger("dunops.web.requests")
 
@@ -50,8 +55,9 @@ def metrics() -> Response:
 class RequestObservability:
     """ASGI middleware: request id, one structured log line and the metrics for every HTTP request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, request_log: RequestLog | None = None) -> None:
         self.app = app
+        self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,13 +76,17 @@ class RequestObservability:
                 message = {**message, "headers": headers}
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        state = scope.setdefault("state", {})
+        with structlog.contextvars.bound_contextvars(request_id=request_id), request_scope.opened() as acting:
+            # The error handler runs outside this middleware: it finds the request's id and scope here.
+            state["request_id"], state["request_scope"] = request_id, acting
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
                 duration = time.perf_counter() - started
-                route = _route_template(scope)
+                route = route_template(scope)
                 method = str(scope.get("method", ""))
+                duration_ms = round(duration * 1000, 1)
                 REQUESTS.labels(method=method, route=route, status=str(status)).inc()
                 LATENCY.labels(method=method, route=route, status=str(status)).observe(duration)
                 log.info(
@@ -85,14 +95,24 @@ class RequestObservability:
                     path=safe_path(scope),
                     route=route,
                     status=status,
-                    duration_ms=round(duration * 1000, 1),
+                    duration_ms=duration_ms,
                     request_id=request_id,
+                    workspace_id=acting.workspace_id,
                 )
+                if self.request_log is not None:
+                    self.request_log.record(
+                        request_id=request_id,
+                        method=method,
+                        route=route,
+                        status=status,
+                        duration_ms=duration_ms,
+                        workspace_id=acting.workspace_id,
+                    )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, request_log: RequestLog | None = None) -> None:
     """Add the request middleware to ``app`` (the ``/metrics`` route is mounted with the other routers)."""
-    app.add_middleware(RequestObservability)
+    app.add_middleware(RequestObservability, request_log=request_log)
 
 
 def _request_id(scope: Scope) -> str:
@@ -104,7 +124,7 @@ def _request_id(scope: Scope) -> str:
     return secrets.token_hex(8)
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
     route: Any = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(path) if path else UNMATCHED_ROUTE

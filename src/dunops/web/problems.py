@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from itertools import chain, islice
 from typing import Any
 
@@ -26,7 +27,9 @@ from dunops.errors import (
     ProviderError,
     RateLimited,
 )
-from dunops.web.observability import safe_path
+from dunops.privacy import error_traces
+from dunops.storage.database import transaction
+from dunops.web.observability import route_template, safe_path
 
 log = structlog.get_logger(__name__)
 
@@ -147,9 +150,40 @@ def _database_busy(request: Request, exc: Exception) -> Response:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", path=safe_path(request.scope), error_type=type(exc).__name__, exc_info=exc)
+    """A 500 whose ``trace_id`` finds the stored error trace (``dunops errors show``)."""
+    state = request.scope.get("state", {})
+    acting = state.get("request_scope")
+    where = error_traces.Where(
+        request_id=str(state.get("request_id", "")),
+        method=request.method,
+        route=route_template(request.scope),
+        workspace_id=getattr(acting, "workspace_id", None),
+    )
+    try:
+        with transaction(request.app.state.session_factory) as session:
+            trace_id = error_traces.record(session, exc, where).trace_id
+    except Exception as failure:  # the database may be what failed: the trace goes to the log alone
+        trace_id = secrets.token_hex(8)
+        log.warning(
+            "error trace not stored",
+            trace_id=trace_id,
+            error_type=type(failure).__name__,
+            traceback=error_traces.scrubbed_traceback(exc),
+        )
     sentry_sdk.capture_exception(exc)  # a no-op unless DUNOPS_SENTRY_DSN is set
-    return problem(500, "Internal error", "an unexpected error occurred; it has been logged")
+    log.error(
+        "unhandled error",
+        path=safe_path(request.scope),
+        error_type=type(exc).__name__,
+        trace_id=trace_id,
+        request_id=where.request_id,
+    )
+    return problem(
+        500,
+        "Internal error",
+        f"an unexpected error occurred; quote trace id {trace_id} when you report it",
+        trace_id=trace_id,
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -45,6 +45,7 @@ from dunops.errors import Conflict, DunopsError, Locked, Problem, ProviderError,
 from dunops.jobs import enqueue_after_commit
 from dunops.providers import ApplyResult, ChangeStatus, Provider
 from dunops.security.vault import Vault
+from dunops.storage import usage
 from dunops.storage.base import utcnow
 from dunops.storage.database import transaction
 from dunops.storage.models import (
@@ -496,6 +497,7 @@ def _record(
     verify_interval: float,
 ) -> DeploymentState:
     deployment, change, _revision, zone = loaded(session, deployment_id)
+    usage.count(session, zone.workspace_id, applies=1)
     if isinstance(outcome, StalePlan):
         deployment.stale_rrsets = [{"rrset": p.location, "message": p.message} for p in outcome.problems]
         finish(session, settings, deployment, change, D.STALE, S.STALE, outcome.detail)

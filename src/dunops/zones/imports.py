@@ -33,6 +33,7 @@ from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, DunopsError, InvalidInput, NotFound
 from dunops.jobs import JobContext, enqueue_after_commit, job
 from dunops.security.vault import Vault
+from dunops.storage import usage
 from dunops.storage.base import utcnow
 from dunops.storage.database import make_engine, make_session_factory, transaction
 from dunops.storage.models import ImportState, User, VersionSource, Workspace, Zone, ZoneImport
@@ -200,6 +201,7 @@ def _finish(factory: sessionmaker[Session], import_id: int, zone_id: int, conten
         zone.importing = False
         record.state, record.phase, record.zone_id = ImportState.SUCCEEDED, "done", zone_id
         record.finished_at = utcnow()
+        usage.count(session, record.workspace_id, imports=1)
         how = f"connection {record.connection_id}" if record.connection_id else f"upload ({record.format})"
         audit.record(
             session,

@@ -22,6 +22,7 @@ from dunops.dns.validation import check_zone
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import Conflict, InvalidInput, NotFound
 from dunops.security.vault import Vault
+from dunops.storage import usage
 from dunops.storage.database import released
 from dunops.storage.models import VersionSource, Zone, ZoneVersion
 from dunops.zones import connections, records, versions
@@ -84,6 +85,7 @@ def _create(
     except IntegrityError as exc:
         raise Conflict(f"zone {fqdn} was just added to this workspace") from exc
     version = versions.record_initial(session, zone, content, VersionSource.IMPORT, grant.principal)
+    usage.count(session, grant.workspace.id, imports=1)
     audit.record(
         session,
         workspace_id=grant.workspace.id,

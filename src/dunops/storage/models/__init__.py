@@ -35,6 +35,7 @@ from dunops.storage.models.privacy import (
     TombstoneKind,
 )
 from dunops.storage.models.support import SupportTicket, TicketKind, TicketMessage, TicketStatus
+from dunops.storage.models.technical import ErrorTrace, UsageMetric
 from dunops.storage.models.token import ApiToken
 from dunops.storage.models.user import (
     Identity,
@@ -77,6 +78,7 @@ __all__ = [
     "Deployment",
     "DeploymentState",
     "EmailChange",
+    "ErrorTrace",
     "ExportKind",
     "ExportState",
     "Identity",
@@ -103,6 +105,7 @@ __all__ = [
     "TicketMessage",
     "TicketStatus",
     "TombstoneKind",
+    "UsageMetric",
     "User",
     "UserStatus",
     "VersionRRset",
