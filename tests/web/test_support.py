@@ -18,7 +18,7 @@ from dunops.config import Settings
 from dunops.jobs import queue_for
 from dunops.notify.outbox import recent_mails
 from dunops.storage.base import utcnow
-from dunops.storage.models import AuditEvent, SupportTicket
+from dunops.storage.models import AuditEvent, DataRequest, SupportTicket
 from dunops.web.deps import SESSION_COOKIE
 from tests.cli.conftest import Invoke, cli  # noqa: F401
 from tests.zones.helpers import ZONE_TEXT, api_token, bearer, member
@@ -138,24 +138,20 @@ def test_bad_tickets_are_refused_naming_each_field(
     ]
 
 
-def test_a_data_request_is_due_in_30_days_and_reaches_the_privacy_hook(
+def test_a_data_request_is_due_in_30_days_and_is_tracked_as_a_request_under_the_policy(
     client: TestClient, db: Session, people: dict[str, dict[str, str]]
 ) -> None:
-    seen: list[int] = []
-    support.DATA_REQUEST_HOOKS.append(lambda _session, ticket: seen.append(ticket.id))
-    try:
-        opened = client.post(
-            TICKETS,
-            json={
-                "subject": "Export my data",
-                "message": "Everything you hold on me.",
-                "kind": "data_request",
-            },
-            headers=people["owner"],
-        ).json()
-    finally:
-        support.DATA_REQUEST_HOOKS.clear()
-    assert seen == [opened["id"]]
+    opened = client.post(
+        TICKETS,
+        json={"subject": "Export my data", "message": "Everything you hold on me.", "kind": "data_request"},
+        headers=people["owner"],
+    ).json()
+    ticket = db.get(SupportTicket, opened["id"])
+    assert ticket is not None
+    tracked = db.scalars(select(DataRequest)).one()
+    assert (tracked.channel, tracked.state, tracked.workspace_id) == ("support", "open", ticket.workspace_id)
+    assert tracked.details == f"support ticket #{opened['id']}: Export my data"
+    assert abs(tracked.due_at - (tracked.received_at + timedelta(days=30))) < timedelta(seconds=1)
     db.rollback()
     ticket = db.get(SupportTicket, opened["id"])
     assert ticket is not None

@@ -5,6 +5,7 @@ files one for a member of the workspace. Each is recorded with its due date, 30 
 received; operators see them with ``dunops requests list [--overdue]`` and are mailed by a daily job 7
 days before one is due (``DUNOPS_OPERATOR_EMAILS``). What a person does themselves (correcting their
 profile, an export, deleting their account or a workspace) is recorded as a request completed at once.
+A support ticket of the kind "data request" is recorded as an access request naming the ticket.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from huey.exceptions import TaskLockedException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dunops.accounts import users
+from dunops.accounts import support, users
 from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
@@ -33,6 +34,7 @@ from dunops.storage.models import (
     RequestChannel,
     RequestKind,
     RequestState,
+    SupportTicket,
 )
 
 ANSWER_WITHIN = timedelta(days=30)
@@ -84,6 +86,30 @@ def file_for_member(session: Session, grant: Access, kind: str, email: str, deta
     )
     request.details = _details(details)
     return request
+
+
+def _from_ticket(session: Session, ticket: SupportTicket) -> None:
+    """A support ticket of the kind "data request" is a request under the policy: record it, due 30 days
+    after the ticket was opened, naming the ticket (its thread says what is asked)."""
+    if ticket.opened_by_id is None:
+        return
+    now = utcnow()
+    session.add(
+        DataRequest(
+            kind=RequestKind.ACCESS,
+            channel=RequestChannel.SUPPORT,
+            subject_user_id=ticket.opened_by_id,
+            filed_by_user_id=ticket.opened_by_id,
+            workspace_id=ticket.workspace_id,
+            details=f"support ticket #{ticket.id}: {ticket.subject}"[:MAX_DETAILS],
+            received_at=now,
+            due_at=now + ANSWER_WITHIN,
+        )
+    )
+    session.flush()
+
+
+support.DATA_REQUEST_HOOKS.append(_from_ticket)
 
 
 def record_self_service(
