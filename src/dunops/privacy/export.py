@@ -112,6 +112,17 @@ def get(session: Session, principal: Principal, export_id: int, workspace_id: in
     return export
 
 
+def mine(session: Session, principal: Principal, limit: int = 10) -> list[DataExport]:
+    """The caller's latest exports of their own data, newest first."""
+    query = (
+        select(DataExport)
+        .where(DataExport.user_id == principal.user.id, DataExport.workspace_id.is_(None))
+        .order_by(DataExport.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def is_downloadable(export: DataExport, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return export.state == ExportState.READY and export.expires_at is not None and now < export.expires_at

@@ -116,7 +116,9 @@ def correct(
                 to=address,
                 subject="Confirm your new DunOps email address",
                 body=f"Someone (we hope you) asked to use {address} for their DunOps account. To confirm, "
-                f"send a POST to this link within {EMAIL_CHANGE_HOURS} hours:\n\n"
+                f"open this link within {EMAIL_CHANGE_HOURS} hours and press Confirm:\n\n"
+                f"{settings.public_url}/account/email/confirm/{token}\n\n"
+                "From a script, send a POST to:\n\n"
                 f"{settings.public_url}/api/v1/me/email/confirm/{token}\n\n"
                 "If this was not you, ignore this mail: nothing changes.",
             )

@@ -129,6 +129,7 @@ def _principal_or_none(
     if usage.session_due(record):
         background.add_task(usage.touch_session, writer_of(request), record.id_hash)
     request.state.csrf_token = record.csrf_token
+    request.state.user_id = signed_in.id
     return Principal(user=signed_in, client_address=client_address(request))
 
 

@@ -150,18 +150,47 @@ def revoke_token(slug: str, token_id: RowId, db: DB, principal: CurrentPrincipal
     return RedirectResponse(f"/w/{slug}/tokens", status_code=303)
 
 
-def _policy_page(request: Request, db: Session, ws: Workspace, status: int = 200, **context: Any) -> Response:
+def _policy_page(
+    request: Request, db: Session, ws: Workspace, status: int = 200, editing: str = "", **context: Any
+) -> Response:
     default, overrides = policies.show(db, ws.grant)
+    zone = editing.strip().lower().rstrip(".")
+    shown = next((item for item in overrides if item.zone and item.zone.rstrip(".") == zone), default)
     context.setdefault("problems", FormProblems())
+    context.setdefault(
+        "values",
+        {
+            "zone": editing,
+            "approvals_required": str(shown.approvals_required),
+            "min_role": shown.min_role.value,
+            "protected_names": "\n".join(shown.protected_names),
+            "independent_review": shown.independent_review,
+        },
+    )
     return render(
-        request, "policy.html", status, ws=ws, default=default, overrides=overrides, roles=ROLES, **context
+        request,
+        "policy.html",
+        status,
+        ws=ws,
+        default=default,
+        overrides=overrides,
+        roles=ROLES,
+        editing=editing,
+        **context,
     )
 
 
 @router.get("/w/{slug}/policy")
-def policy(slug: str, request: Request, db: ReadDB, principal: CurrentPrincipal) -> Response:
+def policy(
+    slug: str,
+    request: Request,
+    db: ReadDB,
+    principal: CurrentPrincipal,
+    zone: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
+    """The policies in force; ``zone`` fills the form with that zone's own policy (else the default)."""
     ws = workspace(db, principal, slug, Permission.WORKSPACE_READ)
-    return _policy_page(request, db, ws)
+    return _policy_page(request, db, ws, editing=zone)
 
 
 @router.post("/w/{slug}/policy")
@@ -174,6 +203,7 @@ def update_policy(
     approvals_required: Annotated[str, Form(max_length=10)] = "",
     min_role: Annotated[str, Form(max_length=20)] = "",
     protected_names: Annotated[str, Form(max_length=20_000)] = "",
+    independent_review: Annotated[str, Form(max_length=10)] = "",
     clear: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     ws = workspace(db, principal, slug, Permission.POLICY_MANAGE)
@@ -186,12 +216,25 @@ def update_policy(
             approvals_required=int(required) if required.isdigit() else (required or None),
             min_role=min_role or None,
             protected_names=lines(protected_names),
+            independent_review=bool(independent_review),
             clear=bool(clear),
         )
     except InvalidInput as error:
         db.rollback()
-        fields = {key: key for key in ("zone", "approvals_required", "min_role", "protected_names")}
-        return _policy_page(request, db, ws, 422, problems=FormProblems.of(error, fields), editing=zone)
+        fields = {
+            key: key
+            for key in ("zone", "approvals_required", "min_role", "protected_names", "independent_review")
+        }
+        values = {
+            "zone": zone,
+            "approvals_required": approvals_required,
+            "min_role": min_role,
+            "protected_names": protected_names,
+            "independent_review": bool(independent_review),
+        }
+        return _policy_page(
+            request, db, ws, 422, editing=zone, problems=FormProblems.of(error, fields), values=values
+        )
     return _policy_page(request, db, ws, saved=True)
 
 

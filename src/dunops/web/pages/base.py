@@ -23,6 +23,9 @@ from dunops.accounts.access import Access
 from dunops.accounts.permissions import Permission
 from dunops.accounts.principal import Principal
 from dunops.errors import DunopsError, InvalidInput, NotAuthenticated, NotFound, Problem
+from dunops.privacy import legal
+from dunops.storage.database import reading
+from dunops.web.deps import reader_of
 from dunops.web.problems import status_for
 from dunops.web.routing import UnitOfWorkRoute
 
@@ -68,8 +71,13 @@ def csrf_of(request: Request) -> str:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page from ``web/templates`` (autoescaped) with the layout's context."""
+    """A page from ``web/templates`` (autoescaped) with the layout's context: the session's CSRF token
+    and, for a person signed in, the policy notices they have not acknowledged (a banner on every page)."""
     context.setdefault("csrf_token", csrf_of(request))
+    user_id = getattr(request.state, "user_id", None)
+    if context["csrf_token"] and user_id is not None and "notices" not in context:
+        with reading(reader_of(request)) as session:
+            context["notices"] = legal.pending(session, user_id)
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status_code
     )

@@ -8,7 +8,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from dunops.accounts import workspaces
 from dunops.accounts.permissions import Permission
-from dunops.privacy import legal
 from dunops.storage.models import VersionSource
 from dunops.web.deps import CurrentPrincipal, OptionalPrincipal, ReadDB
 from dunops.web.pages.base import page_router, render, workspace
@@ -31,7 +30,6 @@ def home(request: Request, db: ReadDB, principal: OptionalPrincipal) -> Response
         "home.html",
         user=principal.user,
         workspaces=workspaces.listing(db, principal),
-        notices=legal.pending(db, principal.user.id),
     )
 
 

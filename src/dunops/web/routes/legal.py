@@ -1,5 +1,5 @@
 """Policy documents at ``/legal/<document>`` (pages in the app's layout, with their change history), and
-the notices of material changes: ``/api/v1/me/notices`` and the home page's acknowledge button."""
+the notices of material changes: ``/api/v1/me/notices`` and the acknowledge button of every page's banner."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from dunops.accounts import signin
 from dunops.errors import DunopsError
 from dunops.privacy import legal
 from dunops.web.deps import DB, AppSettings, CurrentPrincipal, ReadDB, RowId
@@ -69,8 +70,13 @@ def document_page(slug: str, request: Request, db: ReadDB) -> Response:
 
 @pages.post("/legal/notices/{notice_id}/acknowledge")
 def acknowledge_page(
-    notice_id: RowId, request: Request, db: DB, csrf_token: Annotated[str, Form()] = ""
+    notice_id: RowId,
+    request: Request,
+    db: DB,
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    """Acknowledge from the banner of any page; back to that page (a local path only)."""
     current = signed_in_record(request, db)
     if current is None:
         return RedirectResponse("/sign-in", status_code=303)
@@ -80,4 +86,4 @@ def acknowledge_page(
         legal.acknowledge(db, principal, notice_id)
     except DunopsError as error:
         return error_page(request, error, csrf_token=record.csrf_token)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(signin.safe_next_path(next), status_code=303)
