@@ -148,5 +148,5 @@ def test_usual_octodns_records_take_the_fast_shapes(monkeypatch: pytest.MonkeyPa
     def refuse(self: object, text: str) -> None:
         raise AssertionError(f"general parser used for {text!r}")
 
-    monkeypatch.setattr(yamlfast._FastParser, "__init__", refuse)
+    monkeypatch.setattr(yamlfast._LineReader, "__init__", refuse)
     assert len(dict(yamlfast.iter_top_level(write_octodns(generate(2000))))) > 1000
