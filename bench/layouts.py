@@ -2,6 +2,8 @@
 
 - ``octodns``: what octoDNS 1.22 itself writes (``octodns-dump``: a ``YamlProvider`` applying a plan);
 - ``dunops``: what ``dunops zone convert --to octodns`` writes;
+- ``indented``: as formatters (prettier, yamllint's defaults) leave it: sequences indented under their
+  key, every name a list of records;
 - ``hand``: as people write it: ``---``, comments, quoted keys, every name a list of records indented
   under it, values as indented lists, one-line flow lists and mappings, trailing comments.
 
@@ -17,7 +19,7 @@ from typing import Any
 
 import yaml
 
-LAYOUTS = ("octodns", "dunops", "hand")
+LAYOUTS = ("octodns", "dunops", "indented", "hand")
 
 
 def octodns_dump(text: str, origin: str) -> str:
@@ -105,12 +107,30 @@ def hand_written(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def indented(data: dict[str, Any]) -> str:
+    """``data`` with every sequence indented under its key and every name a list of records."""
+    dumped: str = yaml.dump(
+        as_lists(data), Dumper=_IndentedDumper, default_flow_style=False, sort_keys=False, width=2**30
+    )
+    return dumped
+
+
 def layout(name: str, text: str, origin: str) -> str:
     """``text`` (octoDNS YAML, as DunOps writes it) in the layout ``name``."""
     if name == "dunops":
         return text
     if name == "octodns":
         return octodns_dump(text, origin)
+    if name == "indented":
+        data = yaml.safe_load(text)
+        written = indented(data)
+        assert yaml.safe_load(written) == as_lists(data)
+        return written
     if name == "hand":
         data = yaml.safe_load(text)
         written = hand_written(data)

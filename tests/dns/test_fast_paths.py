@@ -145,7 +145,7 @@ def test_fast_yaml_loader_agrees_with_pyyaml_on_mapping_values(text: str) -> Non
 
 
 def test_usual_octodns_records_take_the_fast_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: object, text: str) -> None:
+    def refuse(self: object, text: str, *_: object) -> None:
         raise AssertionError(f"general parser used for {text!r}")
 
     monkeypatch.setattr(yamlfast._LineReader, "__init__", refuse)

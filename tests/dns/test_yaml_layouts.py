@@ -14,7 +14,7 @@ from bench.zonegen import ORIGIN, generate, variant
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dunops.dns import RRsetKey, Zone, read_octodns, write_octodns
+from dunops.dns import RRset, RRsetKey, Zone, read_octodns, write_octodns
 from dunops.dns.formats import octodns, yamlfast
 from dunops.dns.formats.yamlfast import AnchorRefused, OutsideFastSubset, iter_top_level, load_yaml
 from dunops.errors import ZoneInvalid
@@ -83,7 +83,45 @@ def test_every_layout_stays_off_pyyaml_but_for_octodns_apex_key(
     entries = _counting(monkeypatch)
     for text in layouts[name]:
         assert len(list(iter_top_level(text))) > 1000
-    assert sum(entries) == (2 if name == "octodns" else 0)  # "? ''" (the apex) in each octoDNS file
+    assert sum(entries) == (0 if name in ("dunops", "hand") else 2)  # "? ''" (the apex key) in each file
+
+
+@pytest.mark.parametrize("name", ["octodns", "dunops", "indented"])
+def test_layouts_tools_write_take_the_record_shapes(
+    layouts: dict[str, list[str]], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: object, text: str, *_: object) -> None:
+        raise AssertionError(f"line-based reader used for {text!r}")
+
+    monkeypatch.setattr(yamlfast, "_with_pyyaml", lambda entries: yaml.safe_load("".join(entries)).items())
+    monkeypatch.setattr(yamlfast._LineReader, "__init__", refuse)
+    for text in layouts[name]:
+        assert len(list(iter_top_level(text))) > 1000
+
+
+def test_names_with_several_types_take_the_record_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    zone = generate(300)
+    for owner in (ORIGIN, f"www.{ORIGIN}", f"mail.{ORIGIN}"):
+        zone.add(RRset.parse(owner, "A", 300, ["192.0.2.1", "192.0.2.2"], ORIGIN), replace=True)
+        zone.add(RRset.parse(owner, "AAAA", 3600, ["2001:db8::1"], ORIGIN), replace=True)
+        zone.add(RRset.parse(owner, "TXT", 3600, ['"v=spf1 mx -all"'], ORIGIN), replace=True)
+        zone.add(RRset.parse(owner, "MX", 3600, ["10 mx1.example.net.", "20 mx2.example.net."], ORIGIN))
+        zone.add(RRset.parse(owner, "CAA", 3600, ['0 issue "ca.example"'], ORIGIN), replace=True)
+    source = write_octodns(zone)
+    line_read: list[str] = []
+    original = yamlfast._LineReader.__init__
+
+    def noted(self: Any, text: str, scalar: Any) -> None:
+        line_read.append(text)
+        original(self, text, scalar)
+
+    monkeypatch.setattr(yamlfast._LineReader, "__init__", noted)
+    for name in ("octodns", "dunops", "indented"):
+        text = layout(name, source, ORIGIN)
+        assert "- type: AAAA\n" in text or "- ttl: 3600\n  type: AAAA" in text or "type: AAAA" in text
+        assert list(iter_top_level(text)) == list(_pyyaml(text).items())
+        assert _read(text, whole=False) == _read(text, whole=True)
+        assert [entry for entry in line_read if not entry.startswith("?")] == []
 
 
 def test_octodns_dump_layout_is_what_octodns_writes(layouts: dict[str, list[str]]) -> None:

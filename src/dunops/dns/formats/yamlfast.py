@@ -74,7 +74,7 @@ def load_yaml(text: str) -> Any:
 
 
 def _refuse_anchors(text: str) -> None:
-    if _MAYBE_ANCHOR.search(text) is None:
+    if ("&" not in text and "*" not in text) or _MAYBE_ANCHOR.search(text) is None:
         return
     for token in yaml.scan(text, Loader=_Loader):
         if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
@@ -126,11 +126,35 @@ _UNUSUAL = re.compile(
     "[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]"
 )
 
-_TTL_TYPE = r"(?:  ttl: ([^\n]+)\n)?  type: ([^\n]+)\n"
-_ONE = re.compile(_TTL_TYPE + r"  value: ([^\n]+)\n\Z")
-_MANY = re.compile(_TTL_TYPE + r"  values:\n((?:  - [^\n]+\n)+)\Z")
-_ONE_MAPPING = re.compile(_TTL_TYPE + r"  value:\n((?:    [^ \n#-][^\n]*\n)+)\Z")
-_MANY_MAPPINGS = re.compile(_TTL_TYPE + r"  values:\n((?:  - [^ \n#-][^\n]*\n(?:    [^ \n#-][^\n]*\n)*)+)\Z")
+
+class _Shapes:
+    """The regexes of one record layout. A record's first line starts with ``first`` ("  " under a
+    name, "- " or "  - " as an item of a list of records), its other lines with ``rest``; a list of
+    values is indented by ``item`` ("- " or "  - " after ``rest``)."""
+
+    def __init__(self, first: str, rest: str, item: str) -> None:
+        head = rf"{first}(?:ttl: ([^\n]+)\n{rest})?type: ([^\n]+)\n"
+        end = r"\Z" if first.isspace() else rf"(?={first}|\Z)"  # the entry's end or the next record
+        items, under, inside = rest + item, " " * len(rest + item), rest + "  "
+        self.width = len(items)
+        self.item = self.width - 2
+        self.one = re.compile(head + rf"{rest}value: ([^\n]+)\n{end}")
+        self.many = re.compile(head + rf"{rest}values:\n((?:{items}[^\n]+\n)+){end}")
+        self.inside = len(inside)
+        self.one_mapping = re.compile(head + rf"{rest}value:\n((?:{inside}[^ \n#-][^\n]*\n)+){end}")
+        self.many_mappings = re.compile(
+            head + rf"{rest}values:\n((?:{items}[^ \n#-][^\n]*\n(?:{under}[^ \n#-][^\n]*\n)*)+){end}"
+        )
+
+
+def _layouts(first: str, rest: str) -> tuple[_Shapes, _Shapes]:
+    return _Shapes(first, rest, "- "), _Shapes(first, rest, "  - ")
+
+
+_UNDER_NAME = _layouts("  ", "  ")
+_UNDER_NAME_WIDE = _layouts("    ", "    ")
+_LIST_ITEM = _layouts("- ", "  ")
+_LIST_ITEM_INDENTED = _layouts("  - ", "    ")
 
 
 def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
@@ -203,7 +227,7 @@ def _with_pyyaml(entries: list[str]) -> Iterator[tuple[Any, Any]]:
 
 
 def _entry(entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
-    """One top-level entry ``key:`` and its block, by the record shapes or the line-based reader."""
+    """One top-level entry ``key:`` and its block, by the record layouts or the line-based reader."""
     newline = entry.index("\n")
     first = entry[:newline]
     key_text = first[:-1]
@@ -219,10 +243,78 @@ def _entry(entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
             shaped = None
         if shaped is not None:
             return key, shaped
-    value = _LineReader(entry).parse()
+    if first[0] == "?":
+        raise OutsideFastSubset  # a complex key, as PyYAML writes the empty name: "? ''"
+    value = _LineReader(entry, scalar).parse()
     if not isinstance(value, dict) or len(value) != 1:
         raise OutsideFastSubset
     return next(iter(value.items()))
+
+
+def _shaped(body: str, scalar: Callable[[str], Any]) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """A name's record, or list of records, in a layout writers use (octoDNS's, DunOps's, with lists
+    indented or not), or None for the line-based reader."""
+    if body.startswith("- "):
+        layouts = _LIST_ITEM
+    elif body.startswith("  - "):
+        layouts = _LIST_ITEM_INDENTED
+    elif body.startswith("    "):
+        layouts = _UNDER_NAME_WIDE
+    else:
+        layouts = _UNDER_NAME
+    listed = layouts is _LIST_ITEM or layouts is _LIST_ITEM_INDENTED
+    records = []
+    position = 0
+    while position < len(body):
+        found = _record_at(body, position, layouts, scalar)
+        if found is None:
+            return None
+        record, position = found
+        if not listed:
+            return record
+        records.append(record)
+    return records if listed else None
+
+
+def _record_at(
+    body: str, position: int, layouts: tuple[_Shapes, _Shapes], scalar: Callable[[str], Any]
+) -> tuple[dict[str, Any], int] | None:
+    for shapes in layouts:
+        one = shapes.one.match(body, position)
+        if one is not None:
+            record = _record(one[1], one[2], scalar)
+            record["value"] = _scalar(one[3])
+            return record, one.end()
+        many = shapes.many.match(body, position)
+        if many is not None:
+            record = _record(many[1], many[2], scalar)
+            width = shapes.width
+            record["values"] = [_scalar(line[width:]) for line in many[3].split("\n")[:-1]]
+            return record, many.end()
+        one = shapes.one_mapping.match(body, position)
+        if one is not None:
+            value = _flat_mapping(one[3].split("\n")[:-1], shapes.inside)
+            if value is None:
+                return None
+            record = _record(one[1], one[2], scalar)
+            record["value"] = value
+            return record, one.end()
+        many = shapes.many_mappings.match(body, position)
+        if many is not None:
+            values = []
+            item: list[str] = []
+            for line in many[3].split("\n")[:-1]:
+                if line[shapes.item] == "-" and item:
+                    values.append(_flat_mapping(item, shapes.width))
+                    item = []
+                item.append(line)
+            values.append(_flat_mapping(item, shapes.width))
+            if None in values:
+                return None
+            record = _record(many[1], many[2], scalar)
+            record["values"] = values
+            return record, many.end()
+    return None
 
 
 def _record(ttl: str | None, rtype: str, scalar: Callable[[str], Any]) -> dict[str, Any]:
@@ -231,49 +323,11 @@ def _record(ttl: str | None, rtype: str, scalar: Callable[[str], Any]) -> dict[s
     return {"ttl": scalar(ttl), "type": scalar(rtype)}
 
 
-def _shaped(body: str, scalar: Callable[[str], Any]) -> dict[str, Any] | None:
-    """A record in the layout writers use (octoDNS's, DunOps's), or None for the line-based reader."""
-    one = _ONE.match(body)
-    if one is not None:
-        record = _record(one[1], one[2], scalar)
-        record["value"] = _scalar(one[3])
-        return record
-    many = _MANY.match(body)
-    if many is not None:
-        record = _record(many[1], many[2], scalar)
-        record["values"] = [_scalar(line[4:]) for line in many[3].split("\n")[:-1]]
-        return record
-    one = _ONE_MAPPING.match(body)
-    if one is not None:
-        value = _flat_mapping(one[3].split("\n")[:-1])
-        if value is None:
-            return None
-        record = _record(one[1], one[2], scalar)
-        record["value"] = value
-        return record
-    many = _MANY_MAPPINGS.match(body)
-    if many is None:
-        return None
-    values = []
-    item: list[str] = []
-    for line in many[3].split("\n")[:-1]:
-        if line[2] == "-" and item:
-            values.append(_flat_mapping(item))
-            item = []
-        item.append(line)
-    values.append(_flat_mapping(item))
-    if None in values:
-        return None
-    record = _record(many[1], many[2], scalar)
-    record["values"] = values
-    return record
-
-
-def _flat_mapping(lines: list[str]) -> dict[Any, Any] | None:
-    """``key: scalar`` lines indented by four (the first may start with ``  - ``) as one mapping."""
+def _flat_mapping(lines: list[str], width: int) -> dict[Any, Any] | None:
+    """``key: scalar`` lines after ``width`` characters of indent (the first may hold ``- ``)."""
     result: dict[Any, Any] = {}
     for line in lines:
-        content = line[4:].rstrip(" ")
+        content = line[width:].rstrip(" ")
         key_text, value_text = _split_key(content)
         if not value_text:
             return None
@@ -288,21 +342,22 @@ def _is_item(content: str) -> bool:
     return content == "-" or content.startswith("- ")
 
 
+# A line with content: its indent and its content without trailing spaces (blank and comment lines
+# do not match).
+_CONTENT_LINE = re.compile(r"^( *)([^ \n#][^\n]*?) *$", re.MULTILINE)
+
+
 class _LineReader:
     """Block mappings and sequences (indented or not) of scalars and simple flow collections, with
     comments: one top-level entry, line by line. Raises OutsideFastSubset for anything else."""
 
-    def __init__(self, text: str) -> None:
-        self.lines: list[tuple[int, str]] = []
-        for line in text.split("\n"):
-            stripped = line.lstrip(" ")
-            if not stripped or stripped[0] == "#":
-                continue
-            self.lines.append((len(line) - len(stripped), stripped.rstrip(" ")))
+    def __init__(self, text: str, scalar: Callable[[str], Any]) -> None:
+        self.lines = [(len(indent), content) for indent, content in _CONTENT_LINE.findall(text)]
         self.index = 0
+        self.key = scalar
 
     def parse(self) -> Any:
-        if not self.lines:
+        if not self.lines or self.lines[0][0] != 0:
             raise OutsideFastSubset
         value = self.mapping(0)
         if self.index != len(self.lines):
@@ -317,9 +372,10 @@ class _LineReader:
     def sequence(self, indent: int) -> list[Any]:
         items: list[Any] = []
         lines = self.lines
-        while self.index < len(lines):
+        count = len(lines)
+        while self.index < count:
             line_indent, content = lines[self.index]
-            if line_indent != indent or not _is_item(content):
+            if line_indent != indent or not (content == "-" or content[:2] == "- "):
                 break
             rest = content[2:].lstrip(" ")
             if not rest or rest[0] == "#":
@@ -346,16 +402,22 @@ class _LineReader:
     def mapping(self, indent: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         lines = self.lines
-        while self.index < len(lines):
+        count = len(lines)
+        key_of = self.key
+        while self.index < count:
             line_indent, content = lines[self.index]
             if line_indent != indent:
                 if line_indent > indent:
                     raise OutsideFastSubset
                 break
-            if _is_item(content):
+            colon = content.find(": ")
+            if colon > 0 and content[0] not in "-'\"?":
+                key_text, value_text = content[:colon], content[colon + 2 :].lstrip(" ")
+            elif content == "-" or content[:2] == "- ":
                 raise OutsideFastSubset  # a sequence entry where a key belongs
-            key_text, value_text = _split_key(content)
-            key = _scalar(key_text) if key_text else None
+            else:
+                key_text, value_text = _split_key(content)
+            key = key_of(key_text) if key_text else None
             if key is None:
                 raise OutsideFastSubset
             self.index += 1
@@ -369,6 +431,8 @@ class _LineReader:
 def _value(text: str) -> Any:
     """A scalar or a one-line flow collection of plain scalars, with any comment after it removed."""
     first = text[0]
+    if first not in _VALUE_MARKS and " #" not in text:
+        return _scalar(text)
     if first == "'" or first == '"':
         end = _quote_end(text)
         rest = text[end + 1 :].lstrip(" ")
@@ -381,6 +445,9 @@ def _value(text: str) -> Any:
     if first == "[" or first == "{":
         return _flow(text)
     return _scalar(text)
+
+
+_VALUE_MARKS = frozenset("'\"[{")
 
 
 def _quote_end(text: str) -> int:
