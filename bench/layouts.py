@@ -72,7 +72,7 @@ def _mapping(value: dict[str, Any], indent: str, lines: list[str], *, first: str
                 lines.append(f"{prefix}{_scalar(key)}: {{{pairs}}}")
             else:
                 lines.append(f"{prefix}{_scalar(key)}:")
-                _mapping(item, indent + "    ", lines, first=indent + "    ")
+                _mapping(item, indent + "  ", lines, first=indent + "  ")
         elif isinstance(item, list):
             if item and all(_flow_ok(v) for v in item) and len(item) <= 4:
                 lines.append(f"{prefix}{_scalar(key)}: [{', '.join(_scalar(v) for v in item)}]")
@@ -80,9 +80,9 @@ def _mapping(value: dict[str, Any], indent: str, lines: list[str], *, first: str
                 lines.append(f"{prefix}{_scalar(key)}:")
                 for entry in item:
                     if isinstance(entry, dict):
-                        _mapping(entry, indent + "      ", lines, first=indent + "    - ")
+                        _mapping(entry, indent + "    ", lines, first=indent + "  - ")
                     else:
-                        lines.append(f"{indent}    - {_scalar(entry)}")
+                        lines.append(f"{indent}  - {_scalar(entry)}")
         elif key == "ttl":
             lines.append(f"{prefix}ttl: {_scalar(item)}  # seconds")
         else:

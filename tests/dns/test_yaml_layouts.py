@@ -86,8 +86,8 @@ def test_every_layout_stays_off_pyyaml_but_for_octodns_apex_key(
     assert sum(entries) == (0 if name in ("dunops", "hand") else 2)  # "? ''" (the apex key) in each file
 
 
-@pytest.mark.parametrize("name", ["octodns", "dunops", "indented"])
-def test_layouts_tools_write_take_the_record_shapes(
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_every_layout_takes_the_record_shapes(
     layouts: dict[str, list[str]], name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(self: object, text: str, *_: object) -> None:

@@ -138,7 +138,7 @@ class _Shapes:
         items, under, inside = rest + item, " " * len(rest + item), rest + "  "
         self.width = len(items)
         self.item = self.width - 2
-        self.one = re.compile(head + rf"{rest}value: ([^\n]+)\n{end}")
+        self.one = re.compile(head + rf"{rest}(values?): ([^\n]+)\n{end}")
         self.many = re.compile(head + rf"{rest}values:\n((?:{items}[^\n]+\n)+){end}")
         self.inside = len(inside)
         self.one_mapping = re.compile(head + rf"{rest}value:\n((?:{inside}[^ \n#-][^\n]*\n)+){end}")
@@ -237,10 +237,10 @@ def _entry(entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
         key = _scalar(key_text)
         if key is None:
             raise OutsideFastSubset
-        try:
-            shaped = _shaped(entry[newline + 1 :], scalar)
-        except OutsideFastSubset:
-            shaped = None
+        body = entry[newline + 1 :]
+        shaped = _shaped(body, scalar)
+        if shaped is None and "#" in body:
+            shaped = _shaped(_without_comments(body), scalar)
         if shaped is not None:
             return key, shaped
     if first[0] == "?":
@@ -249,6 +249,17 @@ def _entry(entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
     if not isinstance(value, dict) or len(value) != 1:
         raise OutsideFastSubset
     return next(iter(value.items()))
+
+
+# Comment and blank lines, and a comment after the content of a line without quotes: removing them
+# leaves the data as it was wherever the record shapes then match (they refuse block scalars, quoted
+# scalars over several lines and flow collections over several lines, where "#" can be content).
+_NOISE_LINE = re.compile(r"^ *(?:#[^\n]*)?\n", re.MULTILINE)
+_TRAILING_COMMENT = re.compile(r"^([^'\"#\n]*[^ '\"#\n]) +#[^\n]*$", re.MULTILINE)
+
+
+def _without_comments(body: str) -> str:
+    return _NOISE_LINE.sub("", _TRAILING_COMMENT.sub(r"\1", body))
 
 
 def _shaped(body: str, scalar: Callable[[str], Any]) -> dict[str, Any] | list[dict[str, Any]] | None:
@@ -266,7 +277,10 @@ def _shaped(body: str, scalar: Callable[[str], Any]) -> dict[str, Any] | list[di
     records = []
     position = 0
     while position < len(body):
-        found = _record_at(body, position, layouts, scalar)
+        try:
+            found = _record_at(body, position, layouts, scalar)
+        except OutsideFastSubset:
+            return None
         if found is None:
             return None
         record, position = found
@@ -283,13 +297,13 @@ def _record_at(
         one = shapes.one.match(body, position)
         if one is not None:
             record = _record(one[1], one[2], scalar)
-            record["value"] = _scalar(one[3])
+            record[one[3]] = _value(one[4])
             return record, one.end()
         many = shapes.many.match(body, position)
         if many is not None:
             record = _record(many[1], many[2], scalar)
             width = shapes.width
-            record["values"] = [_scalar(line[width:]) for line in many[3].split("\n")[:-1]]
+            record["values"] = [_value(line[width:]) for line in many[3].split("\n")[:-1]]
             return record, many.end()
         one = shapes.one_mapping.match(body, position)
         if one is not None:
@@ -334,7 +348,7 @@ def _flat_mapping(lines: list[str], width: int) -> dict[Any, Any] | None:
         key = _scalar(key_text) if key_text else None
         if key is None:
             raise OutsideFastSubset
-        result[key] = _scalar(value_text)
+        result[key] = _value(value_text)
     return result
 
 
