@@ -15,6 +15,7 @@ never need them, and a few hundred bytes of nested aliases expand to gigabytes.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -122,28 +123,35 @@ _PRELUDE = re.compile(r"(?:[ ]*(?:#[^\n]*)?\n)*(?:---[ ]*\n(?:[ ]*(?:#[^\n]*)?\n
 _DIRECTIVE_OR_END = re.compile(r"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%")
 # What the line-based reader knows how to split into lines: no tab, no carriage return, nothing PyYAML
 # reads as a line break (NEL, LS, PS), no byte order mark, and nothing PyYAML refuses as unprintable.
-_UNUSUAL = re.compile(
-    "[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]"
-)
+_UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 class _Shapes:
     """The regexes of one record layout. A record's first line starts with ``first`` ("  " under a
     name, "- " or "  - " as an item of a list of records), its other lines with ``rest``; a list of
-    values is indented by ``item`` ("- " or "  - " after ``rest``)."""
+    values is indented by ``item`` ("- " or "  - " after ``rest``). Compiled when first used, so that
+    a command reading a small file does not compile layouts it never meets."""
 
     def __init__(self, first: str, rest: str, item: str) -> None:
+        self.first, self.rest, self.item_prefix = first, rest, item
+        self.width = len(rest + item)
+        self.item = self.width - 2
+        self.inside = len(rest) + 2
+
+    @functools.cached_property
+    def regexes(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+        """One value, a list of values, one mapping value, a list of mapping values."""
+        first, rest = self.first, self.rest
         head = rf"{first}(?:ttl: ([^\n]+)\n{rest})?type: ([^\n]+)\n"
         end = r"\Z" if first.isspace() else rf"(?={first}|\Z)"  # the entry's end or the next record
-        items, under, inside = rest + item, " " * len(rest + item), rest + "  "
-        self.width = len(items)
-        self.item = self.width - 2
-        self.one = re.compile(head + rf"{rest}(values?): ([^\n]+)\n{end}")
-        self.many = re.compile(head + rf"{rest}values:\n((?:{items}[^\n]+\n)+){end}")
-        self.inside = len(inside)
-        self.one_mapping = re.compile(head + rf"{rest}value:\n((?:{inside}[^ \n#-][^\n]*\n)+){end}")
-        self.many_mappings = re.compile(
-            head + rf"{rest}values:\n((?:{items}[^ \n#-][^\n]*\n(?:{under}[^ \n#-][^\n]*\n)*)+){end}"
+        items, under, inside = rest + self.item_prefix, " " * self.width, " " * self.inside
+        return (
+            re.compile(head + rf"{rest}(values?): ([^\n]+)\n{end}"),
+            re.compile(head + rf"{rest}values:\n((?:{items}[^\n]+\n)+){end}"),
+            re.compile(head + rf"{rest}value:\n((?:{inside}[^ \n#-][^\n]*\n)+){end}"),
+            re.compile(
+                head + rf"{rest}values:\n((?:{items}[^ \n#-][^\n]*\n(?:{under}[^ \n#-][^\n]*\n)*)+){end}"
+            ),
         )
 
 
@@ -294,18 +302,19 @@ def _record_at(
     body: str, position: int, layouts: tuple[_Shapes, _Shapes], scalar: Callable[[str], Any]
 ) -> tuple[dict[str, Any], int] | None:
     for shapes in layouts:
-        one = shapes.one.match(body, position)
+        one_value, many_values, one_mapping, many_mappings = shapes.regexes
+        one = one_value.match(body, position)
         if one is not None:
             record = _record(one[1], one[2], scalar)
             record[one[3]] = _value(one[4])
             return record, one.end()
-        many = shapes.many.match(body, position)
+        many = many_values.match(body, position)
         if many is not None:
             record = _record(many[1], many[2], scalar)
             width = shapes.width
             record["values"] = [_value(line[width:]) for line in many[3].split("\n")[:-1]]
             return record, many.end()
-        one = shapes.one_mapping.match(body, position)
+        one = one_mapping.match(body, position)
         if one is not None:
             value = _flat_mapping(one[3].split("\n")[:-1], shapes.inside)
             if value is None:
@@ -313,7 +322,7 @@ def _record_at(
             record = _record(one[1], one[2], scalar)
             record["value"] = value
             return record, one.end()
-        many = shapes.many_mappings.match(body, position)
+        many = many_mappings.match(body, position)
         if many is not None:
             values = []
             item: list[str] = []
