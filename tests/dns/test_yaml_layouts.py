@@ -188,6 +188,13 @@ DOCUMENTS = [
     "x: !!str 1\n",
     "x:\n  - - a\n    - b\n",
     "no newline:\n  type: A\n  value: 192.0.2.1",
+    "txt:\n  type: TXT\n  value: |\n    a #b\n    # c\n",
+    "q:\n  type: TXT\n  value: 'a\n# b'\n",
+    'q:\n  type: TXT\n  value: "a\n  # b"\n',
+    "www: # c\n  type: A  # c\n  value: 192.0.2.1 # c\n# trailing\n\nmail:\n  type: A\n  value: 192.0.2.2\n",
+    "f:\n  type: A\n  values: [a,\n    # c\n    b]\n",
+    "f:\n- type: A # c\n  value: a#b # c\n-   type: A\n    value: x\n",
+    "f:\n  type: TXT\n  value: v=spf1 # all\n    -all\n",
 ]
 
 

@@ -188,6 +188,7 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
     if starts[0] != prelude.end():
         raise OutsideFastSubset  # content before the first entry: not a block mapping
     plain = text.isascii() and "\t" not in text and "\r" not in text
+    shaped = _without_comments_by_entry(text, len(starts) - 1)
     memo: dict[str, Any] = {}
 
     def scalar(source: str) -> Any:
@@ -198,14 +199,14 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
             return value
 
     pending: list[str] = []
-    for begin, end in itertools.pairwise(starts):
+    for number, (begin, end) in enumerate(itertools.pairwise(starts)):
         entry = text[begin:end]
         if _DIRECTIVE_OR_END.match(entry):
             raise OutsideFastSubset  # a second document, a document end or a directive
         try:
             if not plain and _UNUSUAL.search(entry):
                 raise OutsideFastSubset
-            key, value = _entry(entry, scalar)
+            key, value = _entry(entry, entry if shaped is None else shaped[number], scalar)
         except OutsideFastSubset:
             pending.append(entry)
             continue
@@ -234,10 +235,27 @@ def _with_pyyaml(entries: list[str]) -> Iterator[tuple[Any, Any]]:
     yield from data.items()
 
 
-def _entry(entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
-    """One top-level entry ``key:`` and its block, by the record layouts or the line-based reader."""
-    newline = entry.index("\n")
-    first = entry[:newline]
+def _without_comments_by_entry(text: str, count: int) -> list[str] | None:
+    """The ``count`` entries of ``text`` with comment and blank lines and comments after content
+    removed (as :func:`_without_comments`), or None when ``text`` has no comment. Neither a comment
+    nor a blank line starts an entry, so the entries are the same, one for one."""
+    if "#" not in text:
+        return None
+    normal = _without_comments(text)
+    prelude = _PRELUDE.match(normal)
+    assert prelude is not None  # the pattern matches the empty string
+    starts = [match.start() for match in _ENTRY.finditer(normal, prelude.end())]
+    if len(starts) != count or (starts and starts[0] != prelude.end()):
+        return None
+    starts.append(len(normal))
+    return [normal[begin:end] for begin, end in itertools.pairwise(starts)]
+
+
+def _entry(entry: str, shaped_entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
+    """One top-level entry ``key:`` and its block: by the record layouts, reading ``shaped_entry``
+    (the entry without its comments), or else by the line-based reader."""
+    newline = shaped_entry.index("\n")
+    first = shaped_entry[:newline]
     key_text = first[:-1]
     if first[-1:] == ":" and key_text and key_text[-1] != " " and first[0] not in '?"':
         if first[0] == "'" and _quote_end(key_text) != len(key_text) - 1:
@@ -245,13 +263,10 @@ def _entry(entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
         key = _scalar(key_text)
         if key is None:
             raise OutsideFastSubset
-        body = entry[newline + 1 :]
-        shaped = _shaped(body, scalar)
-        if shaped is None and "#" in body:
-            shaped = _shaped(_without_comments(body), scalar)
+        shaped = _shaped(shaped_entry[newline + 1 :], scalar)
         if shaped is not None:
             return key, shaped
-    if first[0] == "?":
+    if entry[0] == "?":
         raise OutsideFastSubset  # a complex key, as PyYAML writes the empty name: "? ''"
     value = _LineReader(entry, scalar).parse()
     if not isinstance(value, dict) or len(value) != 1:
