@@ -21,7 +21,7 @@ from dunops.dns import write_bind, write_octodns
 
 WORK = Path(__file__).parent / ".work" / "commands"
 SIZE = 100_000
-REPEAT = 3
+REPEAT = 5
 OCTODNS_LIMIT = 600.0
 TIMES = "\N{MULTIPLICATION SIGN}"
 TARGETS = {"diff": 30.0, "bind": 10.0}
