@@ -1,7 +1,9 @@
-"""``python -m bench [--suite dns|providers|all] [--sizes 10000,100000,1000000]``: DunOps benchmarks.
+"""``python -m bench [--suite commands|dns|providers|all] [--sizes 10000,100000,1000000]``: benchmarks.
 
-The ``dns`` suite times the engine against octoDNS 1.22 and dnspython (below); the ``providers`` suite
-(:mod:`bench.providers`) times imports and applies against real PowerDNS, BIND and moto servers.
+The ``commands`` suite (:mod:`bench.commands`) times whole ``dunops zone`` processes as a user does,
+beside octoDNS 1.22, dnspython and PyYAML's own import. The ``dns`` suite times the engine against
+octoDNS 1.22 and dnspython (below); the ``providers`` suite (:mod:`bench.providers`) times imports
+and applies against real PowerDNS, BIND and moto servers.
 
 Zones are generated deterministically under ``bench/.work/``; every measurement runs in its own
 process, which reports its own peak RSS (VmHWM), with a time limit. Prints a Markdown table with
@@ -132,8 +134,15 @@ def _hardware() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--suite", choices=("dns", "providers", "service", "hostile", "all"), default="all")
+    parser.add_argument(
+        "--suite", choices=("commands", "dns", "providers", "service", "hostile", "all"), default="all"
+    )
+    parser.add_argument("--commands-size", type=int, default=100_000, help="RRsets for the commands suite")
     arguments = parser.parse_args()
+    if arguments.suite in ("commands", "all"):
+        from bench import commands
+
+        commands.main(arguments.commands_size)
     if arguments.suite in ("dns", "all"):
         _dns_suite([int(size) for size in arguments.sizes.split(",")])
     if arguments.suite in ("providers", "all"):

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dunops.cli.main import app
-from dunops.cli.zone import zone_app
+from dunops.cli.zone import app as zone_app
 
 CORPUS = Path(__file__).parent.parent / "dns" / "corpus"
 runner = CliRunner()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dunops.cli.zone import zone_app
+from dunops.cli.zone import app as zone_app
 from dunops.dns import read_bind, write_bind
 from dunops.errors import ZoneInvalid
 

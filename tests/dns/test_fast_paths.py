@@ -145,8 +145,8 @@ def test_fast_yaml_loader_agrees_with_pyyaml_on_mapping_values(text: str) -> Non
 
 
 def test_usual_octodns_records_take_the_fast_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: object, text: str) -> None:
+    def refuse(self: object, text: str, *_: object) -> None:
         raise AssertionError(f"general parser used for {text!r}")
 
-    monkeypatch.setattr(yamlfast._FastParser, "__init__", refuse)
+    monkeypatch.setattr(yamlfast._LineReader, "__init__", refuse)
     assert len(dict(yamlfast.iter_top_level(write_octodns(generate(2000))))) > 1000

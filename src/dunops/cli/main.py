@@ -1,41 +1,82 @@
-"""The ``dunops`` command: a thin edge over the same services the API uses."""
+"""The ``dunops`` command: a thin edge over the same services the API uses.
+
+Each command's module is imported only when that command runs, so ``dunops zone ...`` (a command people
+run in CI jobs and pre-commit hooks) loads the DNS engine and nothing else: no web framework, database,
+queue or cloud SDK. ``dunops --help`` imports every module to list them all.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from typing import Any
 
-import structlog
 import typer
+from typer.core import TyperGroup
 
-from dunops.cli import (
-    admin,
-    audit,
-    backup,
-    changes,
-    connections,
-    conversations,
-    db,
-    deployments,
-    errors,
-    export,
-    keys,
-    legal,
-    members,
-    outbox,
-    policy,
-    privacy,
-    requests,
-    serve,
-    support,
-    tokens,
-    users,
-    workspaces,
-    zones,
-)
-from dunops.cli.zone import zone_app
+# Command name -> the module that defines it. A module either has ``app`` (a group named after the
+# command) or ``register(main)`` (adding its top-level commands); listed in the order help shows them.
+_COMMANDS: dict[str, str] = {
+    "db": "dunops.cli.db",
+    "users": "dunops.cli.users",
+    "workspaces": "dunops.cli.workspaces",
+    "members": "dunops.cli.members",
+    "tokens": "dunops.cli.tokens",
+    "audit": "dunops.cli.audit",
+    "zone": "dunops.cli.zone",
+    "keys": "dunops.cli.keys",
+    "connections": "dunops.cli.connections",
+    "zones": "dunops.cli.zones",
+    "changes": "dunops.cli.changes",
+    "deployments": "dunops.cli.deployments",
+    "policy": "dunops.cli.policy",
+    "ask": "dunops.cli.conversations",
+    "conversations": "dunops.cli.conversations",
+    "export": "dunops.cli.export",
+    "backup": "dunops.cli.backup",
+    "legal": "dunops.cli.legal",
+    "requests": "dunops.cli.requests",
+    "purge": "dunops.cli.privacy",
+    "errors": "dunops.cli.errors",
+    "admin": "dunops.cli.admin",
+    "support": "dunops.cli.support",
+    "serve": "dunops.cli.serve",
+    "worker": "dunops.cli.serve",
+    "outbox": "dunops.cli.outbox",
+}
+_ENGINE_ONLY = frozenset({"zone"})
+"""Commands that run the pure DNS engine alone: they log nothing and load no logging set-up."""
+
+
+def _load_command(name: str) -> Any:
+    """The click command ``name``, built from its module exactly as ``add_typer``/``register`` would."""
+    module = importlib.import_module(_COMMANDS[name])
+    holder = typer.Typer()
+    register = getattr(module, "register", None)
+    if register is not None:
+        register(holder)
+    else:
+        holder.add_typer(module.app, name=name)
+    holder.command("_")(lambda: None)  # two commands or more: typer builds a group holding them by name
+    group = typer.main.get_command(holder)
+    return group.commands[name]  # type: ignore[attr-defined]
+
+
+class _LazyGroup(TyperGroup):
+    """The top-level group: every command's module is imported the first time the command is used."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*_COMMANDS, *(name for name in super().list_commands(ctx) if name not in _COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            self.add_command(_load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     help="DunOps: DNS operations for teams.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -43,45 +84,23 @@ app = typer.Typer(
 )
 
 
-def _stderr_logger(*_names: object) -> structlog.PrintLogger:
-    return structlog.PrintLogger(sys.stderr)
-
-
 @app.callback()
 def _logs_to_stderr(context: typer.Context) -> None:
     """Log warnings and errors to stderr while a command runs: stdout carries only what the command
     prints, so a script can read it (``--json`` stays JSON). ``serve`` and ``worker`` set up their own."""
+    if context.invoked_subcommand in _ENGINE_ONLY:
+        return
+    import structlog
+
+    def stderr_logger(*_names: object) -> structlog.PrintLogger:
+        return structlog.PrintLogger(sys.stderr)
+
     previous = structlog.get_config()
     structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING), logger_factory=_stderr_logger
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING), logger_factory=stderr_logger
     )
     context.call_on_close(lambda: structlog.configure(**previous))
 
-
-app.add_typer(db.app, name="db")
-app.add_typer(users.app, name="users")
-app.add_typer(workspaces.app, name="workspaces")
-app.add_typer(members.app, name="members")
-app.add_typer(tokens.app, name="tokens")
-app.add_typer(audit.app, name="audit")
-app.add_typer(zone_app, name="zone")
-app.add_typer(keys.app, name="keys")
-app.add_typer(connections.app, name="connections")
-app.add_typer(zones.app, name="zones")
-app.add_typer(changes.app, name="changes")
-app.add_typer(deployments.app, name="deployments")
-app.add_typer(policy.app, name="policy")
-app.add_typer(export.app, name="export")
-app.add_typer(backup.app, name="backup")
-app.add_typer(legal.app, name="legal")
-app.add_typer(requests.app, name="requests")
-app.add_typer(admin.app, name="admin")
-app.add_typer(support.app, name="support")
-app.add_typer(errors.app, name="errors")
-serve.register(app)
-outbox.register(app)
-conversations.register(app)
-privacy.register(app)
 
 if __name__ == "__main__":
     app()

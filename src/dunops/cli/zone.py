@@ -23,7 +23,7 @@ from dunops.dns import (
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput
 
-zone_app = typer.Typer(help="Validate, convert and diff zone files (BIND, octoDNS YAML, JSON) offline.")
+app = typer.Typer(help="Validate, convert and diff zone files (BIND, octoDNS YAML, JSON) offline.")
 
 OriginOption = Annotated[
     str | None, typer.Option("--origin", help="Zone name, for files that do not name it.")
@@ -90,7 +90,7 @@ def _report(exc: InvalidInput) -> None:
         _say(f"{problem}" + (f" [{problem.code}]" if problem.code else ""))
 
 
-@zone_app.command("validate")
+@app.command("validate")
 def validate_command(
     file: Annotated[Path, typer.Argument(help="Zone file to check.")],
     origin: OriginOption = None,
@@ -112,7 +112,7 @@ def validate_command(
     typer.echo(f"{file}: {zone.origin} is valid ({len(zone)} RRsets, {len(findings)} warning(s))")
 
 
-@zone_app.command("convert")
+@app.command("convert")
 def convert_command(
     file: Annotated[Path, typer.Argument(help="Zone file to convert.")],
     to: Annotated[ZoneFormat, typer.Option("--to", help="Output format.")],
@@ -136,7 +136,7 @@ def convert_command(
         output.write_text(text, encoding="utf-8")
 
 
-@zone_app.command("diff")
+@app.command("diff")
 def diff_command(
     current: Annotated[Path, typer.Argument(help="The zone as it is.")],
     desired: Annotated[Path, typer.Argument(help="The zone as it should be.")],

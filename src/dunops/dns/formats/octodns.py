@@ -136,7 +136,7 @@ def read_octodns(
         # One record block at a time, so that the whole document never sits in memory as YAML data
         items = iter_top_level(text)
         return _zone_from_items(items, origin, filename, positions, streaming=True, max_rrsets=max_rrsets)
-    except (OutsideFastSubset, _OwnerTwice):
+    except (OutsideFastSubset, _OwnerTwice, AnchorRefused):  # read whole, below, and refused there
         if positions is not None:
             positions.clear()
     try:

@@ -1,12 +1,13 @@
-"""A fast loader for the block-YAML subset that octoDNS zone files use, with PyYAML as the fallback.
+"""A fast loader for the block YAML that octoDNS zone files are written in, with PyYAML as the fallback.
 
-octoDNS spends most of its time in pure-Python YAML loading. Zone files are a narrow subset of YAML:
-block mappings and sequences of plain or quoted scalars. :func:`load_yaml` parses that subset
-directly and hands any document that steps outside it (flow collections, anchors, tags, block
-scalars, comments after values, multi-line scalars...) to PyYAML's C loader, so the result is
-always what PyYAML would return; a test holds the two paths equal on the whole corpus.
-:func:`iter_top_level` gives the same data one top-level key at a time, so that a reader can build
-its zone without holding the whole document as YAML data.
+octoDNS spends most of its time in pure-Python YAML loading. Zone files are a narrow part of YAML:
+block mappings and sequences of plain or quoted scalars, a top-level key per name. :func:`iter_top_level`
+reads one top-level entry (a name and its records) at a time: the layouts writers use (octoDNS's own,
+DunOps's) take one regex each, other block YAML as people write it (sequences indented or not,
+comments, quoted keys, one-line flow collections, ``---``) a line-based reader, and an entry outside
+both PyYAML's C loader, alone, so that one unusual name does not slow down the whole file. A document
+that is not one block mapping is read whole by PyYAML (:func:`load_yaml`). The result is always what
+PyYAML's safe loader returns; tests hold the paths equal on every layout.
 
 Anchors and aliases are refused (:class:`AnchorRefused`) before PyYAML builds anything: zone files
 never need them, and a few hundred bytes of nested aliases expand to gigabytes.
@@ -14,8 +15,10 @@ never need them, and a few hundred bytes of nested aliases expand to gigabytes.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -62,14 +65,17 @@ def load_yaml(text: str) -> Any:
     Raises :class:`AnchorRefused` for a document with an anchor or an alias, before building anything.
     """
     try:
-        return dict(iter_top_level(text))
+        data = dict(iter_top_level(text))
     except OutsideFastSubset:
-        _refuse_anchors(text)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+        data = {}
+    if data:
+        return data
+    _refuse_anchors(text)  # an empty document is None, not {}: PyYAML says which
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
 
 
 def _refuse_anchors(text: str) -> None:
-    if _MAYBE_ANCHOR.search(text) is None:
+    if ("&" not in text and "*" not in text) or _MAYBE_ANCHOR.search(text) is None:
         return
     for token in yaml.scan(text, Loader=_Loader):
         if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
@@ -110,157 +116,314 @@ def _looks_typed(text: str) -> bool:
     return lowered in (".inf", ".nan", "null", "~") or lowered.startswith(("0x", "0b", "0o"))
 
 
-_BLOCK = re.compile(r"([^ \n#-][^\n]*):\n((?:[ -][^\n]*\n)*)")
-_ONE = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  value: ([^\n]+)\n\Z")
-_MANY = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  values:\n((?:  - [^\n]+\n)+)\Z")
-_ONE_MAPPING = re.compile(r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  value:\n((?:    [^ \n#-][^\n]*\n)+)\Z")
-_MANY_MAPPINGS = re.compile(
-    r"  ttl: ([^\n]+)\n  type: ([^\n]+)\n  values:\n((?:  - [^ \n#-][^\n]*\n(?:    [^ \n#-][^\n]*\n)*)+)\Z"
-)
+# A top-level entry starts on a line whose first character is neither a space nor a comment, nor the
+# "- " of a sequence or the ": " of a complex key's value (both continue the entry above them).
+_ENTRY = re.compile(r"^(?:[^-: \t\r\n#]|[-:][^ \t\r\n])", re.MULTILINE)
+_PRELUDE = re.compile(r"(?:[ ]*(?:#[^\n]*)?\n)*(?:---[ ]*\n(?:[ ]*(?:#[^\n]*)?\n)*)?")
+_DIRECTIVE_OR_END = re.compile(r"(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|%")
+# What the line-based reader knows how to split into lines: no tab, no carriage return, nothing PyYAML
+# reads as a line break (NEL, LS, PS), no byte order mark, and nothing PyYAML refuses as unprintable.
+_UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+class _Shapes:
+    """The regexes of one record layout. A record's first line starts with ``first`` ("  " under a
+    name, "- " or "  - " as an item of a list of records), its other lines with ``rest``; a list of
+    values is indented by ``item`` ("- " or "  - " after ``rest``). Compiled when first used, so that
+    a command reading a small file does not compile layouts it never meets."""
+
+    def __init__(self, first: str, rest: str, item: str) -> None:
+        self.first, self.rest, self.item_prefix = first, rest, item
+        self.width = len(rest + item)
+        self.item = self.width - 2
+        self.inside = len(rest) + 2
+
+    @functools.cached_property
+    def regexes(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+        """One value, a list of values, one mapping value, a list of mapping values."""
+        first, rest = self.first, self.rest
+        head = rf"{first}(?:ttl: ([^\n]+)\n{rest})?type: ([^\n]+)\n"
+        end = r"\Z" if first.isspace() else rf"(?={first}|\Z)"  # the entry's end or the next record
+        items, under, inside = rest + self.item_prefix, " " * self.width, " " * self.inside
+        return (
+            re.compile(head + rf"{rest}(values?): ([^\n]+)\n{end}"),
+            re.compile(head + rf"{rest}values:\n((?:{items}[^\n]+\n)+){end}"),
+            re.compile(head + rf"{rest}value:\n((?:{inside}[^ \n#-][^\n]*\n)+){end}"),
+            re.compile(
+                head + rf"{rest}values:\n((?:{items}[^ \n#-][^\n]*\n(?:{under}[^ \n#-][^\n]*\n)*)+){end}"
+            ),
+        )
+
+
+def _layouts(first: str, rest: str) -> tuple[_Shapes, _Shapes]:
+    return _Shapes(first, rest, "- "), _Shapes(first, rest, "  - ")
+
+
+_UNDER_NAME = _layouts("  ", "  ")
+_UNDER_NAME_WIDE = _layouts("    ", "    ")
+_LIST_ITEM = _layouts("- ", "  ")
+_LIST_ITEM_INDENTED = _layouts("  - ", "    ")
 
 
 def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
-    """The (key, value) pairs of a top-level block mapping, one block at a time, as PyYAML reads them.
+    """The (key, value) pairs of a top-level block mapping, one entry at a time, as PyYAML reads them.
 
-    The usual record shapes take one regex each. Raises :class:`OutsideFastSubset`, possibly after
-    some pairs, when the document is not in the subset. A key may come twice (PyYAML keeps the last).
+    Each top-level entry (a name and its records) is read on its own: the usual record shapes take one
+    regex each, other block YAML (sequences at any indent, comments, quoted keys, simple flow
+    collections, ``---``) the line-based reader, and an entry outside both PyYAML's C loader, alone.
+    Raises :class:`AnchorRefused` before anything for an anchor or an alias, and
+    :class:`OutsideFastSubset`, possibly after some pairs, when the document must be read whole (it is
+    not one block mapping, or PyYAML refuses an entry). A key may come twice (PyYAML keeps the last).
     """
+    try:
+        _refuse_anchors(text)
+    except yaml.YAMLError as exc:
+        raise OutsideFastSubset from exc
     if not text.endswith("\n"):
         text += "\n"
-    position = 4 if text.startswith("---\n") else 0
-    size = len(text)
-    match_block = _BLOCK.match
+    prelude = _PRELUDE.match(text)
+    assert prelude is not None  # the pattern matches the empty string
+    starts = [match.start() for match in _ENTRY.finditer(text, prelude.end())]
+    starts.append(len(text))
+    if starts[0] != prelude.end():
+        raise OutsideFastSubset  # content before the first entry: not a block mapping
+    plain = text.isascii() and "\t" not in text and "\r" not in text
+    shaped = _without_comments_by_entry(text, len(starts) - 1)
     memo: dict[str, Any] = {}
 
-    def scalar(text: str) -> Any:
+    def scalar(source: str) -> Any:
         try:
-            return memo[text]
+            return memo[source]
         except KeyError:
-            value = memo[text] = _scalar(text)
+            value = memo[source] = _scalar(source)
             return value
 
-    while position < size:
-        block = match_block(text, position)
-        if block is None:
+    pending: list[str] = []
+    for number, (begin, end) in enumerate(itertools.pairwise(starts)):
+        entry = text[begin:end]
+        if _DIRECTIVE_OR_END.match(entry):
+            raise OutsideFastSubset  # a second document, a document end or a directive
+        try:
+            if not plain and _UNUSUAL.search(entry):
+                raise OutsideFastSubset
+            key, value = _entry(entry, entry if shaped is None else shaped[number], scalar)
+        except OutsideFastSubset:
+            pending.append(entry)
+            continue
+        if pending:
+            yield from _with_pyyaml(pending)
+            pending = []
+        yield key, value
+    if pending:
+        yield from _with_pyyaml(pending)
+
+
+def _with_pyyaml(entries: list[str]) -> Iterator[tuple[Any, Any]]:
+    """Consecutive entries the fast readers do not take, read by PyYAML's C loader in one go."""
+    try:
+        data = yaml.load("".join(entries), Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+    except yaml.YAMLError as exc:
+        raise OutsideFastSubset from exc
+    if not isinstance(data, dict):
+        raise OutsideFastSubset
+    if len(data) != len(entries):  # a key twice among them: read one at a time, in order
+        if len(entries) == 1:
             raise OutsideFastSubset
-        position = block.end()
-        key_text, body = block[1], block[2]
-        key_source = _split_key(key_text + ":")[0]
-        key = _scalar(key_source) if key_source else None
+        for entry in entries:
+            yield from _with_pyyaml([entry])
+        return
+    yield from data.items()
+
+
+def _without_comments_by_entry(text: str, count: int) -> list[str] | None:
+    """The ``count`` entries of ``text`` with comment and blank lines and comments after content
+    removed (as :func:`_without_comments`), or None when ``text`` has no comment. Neither a comment
+    nor a blank line starts an entry, so the entries are the same, one for one."""
+    if "#" not in text:
+        return None
+    normal = _without_comments(text)
+    prelude = _PRELUDE.match(normal)
+    assert prelude is not None  # the pattern matches the empty string
+    starts = [match.start() for match in _ENTRY.finditer(normal, prelude.end())]
+    if len(starts) != count or (starts and starts[0] != prelude.end()):
+        return None
+    starts.append(len(normal))
+    return [normal[begin:end] for begin, end in itertools.pairwise(starts)]
+
+
+def _entry(entry: str, shaped_entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
+    """One top-level entry ``key:`` and its block: by the record layouts, reading ``shaped_entry``
+    (the entry without its comments), or else by the line-based reader."""
+    newline = shaped_entry.index("\n")
+    first = shaped_entry[:newline]
+    key_text = first[:-1]
+    if first[-1:] == ":" and key_text and key_text[-1] != " " and first[0] not in '?"':
+        if first[0] == "'" and _quote_end(key_text) != len(key_text) - 1:
+            raise OutsideFastSubset
+        key = _scalar(key_text)
         if key is None:
             raise OutsideFastSubset
-        one = _ONE.match(body)
-        if one is not None:
-            yield key, {"ttl": scalar(one[1]), "type": scalar(one[2]), "value": _scalar(one[3])}
-            continue
-        many = _MANY.match(body)
-        if many is not None:
-            yield (
-                key,
-                {
-                    "ttl": scalar(many[1]),
-                    "type": scalar(many[2]),
-                    "values": [_scalar(line[4:]) for line in many[3].split("\n")[:-1]],
-                },
-            )
-            continue
-        structured = _structured_record(body)
-        if structured is not None:
-            yield key, structured
-            continue
-        yield key, _FastParser("_:\n" + body).parse()["_"] if body else None
+        shaped = _shaped(shaped_entry[newline + 1 :], scalar)
+        if shaped is not None:
+            return key, shaped
+    if entry[0] == "?":
+        raise OutsideFastSubset  # a complex key, as PyYAML writes the empty name: "? ''"
+    value = _LineReader(entry, scalar).parse()
+    if not isinstance(value, dict) or len(value) != 1:
+        raise OutsideFastSubset
+    return next(iter(value.items()))
 
 
-def _structured_record(body: str) -> dict[str, Any] | None:
-    """A record whose value(s) are flat mappings (MX, SRV, CAA...), or None for the general parser."""
-    one = _ONE_MAPPING.match(body)
-    if one is not None:
-        value = _flat_mapping(one[3].split("\n")[:-1])
-        if value is None:
+# Comment and blank lines, and a comment after the content of a line without quotes: removing them
+# leaves the data as it was wherever the record shapes then match (they refuse block scalars, quoted
+# scalars over several lines and flow collections over several lines, where "#" can be content).
+_NOISE_LINE = re.compile(r"^ *(?:#[^\n]*)?\n", re.MULTILINE)
+_TRAILING_COMMENT = re.compile(r"^([^'\"#\n]*[^ '\"#\n]) +#[^\n]*$", re.MULTILINE)
+
+
+def _without_comments(body: str) -> str:
+    return _NOISE_LINE.sub("", _TRAILING_COMMENT.sub(r"\1", body))
+
+
+def _shaped(body: str, scalar: Callable[[str], Any]) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """A name's record, or list of records, in a layout writers use (octoDNS's, DunOps's, with lists
+    indented or not), or None for the line-based reader."""
+    if body.startswith("- "):
+        layouts = _LIST_ITEM
+    elif body.startswith("  - "):
+        layouts = _LIST_ITEM_INDENTED
+    elif body.startswith("    "):
+        layouts = _UNDER_NAME_WIDE
+    else:
+        layouts = _UNDER_NAME
+    listed = layouts is _LIST_ITEM or layouts is _LIST_ITEM_INDENTED
+    records = []
+    position = 0
+    while position < len(body):
+        try:
+            found = _record_at(body, position, layouts, scalar)
+        except OutsideFastSubset:
             return None
-        return {"ttl": _scalar(one[1]), "type": _scalar(one[2]), "value": value}
-    many = _MANY_MAPPINGS.match(body)
-    if many is None:
-        return None
-    values = []
-    item: list[str] = []
-    for line in many[3].split("\n")[:-1]:
-        if line[2] == "-" and item:
-            values.append(_flat_mapping(item))
-            item = []
-        item.append(line)
-    values.append(_flat_mapping(item))
-    if None in values:
-        return None
-    return {"ttl": _scalar(many[1]), "type": _scalar(many[2]), "values": values}
+        if found is None:
+            return None
+        record, position = found
+        if not listed:
+            return record
+        records.append(record)
+    return records if listed else None
 
 
-def _flat_mapping(lines: list[str]) -> dict[Any, Any] | None:
-    """``key: scalar`` lines indented by four (the first may start with ``  - ``) as one mapping."""
+def _record_at(
+    body: str, position: int, layouts: tuple[_Shapes, _Shapes], scalar: Callable[[str], Any]
+) -> tuple[dict[str, Any], int] | None:
+    for shapes in layouts:
+        one_value, many_values, one_mapping, many_mappings = shapes.regexes
+        one = one_value.match(body, position)
+        if one is not None:
+            record = _record(one[1], one[2], scalar)
+            record[one[3]] = _value(one[4])
+            return record, one.end()
+        many = many_values.match(body, position)
+        if many is not None:
+            record = _record(many[1], many[2], scalar)
+            width = shapes.width
+            record["values"] = [_value(line[width:]) for line in many[3].split("\n")[:-1]]
+            return record, many.end()
+        one = one_mapping.match(body, position)
+        if one is not None:
+            value = _flat_mapping(one[3].split("\n")[:-1], shapes.inside)
+            if value is None:
+                return None
+            record = _record(one[1], one[2], scalar)
+            record["value"] = value
+            return record, one.end()
+        many = many_mappings.match(body, position)
+        if many is not None:
+            values = []
+            item: list[str] = []
+            for line in many[3].split("\n")[:-1]:
+                if line[shapes.item] == "-" and item:
+                    values.append(_flat_mapping(item, shapes.width))
+                    item = []
+                item.append(line)
+            values.append(_flat_mapping(item, shapes.width))
+            if None in values:
+                return None
+            record = _record(many[1], many[2], scalar)
+            record["values"] = values
+            return record, many.end()
+    return None
+
+
+def _record(ttl: str | None, rtype: str, scalar: Callable[[str], Any]) -> dict[str, Any]:
+    if ttl is None:
+        return {"type": scalar(rtype)}
+    return {"ttl": scalar(ttl), "type": scalar(rtype)}
+
+
+def _flat_mapping(lines: list[str], width: int) -> dict[Any, Any] | None:
+    """``key: scalar`` lines after ``width`` characters of indent (the first may hold ``- ``)."""
     result: dict[Any, Any] = {}
     for line in lines:
-        content = line[4:].rstrip(" ")
-        if "\t" in content or "\r" in content:
-            raise OutsideFastSubset
+        content = line[width:].rstrip(" ")
         key_text, value_text = _split_key(content)
         if not value_text:
             return None
         key = _scalar(key_text) if key_text else None
         if key is None:
             raise OutsideFastSubset
-        result[key] = _scalar(value_text)
+        result[key] = _value(value_text)
     return result
 
 
-class _FastParser:
-    def __init__(self, text: str) -> None:
-        self.lines: list[tuple[int, str]] = []
-        if "\t" in text or "\r" in text:
-            raise OutsideFastSubset
-        for number, line in enumerate(text.split("\n")):
-            stripped = line.lstrip(" ")
-            if not stripped or stripped[0] == "#":
-                continue
-            if (number == 0 or not self.lines) and line.rstrip() == "---":
-                continue
-            if line.startswith(("---", "...", "%")):
-                raise OutsideFastSubset
-            self.lines.append((len(line) - len(stripped), stripped.rstrip(" ")))
+def _is_item(content: str) -> bool:
+    return content == "-" or content.startswith("- ")
+
+
+# A line with content: its indent and its content without trailing spaces (blank and comment lines
+# do not match).
+_CONTENT_LINE = re.compile(r"^( *)([^ \n#][^\n]*?) *$", re.MULTILINE)
+
+
+class _LineReader:
+    """Block mappings and sequences (indented or not) of scalars and simple flow collections, with
+    comments: one top-level entry, line by line. Raises OutsideFastSubset for anything else."""
+
+    def __init__(self, text: str, scalar: Callable[[str], Any]) -> None:
+        self.lines = [(len(indent), content) for indent, content in _CONTENT_LINE.findall(text)]
         self.index = 0
+        self.key = scalar
 
     def parse(self) -> Any:
-        if not self.lines:
-            return None
-        indent, _ = self.lines[0]
-        if indent != 0:
+        if not self.lines or self.lines[0][0] != 0:
             raise OutsideFastSubset
-        value = self.node(0)
+        value = self.mapping(0)
         if self.index != len(self.lines):
             raise OutsideFastSubset
         return value
 
     def node(self, indent: int) -> Any:
-        content = self.lines[self.index][1]
-        if content == "-" or content.startswith("- "):
+        if _is_item(self.lines[self.index][1]):
             return self.sequence(indent)
         return self.mapping(indent)
 
     def sequence(self, indent: int) -> list[Any]:
         items: list[Any] = []
         lines = self.lines
-        while self.index < len(lines):
+        count = len(lines)
+        while self.index < count:
             line_indent, content = lines[self.index]
-            if line_indent != indent or not (content == "-" or content.startswith("- ")):
+            if line_indent != indent or not (content == "-" or content[:2] == "- "):
                 break
             rest = content[2:].lstrip(" ")
-            if not rest:
+            if not rest or rest[0] == "#":
                 self.index += 1
                 items.append(self.nested(indent, in_sequence=True))
             elif _is_mapping_line(rest):
                 lines[self.index] = (indent + len(content) - len(rest), rest)
                 items.append(self.mapping(lines[self.index][0]))
             else:
-                items.append(_scalar(rest))
+                items.append(_value(rest))
                 self.index += 1
         return items
 
@@ -270,56 +433,117 @@ class _FastParser:
         next_indent, content = self.lines[self.index]
         if next_indent > indent:
             return self.node(next_indent)
-        if not in_sequence and next_indent == indent and (content == "-" or content.startswith("- ")):
+        if not in_sequence and next_indent == indent and _is_item(content):
             return self.sequence(indent)
         return None
 
     def mapping(self, indent: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         lines = self.lines
-        while self.index < len(lines):
+        count = len(lines)
+        key_of = self.key
+        while self.index < count:
             line_indent, content = lines[self.index]
             if line_indent != indent:
                 if line_indent > indent:
                     raise OutsideFastSubset
                 break
-            if content == "-" or content.startswith("- "):
-                break
-            key_text, value_text = _split_key(content)
-            key = _scalar(key_text) if key_text else None
+            colon = content.find(": ")
+            if colon > 0 and content[0] not in "-'\"?":
+                key_text, value_text = content[:colon], content[colon + 2 :].lstrip(" ")
+            elif content == "-" or content[:2] == "- ":
+                raise OutsideFastSubset  # a sequence entry where a key belongs
+            else:
+                key_text, value_text = _split_key(content)
+            key = key_of(key_text) if key_text else None
             if key is None:
                 raise OutsideFastSubset
             self.index += 1
-            if value_text:
-                result[key] = _scalar(value_text)
+            if value_text and value_text[0] != "#":
+                result[key] = _value(value_text)
             else:
                 result[key] = self.nested(indent, in_sequence=False)
         return result
 
 
+def _value(text: str) -> Any:
+    """A scalar or a one-line flow collection of plain scalars, with any comment after it removed."""
+    first = text[0]
+    if first not in _VALUE_MARKS and " #" not in text:
+        return _scalar(text)
+    if first == "'" or first == '"':
+        end = _quote_end(text)
+        rest = text[end + 1 :].lstrip(" ")
+        if rest and rest[0] != "#":
+            raise OutsideFastSubset
+        return _scalar(text[: end + 1])
+    comment = text.find(" #")
+    if comment != -1:
+        text = text[:comment].rstrip(" ")
+    if first == "[" or first == "{":
+        return _flow(text)
+    return _scalar(text)
+
+
+_VALUE_MARKS = frozenset("'\"[{")
+
+
+def _quote_end(text: str) -> int:
+    quote = text[0]
+    end = 1
+    while True:
+        end = text.find(quote, end)
+        if end == -1:
+            raise OutsideFastSubset  # a quoted scalar over several lines
+        if quote == "'" and text[end + 1 : end + 2] == "'":
+            end += 2
+            continue
+        return end
+
+
+def _flow(text: str) -> Any:
+    """``[a, b]`` or ``{k: v, k2: v2}`` of plain scalars on one line."""
+    closing = "]" if text[0] == "[" else "}"
+    inner = text[1:-1]
+    if text[-1] != closing or any(mark in inner for mark in "[]{}'\"#"):
+        raise OutsideFastSubset
+    if not inner.strip(" "):
+        return [] if closing == "]" else {}
+    parts = [part.strip(" ") for part in inner.split(",")]
+    if "" in parts:
+        raise OutsideFastSubset
+    if closing == "]":
+        return [_scalar(part) for part in parts]
+    result: dict[Any, Any] = {}
+    for part in parts:
+        key_text, value_text = _split_key(part)
+        key = _scalar(key_text) if key_text else None
+        if key is None or not value_text:
+            raise OutsideFastSubset
+        result[key] = _scalar(value_text)
+    return result
+
+
 def _is_mapping_line(content: str) -> bool:
     if content[0] in "'\"":
-        return _split_key(content)[0] != content
+        rest = content[_quote_end(content) + 1 :]
+        return rest == ":" or rest.startswith(": ")
     return ": " in content or content.endswith(":")
 
 
 def _split_key(content: str) -> tuple[str, str]:
-    if content[0] == "'":
-        end = 1
-        while True:
-            end = content.find("'", end)
-            if end == -1:
-                raise OutsideFastSubset
-            if content[end + 1 : end + 2] == "'":
-                end += 2
-                continue
-            break
+    """A ``key: value`` line's key (quotes kept) and the value text after it ("" for none)."""
+    first = content[0]
+    if first == "'" or first == '"':
+        end = _quote_end(content)
         key, rest = content[: end + 1], content[end + 1 :]
         if rest == ":":
             return key, ""
         if rest.startswith(": "):
             return key, rest[2:].lstrip(" ")
         raise OutsideFastSubset
+    if first == "?" and content[1:2] in ("", " "):
+        raise OutsideFastSubset  # a complex key
     position = content.find(": ")
     if position == -1:
         if content.endswith(":"):
