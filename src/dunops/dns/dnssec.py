@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import dns.dnssec
 import dns.exception
 import dns.name
 import dns.rdata
@@ -62,6 +61,8 @@ def _deletes(rtype: str, values: Sequence[str], delete: str) -> Iterator[tuple[s
 
 
 def _stands_for(record: dns.rdtypes.dsbase.DSBase, key: dns.rdata.Rdata, apex: dns.name.Name) -> bool:
+    import dns.dnssec  # loads the cryptography package: only for zones that hold CDS or CDNSKEY
+
     assert isinstance(key, dns.rdtypes.ANY.DNSKEY.DNSKEY)
     if record.key_tag != dns.dnssec.key_id(key) or record.algorithm != key.algorithm:
         return False
