@@ -29,6 +29,7 @@ import pytest
 
 from dunops.dns import RRsetKey, Zone, check_zone, read_bind, write_bind, write_octodns
 from dunops.errors import ZoneInvalid
+from tests.support import missing_server
 
 PEERS = Path(__file__).parent / "peers"
 Records = set[tuple[bytes, str, int, bytes]]
@@ -80,10 +81,10 @@ def _from_text(text: str, origin: str) -> Records:
     return _records(dns.zone.from_text(text, origin, relativize=False, check_origin=False))
 
 
-def _bind(path: Path, origin: str) -> str | None:
+def bind_dump(path: Path, origin: str) -> str | None:
     """BIND's dump of a file (absolute owners, its canonical data), or None when BIND refuses it."""
     if not Path(_CHECKZONE).exists():
-        pytest.skip("named-checkzone (bind9) is not installed")
+        missing_server("named-checkzone (bind9)")
     result = subprocess.run(
         [
             _CHECKZONE,
@@ -122,7 +123,7 @@ def _differences(path: Path) -> Iterator[tuple[str, str]]:
     """(peer, what) for each way a peer reads ``path`` otherwise than the engine."""
     origin = _zone_name(path)
     engine = _engine(path, None if path.parent == PEERS else origin)
-    dump = _bind(path, origin)
+    dump = bind_dump(path, origin)
     if engine is None or dump is None:
         if (engine is None) != (dump is None):
             yield "bind", f"{'the engine' if engine is None else 'BIND'} alone refuses it"
@@ -169,7 +170,7 @@ def _read_and_check(path: Path, origin: str) -> None:
 @pytest.mark.parametrize("path", sorted((PEERS / "refused").glob("*.db")), ids=lambda p: p.name)
 def test_what_bind_refuses_the_engine_refuses_with_its_place(path: Path) -> None:
     origin = _zone_name(path)
-    assert _bind(path, origin) is None, "BIND reads this file: it belongs in peers/"
+    assert bind_dump(path, origin) is None, "BIND reads this file: it belongs in peers/"
     with pytest.raises(ZoneInvalid) as caught:
         _read_and_check(path, origin)
     assert all(problem.location.startswith(f"{path.name}:") for problem in caught.value.problems)
@@ -178,14 +179,13 @@ def test_what_bind_refuses_the_engine_refuses_with_its_place(path: Path) -> None
 @pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.name)
 def test_bind_to_engine_to_bind_is_exact(path: Path, tmp_path: Path) -> None:
     origin = _zone_name(path)
-    dump = _bind(path, origin)
-    if dump is None:
-        pytest.skip("BIND refuses this file")
+    dump = bind_dump(path, origin)
+    assert dump is not None, "BIND refuses this file: it belongs in refused/"
     engine = read_bind(dump, origin)  # BIND's own dump: $ORIGIN-less, absolute owners
     assert engine.origin == dns.name.from_text(origin).to_text().lower()
     written = tmp_path / "again.db"
     written.write_text(write_bind(engine))
-    again = _bind(written, origin)
+    again = bind_dump(written, origin)
     assert again is not None, "BIND refuses what the engine wrote"
     if ("roundtrip", path.name) not in _documented():
         assert _from_text(again, origin) == _from_text(dump, origin)
@@ -211,8 +211,7 @@ def _octodns_records(directory: Path, origin: str) -> Records:
 def test_engine_to_octodns_yaml_to_octodns_is_exact(path: Path, tmp_path: Path) -> None:
     origin = _zone_name(path)
     engine = _engine(path, origin)
-    if engine is None:
-        pytest.skip("the engine refuses this file")
+    assert engine is not None, "the engine refuses this file: it belongs in refused/"
     dropped: list[str] = []
     (tmp_path / f"{engine.origin}yaml").write_text(write_octodns(engine, dropped), encoding="utf-8")
     kept = engine.copy()

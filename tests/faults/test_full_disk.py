@@ -18,6 +18,7 @@ from dunops.security.master_key import create_key_file
 from dunops.storage.database import make_engine
 from tests.faults.support import seed_members
 from tests.servers.dunops import DunopsServer, start_dunops
+from tests.support import missing_server
 from tests.zones.helpers import ZONE_TEXT
 
 BASE = "/api/v1/workspaces/acme"
@@ -26,13 +27,13 @@ EDIT = {"action": "upsert", "name": "web", "type": "A", "ttl": 300, "values": ["
 
 @pytest.fixture
 def disk(tmp_path: Path, migrated_template: Path) -> Iterator[Path]:
-    """A tmpfs a little larger than the database (root only: skipped elsewhere)."""
+    """A tmpfs a little larger than the database (root only: CI runs as root; skipped elsewhere)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     size = migrated_template.stat().st_size + 1_500_000
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], check=False)
     if mounted.returncode != 0:
-        pytest.skip("mounting a tmpfs needs root")
+        missing_server("mounting a tmpfs (root)")
     try:
         yield mount
     finally:
