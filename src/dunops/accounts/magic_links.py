@@ -18,8 +18,6 @@ Rate limits, per hour, so that nobody can lock a person out of signing in by ask
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,7 +34,6 @@ from dunops.notify.outbox import send_mail
 from dunops.security.tokens import digest, new_secret
 from dunops.storage import locks
 from dunops.storage.base import utcnow
-from dunops.storage.database import make_engine, make_session_factory, transaction
 from dunops.storage.models import AuditEvent, LinkPurpose, MagicLink, User, Workspace
 
 SEND_SIGN_IN_JOB = "accounts.send_sign_in_link"
@@ -201,20 +198,10 @@ def mail_sign_in_link(session: Session, settings: Settings, token: str, *, beyon
     )
 
 
-@contextmanager
-def _unit_of_work(context: JobContext) -> Iterator[Session]:
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 @job(SEND_SIGN_IN_JOB, retries=3, retry_delay=30)
 def send_sign_in_link(context: JobContext, *, token: str, beyond_ceiling: bool) -> None:
     """The job behind every sign-in link request: mail it when it can sign someone in."""
-    with _unit_of_work(context) as session:
+    with context.unit_of_work() as session:
         mail_sign_in_link(session, context.settings, token, beyond_ceiling=beyond_ceiling)
 
 

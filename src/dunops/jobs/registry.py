@@ -7,21 +7,40 @@ arguments that huey can pickle; they are looked up by their stable ``name``, nev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from dunops.config import Settings
+from dunops.storage.database import make_engine, make_session_factory, transaction
 
 JobFunction = Callable[..., None]
 
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    """What a running job knows: the settings of the queue that runs it."""
+    """What a running job knows: the settings of the queue that runs it, and its way to the database."""
 
     settings: Settings
+
+    @contextmanager
+    def sessions(self) -> Iterator[sessionmaker[Session]]:
+        """Sessions on the job's database for the length of the job; its connections close after it."""
+        engine = make_engine(self.settings.sqlalchemy_url, self.settings.database_options)
+        try:
+            yield make_session_factory(engine)
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction on the job's database: committed when the block ends, rolled back on error."""
+        with self.sessions() as factory, transaction(factory) as session:
+            yield session
 
 
 @dataclass(frozen=True, slots=True)

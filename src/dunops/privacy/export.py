@@ -35,7 +35,7 @@ from dunops.privacy import requests
 from dunops.privacy.account_deletion import AUTHORED
 from dunops.privacy.scope import user_rows, workspace_rows
 from dunops.storage.base import utcnow
-from dunops.storage.database import make_engine, make_session_factory, transaction
+from dunops.storage.database import transaction
 from dunops.storage.models import (
     DataExport,
     ExportKind,
@@ -238,11 +238,8 @@ def build(factory: sessionmaker[Session], settings: Settings, export_id: int) ->
 
 @job(BUILD_EXPORT_JOB, retries=2, retry_delay=60)
 def build_export(context: JobContext, *, export_id: int) -> None:
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        build(make_session_factory(engine), context.settings, export_id)
-    finally:
-        engine.dispose()
+    with context.sessions() as factory:
+        build(factory, context.settings, export_id)
 
 
 def expire(session: Session, settings: Settings) -> int:
@@ -262,9 +259,5 @@ def expire(session: Session, settings: Settings) -> int:
 @periodic(EXPIRE_EXPORTS_JOB, crontab(minute="17"))
 def expire_exports(context: JobContext) -> None:
     """Every hour: delete the files of exports whose link has expired."""
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            expire(session, context.settings)
-    finally:
-        engine.dispose()
+    with context.unit_of_work() as session:
+        expire(session, context.settings)

@@ -221,11 +221,8 @@ def run_due_purges(settings: Settings, engine: Engine | None = None) -> list[Pur
 @job(PURGE_WORKSPACE_JOB, retries=3, retry_delay=60)
 def purge_workspace_job(context: JobContext, *, workspace_id: int) -> None:
     """Purge one workspace now (a deletion with no grace period)."""
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        purge_one(make_session_factory(engine), context.settings, workspace_id)
-    finally:
-        engine.dispose()
+    with context.sessions() as factory:
+        purge_one(factory, context.settings, workspace_id)
 
 
 @periodic(PURGE_DUE_JOB, crontab(minute="7"))

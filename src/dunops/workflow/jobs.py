@@ -12,7 +12,6 @@ from huey.exceptions import TaskLockedException
 from sqlalchemy.orm import Session, sessionmaker
 
 from dunops.jobs import JobContext, chore, job, periodic, queue_for
-from dunops.storage.database import make_engine, make_session_factory, transaction
 from dunops.storage.models import ChangeRequest
 from dunops.workflow import apply, notifications, requests
 
@@ -20,20 +19,10 @@ EXPIRE_JOB = "workflow.expire_requests"
 RECONCILE_CHORE = "workflow.reconcile"
 
 
-@contextmanager
-def _unit_of_work(context: JobContext) -> Iterator[Session]:
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 @job(notifications.REVIEW_JOB, retries=3, retry_delay=30)
 def mail_reviewers(context: JobContext, *, change_id: int, summary: str, min_rank: int) -> None:
     """Mail the reviewers of a request that awaits review."""
-    with _unit_of_work(context) as session:
+    with context.unit_of_work() as session:
         change = session.get(ChangeRequest, change_id)
         if change is not None:
             notifications.mail_reviewers(session, context.settings, change, summary, min_rank)
@@ -42,7 +31,7 @@ def mail_reviewers(context: JobContext, *, change_id: int, summary: str, min_ran
 @job(notifications.AUTHOR_JOB, retries=3, retry_delay=30)
 def mail_author(context: JobContext, *, change_id: int, event: str, detail: str = "") -> None:
     """Mail the author of a request what happened to it."""
-    with _unit_of_work(context) as session:
+    with context.unit_of_work() as session:
         change = session.get(ChangeRequest, change_id)
         if change is not None:
             notifications.mail_author(session, context.settings, change, event, detail)
@@ -83,25 +72,18 @@ def verify_deployment(
 @contextmanager
 def _factory(context: JobContext, deployment_id: int) -> Iterator[sessionmaker[Session]]:
     """Sessions for a deployment's job; an error of the job's own ends the deployment with its reason."""
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    factory = make_session_factory(engine)
-    try:
-        yield factory
-    except Exception as error:
-        apply.fail_unexpectedly(factory, context.settings, deployment_id, error)
-        raise
-    finally:
-        engine.dispose()
+    with context.sessions() as factory:
+        try:
+            yield factory
+        except Exception as error:
+            apply.fail_unexpectedly(factory, context.settings, deployment_id, error)
+            raise
 
 
 def expire_requests_now(context: JobContext) -> list[int]:
     """Expire every open request past its time now; returns their ids."""
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        with transaction(make_session_factory(engine)) as session:
-            return requests.expire_due(session, context.settings)
-    finally:
-        engine.dispose()
+    with context.unit_of_work() as session:
+        return requests.expire_due(session, context.settings)
 
 
 @periodic(EXPIRE_JOB, crontab(minute="*"))
@@ -117,8 +99,5 @@ def expire_requests(context: JobContext) -> None:
 @chore(RECONCILE_CHORE, lambda settings: settings.reconcile_seconds)
 def reconcile_deployments(context: JobContext) -> None:
     """At start and every ``DUNOPS_RECONCILE_SECONDS``: reconcile deployments whose lease lapsed."""
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        apply.reconcile_lapsed(make_session_factory(engine), context.settings)
-    finally:
-        engine.dispose()
+    with context.sessions() as factory:
+        apply.reconcile_lapsed(factory, context.settings)

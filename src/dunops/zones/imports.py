@@ -35,7 +35,7 @@ from dunops.jobs import JobContext, enqueue_after_commit, job
 from dunops.security.vault import Vault
 from dunops.storage import usage
 from dunops.storage.base import utcnow
-from dunops.storage.database import make_engine, make_session_factory, transaction
+from dunops.storage.database import transaction
 from dunops.storage.models import ImportState, User, VersionSource, Workspace, Zone, ZoneImport
 from dunops.zones import connections, records, versions, zones
 
@@ -296,8 +296,5 @@ def finished(factory: sessionmaker[Session], import_id: int, *, poll: float = 0.
 
 @job(IMPORT_JOB)
 def import_zone(context: JobContext, *, import_id: int) -> None:
-    engine = make_engine(context.settings.sqlalchemy_url, context.settings.database_options)
-    try:
-        run_import(make_session_factory(engine), context.settings, import_id)
-    finally:
-        engine.dispose()
+    with context.sessions() as factory:
+        run_import(factory, context.settings, import_id)
