@@ -205,14 +205,25 @@ def test_several_web_processes_share_the_port_and_stop_together(tmp_path: Path) 
             ).stdout.split()
         )
         assert len(children) >= 2, "two web processes serve beside the parent"
+        started = {child: _start_time(child) for child in children}
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         for child in children:
             assert (
-                not Path(f"/proc/{child}").exists()
+                _start_time(child) != started[child]  # gone, or its pid since reused by another process
                 or "zombie" in Path(f"/proc/{child}/status").read_text().lower()
             )
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _start_time(pid: str) -> str | None:
+    """When the process ``pid`` started (clock ticks since boot), or None when there is none: tells a
+    process from a later one that was given the same pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
