@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dunops.cli.zone import app as zone_app
+from dunops.cli.main import app
 from dunops.dns import read_bind, write_bind
 from dunops.errors import ZoneInvalid
 
@@ -229,13 +229,13 @@ def test_data_below_a_delegation_is_refused_strictly_and_warned_leniently(tmp_pa
     path = tmp_path / "z.db"
     path.write_text(OCCLUDED)
     runner = CliRunner()
-    strict = runner.invoke(zone_app, ["validate", str(path), "--origin", "example.com."])
+    strict = runner.invoke(app, ["zone", "validate", str(path), "--origin", "example.com."])
     assert strict.exit_code == 1
     assert (
         f"{path}:9:1: www.sub.example.com. TXT: error: TXT at www.sub.example.com. is beneath"
         in strict.output
     )
-    lenient = runner.invoke(zone_app, ["validate", str(path), "--origin", "example.com.", "--lenient"])
+    lenient = runner.invoke(app, ["zone", "validate", str(path), "--origin", "example.com.", "--lenient"])
     assert lenient.exit_code == 0
     assert "www.sub.example.com. TXT: warning: TXT at www.sub.example.com. is beneath" in lenient.output
     assert "ns.sub" not in lenient.output  # glue is not occluded data

@@ -49,12 +49,31 @@ _ENGINE_ONLY = frozenset({"zone"})
 """Commands that run the pure DNS engine alone: they log nothing and load no logging set-up."""
 
 
+def _zone(context: typer.Context) -> None:
+    """Validate, convert and diff zone files (BIND, octoDNS YAML, JSON) offline."""
+    from dunops.cli.zone import main
+
+    raise typer.Exit(main(context.args))
+
+
+_PASS_THROUGH = {"zone": _zone}
+
+
 def _load_command(name: str) -> Any:
-    """The click command ``name``, built from its module exactly as ``add_typer``/``register`` would."""
-    module = importlib.import_module(_COMMANDS[name])
+    """The click command ``name``, built from its module exactly as ``add_typer``/``register`` would.
+
+    ``zone`` reads its own arguments (:mod:`dunops.cli.zone`, which loads no CLI framework): every
+    argument after it is handed over as it is."""
     holder = typer.Typer()
-    register = getattr(module, "register", None)
-    if register is not None:
+    if name in _PASS_THROUGH:
+        holder.command(
+            name,
+            add_help_option=False,
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        )(_PASS_THROUGH[name])
+    elif (
+        register := getattr(module := importlib.import_module(_COMMANDS[name]), "register", None)
+    ) is not None:
         register(holder)
     else:
         holder.add_typer(module.app, name=name)

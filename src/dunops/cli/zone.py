@@ -1,69 +1,89 @@
 """``dunops zone``: validate, convert and diff zone files offline, with no server and no database.
 
+People run these in CI jobs and pre-commit hooks, many times a day, so the command starts in the time
+it takes to import PyYAML: it is read with the standard library's ``argparse`` and loads the DNS engine
+and nothing else (no command-line framework, web framework, database or queue); ``dunops`` sends
+``zone`` here before it loads the rest of the CLI (:mod:`dunops.cli.entry`).
+
 Exit codes: 0 ok, 1 invalid (or changes found with ``--exit-code``), 2 usage error or unreadable file.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+import argparse
+import os
+import sys
+from os import path as os_path
 
-import typer
-
-from dunops.dns import (
-    ZoneFormat,
-    analyse,
-    check_zone,
-    detect_format,
-    plan_changes,
-    read_zone,
-    validate,
-    write_zone,
-)
-from dunops.dns.zone import RRsetKey, Zone
+from dunops.dns.formats import ZoneFormat, detect_format, read_zone
 from dunops.errors import InvalidInput
 
-app = typer.Typer(help="Validate, convert and diff zone files (BIND, octoDNS YAML, JSON) offline.")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-OriginOption = Annotated[
-    str | None, typer.Option("--origin", help="Zone name, for files that do not name it.")
-]
-FormatOption = Annotated[
-    ZoneFormat | None, typer.Option("--format", help="Input format; by default from the file extension.")
-]
-IncludeDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--include-dir",
-        help="Allow $INCLUDE in zone files, for files inside this directory only (refused otherwise).",
-        exists=True,
-        file_okay=False,
-        dir_okay=True,
-    ),
-]
+    from dunops.dns.zone import RRsetKey, Zone
+
+HELP = "Validate, convert and diff zone files (BIND, octoDNS YAML, JSON) offline."
+_FORMATS = [zone_format.value for zone_format in ZoneFormat]
+
+
+class _Exit(Exception):
+    """Stop the command with an exit code; what to say has been said."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _say(line: str) -> None:
-    typer.echo(line, err=True)
+    print(line, file=sys.stderr)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, at the terminal's width read without the ``shutil`` module: argparse
+    makes a formatter for every option it is given, and ``shutil`` costs more to import than the
+    rest of the command line."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def _directory(text: str) -> str:
+    if not os_path.isdir(text):
+        raise argparse.ArgumentTypeError(f"directory {text!r} does not exist")
+    return text
 
 
 def _load(
-    path: Path, origin: str | None, zone_format: ZoneFormat | None, include_dir: Path | None = None
+    path: str, origin: str | None, zone_format: str | None, include_dir: str | None = None
 ) -> tuple[Zone, dict[RRsetKey, str]]:
-    """Read a zone file; exits 2 when the file cannot be read and 1 when it is invalid.
+    """Read a zone file; stops with 2 when the file cannot be read and 1 when it is invalid.
 
     ``$INCLUDE`` names are read relative to ``include_dir`` and only files inside it are read.
     """
     try:
-        chosen = zone_format or detect_format(path)
+        chosen = ZoneFormat(zone_format) if zone_format else detect_format(path)
     except InvalidInput as exc:
         _say(f"error: {exc}")
-        raise typer.Exit(2) from exc
+        raise _Exit(2) from exc
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except (OSError, UnicodeDecodeError) as exc:
         _say(f"error: cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
-        raise typer.Exit(2) from exc
+        raise _Exit(2) from exc
     positions: dict[RRsetKey, str] = {}
     notes: list[str] = []
     try:
@@ -71,14 +91,14 @@ def _load(
             text,
             chosen,
             origin,
-            filename=str(path),
+            filename=path,
             include_dir=include_dir,
             positions=positions,
             notes=notes,
         )
     except InvalidInput as exc:
         _report(exc)
-        raise typer.Exit(1 if exc.problems and exc.problems[0].code != "no-origin" else 2) from exc
+        raise _Exit(1 if exc.problems and exc.problems[0].code != "no-origin" else 2) from exc
     for note in notes:
         _say(f"warning: {note}")
     return zone, positions
@@ -90,75 +110,131 @@ def _report(exc: InvalidInput) -> None:
         _say(f"{problem}" + (f" [{problem.code}]" if problem.code else ""))
 
 
-@app.command("validate")
-def validate_command(
-    file: Annotated[Path, typer.Argument(help="Zone file to check.")],
-    origin: OriginOption = None,
-    zone_format: FormatOption = None,
-    lenient: Annotated[bool, typer.Option(help="Report errors as warnings.")] = False,
-    disable: Annotated[list[str] | None, typer.Option(help="Check id to switch off (repeatable).")] = None,
-    include_dir: IncludeDirOption = None,
-) -> None:
+def validate_command(arguments: argparse.Namespace) -> int:
     """Read a zone file and run every check; print each reason on its own line."""
-    zone, positions = _load(file, origin, zone_format, include_dir)
+    from dunops.dns.validation import check_zone, validate
+
+    zone, positions = _load(arguments.file, arguments.origin, arguments.format, arguments.include_dir)
+    disabled = arguments.disable or ()
     try:
-        findings = check_zone(zone, disabled=disable or (), lenient=lenient, positions=positions)
+        findings = check_zone(zone, disabled=disabled, lenient=arguments.lenient, positions=positions)
     except InvalidInput as exc:
-        for finding in validate(zone, disabled=disable or (), lenient=lenient, positions=positions):
+        for finding in validate(zone, disabled=disabled, lenient=arguments.lenient, positions=positions):
             _say(str(finding))
-        raise typer.Exit(1 if exc.problems[0].code != "unknown-check" else 2) from exc
+        return 1 if exc.problems[0].code != "unknown-check" else 2
     for finding in findings:
         _say(str(finding))
-    typer.echo(f"{file}: {zone.origin} is valid ({len(zone)} RRsets, {len(findings)} warning(s))")
+    print(f"{arguments.file}: {zone.origin} is valid ({len(zone)} RRsets, {len(findings)} warning(s))")
+    return 0
 
 
-@app.command("convert")
-def convert_command(
-    file: Annotated[Path, typer.Argument(help="Zone file to convert.")],
-    to: Annotated[ZoneFormat, typer.Option("--to", help="Output format.")],
-    origin: OriginOption = None,
-    zone_format: FormatOption = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
-    ] = None,
-    include_dir: IncludeDirOption = None,
-) -> None:
+def convert_command(arguments: argparse.Namespace) -> int:
     """Convert a zone file to another format; say exactly what the target format cannot hold."""
-    zone, _ = _load(file, origin, zone_format, include_dir)
-    text, report = write_zone(zone, to)
+    from dunops.dns.formats import write_zone
+
+    zone, _ = _load(arguments.file, arguments.origin, arguments.format, arguments.include_dir)
+    text, report = write_zone(zone, ZoneFormat(arguments.to))
     for item in report.dropped:
         _say(f"dropped: {item}")
     for item in report.notes:
         _say(f"note: {item}")
-    if output is None:
-        typer.echo(text, nl=False)
+    if arguments.output is None:
+        sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        with open(arguments.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    return 0
 
 
-@app.command("diff")
-def diff_command(
-    current: Annotated[Path, typer.Argument(help="The zone as it is.")],
-    desired: Annotated[Path, typer.Argument(help="The zone as it should be.")],
-    origin: OriginOption = None,
-    zone_format: FormatOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
-    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when there are changes.")] = False,
-    include_dir: IncludeDirOption = None,
-) -> None:
+def diff_command(arguments: argparse.Namespace) -> int:
     """Plan the changes from CURRENT to DESIRED and show them with their safety reasons."""
-    before, _ = _load(current, origin, zone_format, include_dir)
-    after, _ = _load(desired, origin or before.origin, zone_format, include_dir)
+    from dunops.dns.plan import plan_changes
+    from dunops.dns.safety import analyse
+
+    before, _ = _load(arguments.current, arguments.origin, arguments.format, arguments.include_dir)
+    after, _ = _load(
+        arguments.desired, arguments.origin or before.origin, arguments.format, arguments.include_dir
+    )
     if before.origin != after.origin:
         _say(f"error: the files are different zones: {before.origin} and {after.origin}")
-        raise typer.Exit(2)
+        return 2
     plan = plan_changes(before, after)
     reasons = analyse(plan)
-    if as_json:
-        typer.echo(plan.to_json(indent=2))
+    if arguments.json:
+        print(plan.to_json(indent=2))
     else:
-        typer.echo(plan.render(), nl=False)
+        sys.stdout.write(plan.render())
     for reason in reasons:
         _say(f"needs acknowledgement: {reason}")
-    if exit_code and plan:
-        raise typer.Exit(1)
+    return 1 if arguments.exit_code and plan else 0
+
+
+def _reading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--origin", help="Zone name, for files that do not name it.")
+    parser.add_argument(
+        "--format", choices=_FORMATS, help="Input format; by default from the file extension."
+    )
+    parser.add_argument(
+        "--include-dir",
+        type=_directory,
+        metavar="DIRECTORY",
+        help="Allow $INCLUDE in zone files, for files inside this directory only (refused otherwise).",
+    )
+
+
+def parser(prog: str = "dunops zone") -> argparse.ArgumentParser:
+    """The command line of ``dunops zone`` and its three commands."""
+    main = argparse.ArgumentParser(prog=prog, description=HELP, formatter_class=_Formatter)
+    commands = main.add_subparsers(title="commands", metavar="COMMAND", required=True, prog=prog)
+
+    validate = commands.add_parser(
+        "validate",
+        help=validate_command.__doc__,
+        description=validate_command.__doc__,
+        formatter_class=_Formatter,
+    )
+    validate.add_argument("file", metavar="FILE", help="Zone file to check.")
+    _reading_options(validate)
+    validate.add_argument(
+        "--lenient",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="Report errors as warnings.",
+    )
+    validate.add_argument(
+        "--disable", action="append", metavar="CHECK", help="Check id to switch off (repeatable)."
+    )
+    validate.set_defaults(run=validate_command)
+
+    convert = commands.add_parser(
+        "convert",
+        help=convert_command.__doc__,
+        description=convert_command.__doc__,
+        formatter_class=_Formatter,
+    )
+    convert.add_argument("file", metavar="FILE", help="Zone file to convert.")
+    convert.add_argument("--to", required=True, choices=_FORMATS, help="Output format.")
+    _reading_options(convert)
+    convert.add_argument("--output", "-o", metavar="PATH", help="Write here instead of stdout.")
+    convert.set_defaults(run=convert_command)
+
+    diff = commands.add_parser(
+        "diff", help=diff_command.__doc__, description=diff_command.__doc__, formatter_class=_Formatter
+    )
+    diff.add_argument("current", metavar="CURRENT", help="The zone as it is.")
+    diff.add_argument("desired", metavar="DESIRED", help="The zone as it should be.")
+    _reading_options(diff)
+    diff.add_argument("--json", action="store_true", help="Print the plan as JSON.")
+    diff.add_argument("--exit-code", action="store_true", help="Exit 1 when there are changes.")
+    diff.set_defaults(run=diff_command)
+    return main
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "dunops zone") -> int:
+    """Run ``dunops zone`` with ``argv`` (the arguments after ``zone``); the exit code."""
+    arguments = parser(prog).parse_args(argv)
+    try:
+        code: int = arguments.run(arguments)
+    except _Exit as stop:
+        return stop.code
+    return code

@@ -18,27 +18,29 @@ Errors are :class:`dunops.errors.ZoneInvalid` (reading and validation, carrying 
 (``ValueError`` subclasses) that the readers turn into Problems with a location.
 """
 
-from dunops.dns.formats import (
-    ZONE_JSON_SCHEMA,
-    ConversionReport,
-    ZoneFormat,
-    detect_format,
-    read_bind,
-    read_json,
-    read_octodns,
-    read_zone,
-    write_bind,
-    write_json,
-    write_octodns,
-    write_zone,
-)
-from dunops.dns.names import InvalidName, absolute_name, display_name, name_key, relative_name
-from dunops.dns.plan import Capabilities, Change, ChangeKind, Plan, plan_changes
-from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
-from dunops.dns.rrset import RRset, parse_ttl, rrset_fingerprint
-from dunops.dns.safety import SafetyReason, analyse, unacknowledged
-from dunops.dns.validation import CHECKS, Finding, Level, check_zone, validate
-from dunops.dns.zone import RRsetKey, Zone
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dunops.dns.formats import (
+        ZONE_JSON_SCHEMA,
+        ConversionReport,
+        ZoneFormat,
+        detect_format,
+        read_bind,
+        read_json,
+        read_octodns,
+        read_zone,
+        write_bind,
+        write_json,
+        write_octodns,
+        write_zone,
+    )
+    from dunops.dns.names import InvalidName, absolute_name, display_name, name_key, relative_name
+    from dunops.dns.plan import Capabilities, Change, ChangeKind, Plan, plan_changes
+    from dunops.dns.rdata import RECORD_TYPES, InvalidValue, canonical_value
+    from dunops.dns.rrset import RRset, parse_ttl, rrset_fingerprint
+    from dunops.dns.safety import SafetyReason, analyse, unacknowledged
+    from dunops.dns.validation import CHECKS, Finding, Level, check_zone, validate
+    from dunops.dns.zone import RRsetKey, Zone
 
 __all__ = [
     "CHECKS",
@@ -80,3 +82,45 @@ __all__ = [
     "write_octodns",
     "write_zone",
 ]
+
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "ZONE_JSON_SCHEMA",
+            "ConversionReport",
+            "ZoneFormat",
+            "detect_format",
+            "read_bind",
+            "read_json",
+            "read_octodns",
+            "read_zone",
+            "write_bind",
+            "write_json",
+            "write_octodns",
+            "write_zone",
+        ),
+        "dunops.dns.formats",
+    ),
+    **dict.fromkeys(
+        ("InvalidName", "absolute_name", "display_name", "name_key", "relative_name"), "dunops.dns.names"
+    ),
+    **dict.fromkeys(("Capabilities", "Change", "ChangeKind", "Plan", "plan_changes"), "dunops.dns.plan"),
+    **dict.fromkeys(("RECORD_TYPES", "InvalidValue", "canonical_value"), "dunops.dns.rdata"),
+    **dict.fromkeys(("RRset", "parse_ttl", "rrset_fingerprint"), "dunops.dns.rrset"),
+    **dict.fromkeys(("SafetyReason", "analyse", "unacknowledged"), "dunops.dns.safety"),
+    **dict.fromkeys(("CHECKS", "Finding", "Level", "check_zone", "validate"), "dunops.dns.validation"),
+    **dict.fromkeys(("RRsetKey", "Zone"), "dunops.dns.zone"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """Each public name is imported from its module the first time it is used, so a command that
+    needs one reader (``dunops zone validate`` of a YAML file) loads neither the others nor dnspython."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value

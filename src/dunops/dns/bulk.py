@@ -9,11 +9,11 @@ off by the first reader in and back on by the last reader out, and only if it wa
 from __future__ import annotations
 
 import gc
-import threading
+from _thread import allocate_lock
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_lock = threading.Lock()
+_lock = allocate_lock()
 _readers = 0
 _was_enabled = False
 

@@ -9,17 +9,12 @@ is converted to punycode (IDNA 2008 through the ``idna`` package) and shown back
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
-
-import dns.exception
-import dns.name
-import idna
 
 MAX_LABEL_OCTETS = 63
 MAX_NAME_OCTETS = 255  # wire form; 253 characters of presentation text without the final dot
 
-_ZONE_LABEL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
+_ZONE_LABEL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 _PLAIN_ABSOLUTE = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+\Z|\.\Z")
 _PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\Z")
@@ -35,6 +30,9 @@ def _check_plain(name: str) -> None:
 
 
 def _from_dnspython(text: str, origin: str) -> str:
+    import dns.exception
+    import dns.name
+
     try:
         parsed = dns.name.from_text(text, dns.name.from_text(origin) if origin else None)
     except dns.name.LabelTooLong as exc:
@@ -56,6 +54,8 @@ def _to_ascii(text: str) -> str:
         if label.isascii():
             labels.append(label)
             continue
+        import idna
+
         try:
             labels.append(idna.encode(label, uts46=True).decode("ascii"))
         except idna.IDNAError as exc:
@@ -181,6 +181,8 @@ def display_name(name: str) -> str:
     """``name`` with punycode labels shown in Unicode (labels that do not decode stay as they are)."""
     if "xn--" not in name.lower():
         return name
+    import idna
+
     labels = []
     for label in name.split("."):
         if label.lower().startswith("xn--"):

@@ -7,17 +7,18 @@ back, hashes stably, applies to a zone, and renders as a unified-diff-like text 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from dunops.dns.names import name_sort_key
 from dunops.dns.rdata import RECORD_TYPES
 from dunops.dns.rrset import RRset, meta_text, rrset_fingerprint
 from dunops.dns.zone import Zone
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ChangeKind(StrEnum):
@@ -140,10 +141,14 @@ class Plan:
 
     def to_json(self, *, indent: int | None = None) -> str:
         """Stable JSON: the same plan always gives the same text."""
+        import json
+
         return json.dumps(self.to_data(), indent=indent, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
+        import json
+
         return cls.from_data(json.loads(text))
 
     @classmethod
@@ -173,6 +178,8 @@ class Plan:
     @property
     def hash(self) -> str:
         """SHA-256 of the stable JSON form: what an approval binds to."""
+        import hashlib
+
         return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     def apply(self, zone: Zone) -> Zone:

@@ -11,17 +11,16 @@ proves both paths agree.
 from __future__ import annotations
 
 import re
-import socket
 
-import dns.exception
-import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.rdtypes.ANY.CAA
-import dns.tokenizer
+# the C functions the socket module re-exports; importing them alone skips its classes and enums
+from _socket import AF_INET, AF_INET6, inet_ntop, inet_pton
+from functools import cache
 
 from dunops.dns.names import InvalidName, absolute_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import dns.rdata
 
 RECORD_TYPES: frozenset[str] = frozenset(
     {
@@ -49,7 +48,7 @@ RECORD_TYPES: frozenset[str] = frozenset(
     }
 )
 """The types octoDNS, the API and the providers work with (SOA is kept apart on the zone and never
-planned). Zone files may hold more: :data:`ZONE_FILE_TYPES`."""
+planned). Zone files may hold more: :func:`zone_file_types`."""
 
 SIGNER_TYPES: frozenset[str] = frozenset({"RRSIG", "NSEC", "NSEC3", "NSEC3PARAM"})
 """The records a DNSSEC signer makes and keeps up to date from the rest of the zone (RFC 4034, RFC 5155):
@@ -60,7 +59,14 @@ _LOCATOR_GROUP = re.compile(r"(\A[ \t]*[0-9]+[ \t]+|:)([0-9A-Fa-f]{1,4})(?=:|[ \
 _GENERIC_TYPE = re.compile(r"TYPE[0-9]{1,5}\Z")
 
 
-def _zone_file_types() -> frozenset[str]:
+@cache
+def zone_file_types() -> frozenset[str]:
+    """Every type a BIND or JSON zone file may hold: :data:`RECORD_TYPES` and every other data type
+    dnspython knows (HINFO, RP, DNSKEY, ...), plus any type by number (``TYPE65534``, RFC 3597). A
+    provider says which it holds (its capabilities); a plan with any other is refused before anything
+    is sent. Computed on first use: reading the common types never loads dnspython."""
+    import dns.rdatatype
+
     names = {
         dns.rdatatype.to_text(rdtype)
         for rdtype in dns.rdatatype.RdataType
@@ -69,13 +75,12 @@ def _zone_file_types() -> frozenset[str]:
     return frozenset(names | RECORD_TYPES) - SIGNER_TYPES
 
 
-ZONE_FILE_TYPES: frozenset[str] = _zone_file_types()
-"""Every type a BIND or JSON zone file may hold: :data:`RECORD_TYPES` and every other data type
-dnspython knows (HINFO, RP, DNSKEY, ...), plus any type by number (``TYPE65534``, RFC 3597). A provider
-says which it holds (its capabilities); a plan with any other is refused before anything is sent."""
-
 _TYPE_NAMES = {rtype: rtype for rtype in RECORD_TYPES}
-_ZONE_FILE_TYPE_NAMES = {rtype: rtype for rtype in ZONE_FILE_TYPES | SIGNER_TYPES}
+
+
+@cache
+def _zone_file_type_names() -> dict[str, str]:
+    return {rtype: rtype for rtype in zone_file_types() | SIGNER_TYPES}
 
 
 def record_type(text: str) -> str | None:
@@ -93,21 +98,24 @@ def zone_file_type(text: str) -> str | None:
     (``TYPE1`` is ``A``) and ``TYPEnnn`` otherwise; meta types (``ANY``, ``AXFR``, ``OPT``...) are none.
     The signer's types (:data:`SIGNER_TYPES`) and ``SOA`` are named too: the reader decides about them.
     """
-    known = _ZONE_FILE_TYPE_NAMES.get(text)
+    known = _TYPE_NAMES.get(text) or _zone_file_type_names().get(text)
     if known is not None or text == "SOA":
         return known or "SOA"
     if not _GENERIC_TYPE.match(text) or int(text[4:]) > 65535:
         return None
+    import dns.rdatatype
+
     number = dns.rdatatype.RdataType.make(int(text[4:]))
     if dns.rdatatype.is_metatype(number) or number == dns.rdatatype.TYPE0:
         return None
     name = dns.rdatatype.to_text(number)
-    return _ZONE_FILE_TYPE_NAMES.get(name) or ("SOA" if name == "SOA" else name)
+    return _zone_file_type_names().get(name) or ("SOA" if name == "SOA" else name)
 
 
 def _readable_type(rtype: str) -> bool:
     return (
-        rtype in ZONE_FILE_TYPES
+        rtype in RECORD_TYPES
+        or rtype in zone_file_types()
         or rtype in SIGNER_TYPES
         or rtype == "SOA"
         or bool(_GENERIC_TYPE.match(rtype))
@@ -121,7 +129,6 @@ MAX_STRING_OCTETS = 255
 
 _PLAIN_TARGET = re.compile(r"(?:[a-z0-9_-]{1,63}\.)+\Z")
 _CAA = re.compile(r'([0-9]{1,3})[ \t]+([A-Za-z0-9]{1,255})[ \t]+"([^"\\]*)"\Z')
-_IN = dns.rdataclass.IN
 _SPECIAL_CHARS = frozenset('";()')
 
 
@@ -176,6 +183,8 @@ def _within_rdata_limit(rtype: str, strings: list[bytes]) -> list[bytes]:
 
 
 def _check_wire_length(rtype: str, text: str, origin: str) -> None:
+    import dns.exception
+
     try:
         rdata = _from_text(rtype, text, origin)
         octets = len(rdata.to_digestable())
@@ -189,8 +198,13 @@ def _check_wire_length(rtype: str, text: str, origin: str) -> None:
 
 
 def _from_text(rtype: str, text: str, origin: str) -> dns.rdata.Rdata:
+    import dns.name
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
     return dns.rdata.from_text(
-        _IN,
+        dns.rdataclass.IN,
         dns.rdatatype.from_text("CNAME" if rtype == "ALIAS" else rtype),
         text,
         origin=dns.name.from_text(origin),
@@ -204,6 +218,8 @@ def _generic_value(rtype: str, text: str, origin: str) -> str:
     wire octets are decoded by the type's rules, so ``A \\# 4 C0000201`` is ``192.0.2.1``."""
     if not _readable_type(rtype):
         raise InvalidValue(f"unsupported record type {rtype}")
+    import dns.exception
+
     try:
         _refuse_line_breaks_and_comments(text)
         rdata = _from_text(rtype, text, origin)
@@ -262,12 +278,20 @@ def general_canonical_value(rtype: str, text: str, origin: str) -> str:
         raise InvalidValue(f"unsupported record type {rtype}")
     if rtype in ("NID", "L64"):
         text = _LOCATOR_GROUP.sub(lambda m: m[1] + m[2].zfill(4), text)
+    import dns.exception
+    import dns.name
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.rdtypes.ANY.CAA
+
     try:
         _refuse_line_breaks_and_comments(text)
         rdata = _from_text(rtype, text, origin)
     except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
         reason = str(exc) or type(exc).__name__
-        if dns.rdata.get_rdata_class(_IN, dns.rdatatype.from_text(rtype)) is dns.rdata.GenericRdata:  # type: ignore[no-untyped-call]
+        reader = dns.rdata.get_rdata_class(dns.rdataclass.IN, dns.rdatatype.from_text(rtype))  # type: ignore[no-untyped-call]
+        if reader is dns.rdata.GenericRdata:
             reason = f"{rtype} data is read only in RFC 3597 generic syntax (\\# LENGTH HEX)"
         raise InvalidValue(f"invalid {rtype} value {text!r}: {reason}") from exc
     changes: dict[str, object] = {
@@ -288,6 +312,8 @@ def general_canonical_value(rtype: str, text: str, origin: str) -> str:
 
 def _refuse_line_breaks_and_comments(text: str) -> None:
     """Refuse a value dnspython would silently cut short at a line break or a ``;`` comment."""
+    import dns.tokenizer
+
     tokenizer = dns.tokenizer.Tokenizer(text)
     while True:
         token = tokenizer.get(want_leading=False, want_comment=True)
@@ -327,14 +353,14 @@ def _uint16(text: str, what: str) -> int:
 
 def _fast_a(text: str, origin: str) -> str | None:
     try:
-        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text))
+        return inet_ntop(AF_INET, inet_pton(AF_INET, text))
     except OSError as exc:
         raise InvalidValue(f"invalid A value {text!r}: expected an IPv4 address like 192.0.2.1") from exc
 
 
 def _fast_aaaa(text: str, origin: str) -> str | None:
     try:
-        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+        return inet_ntop(AF_INET6, inet_pton(AF_INET6, text))
     except OSError as exc:
         raise InvalidValue(f"invalid AAAA value {text!r}: expected an IPv6 address like 2001:db8::1") from exc
 

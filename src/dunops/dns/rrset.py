@@ -9,13 +9,14 @@ which the compare-and-set apply checks against what a provider serves.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from dunops.dns.rdata import canonical_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TTL = 2**31 - 1
 _TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -113,6 +114,8 @@ class RRset:
     @property
     def meta_dict(self) -> dict[str, Any]:
         """The provider metadata as a dict (empty when there is none)."""
+        import json
+
         return dict(json.loads(self.meta)) if self.meta else {}
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +143,8 @@ def meta_text(meta: Mapping[str, Any] | None) -> str:
     """Canonical JSON text of provider metadata (sorted keys, no spaces); ``""`` for none."""
     if not meta:
         return ""
+    import json
+
     return json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -148,11 +153,15 @@ DIGEST_MODULUS = 2**256
 
 def rrset_digest(rrset: RRset) -> int:
     """A 256-bit digest of one RRset's data; a zone's content hash is the sum of these (see below)."""
+    import hashlib  # on first use: reading and checking a zone file hashes nothing
+
     payload = "\n".join([rrset.key, rrset.rtype, str(rrset.ttl), rrset.meta, *rrset.values])
     return int.from_bytes(hashlib.sha256(payload.encode("utf-8")).digest(), "big")
 
 
 def origin_digest(origin: str) -> int:
+    import hashlib
+
     return int.from_bytes(hashlib.sha256(b"zone " + origin.lower().encode("utf-8")).digest(), "big")
 
 
@@ -173,6 +182,9 @@ def updated_content_hash(current: str, removed: Iterable[RRset], added: Iterable
 
 def rrset_fingerprint(rrset: RRset | None) -> str:
     """Fingerprint of an RRset, or of its absence (``None``), for compare-and-set."""
+    import hashlib
+    import json
+
     if rrset is None:
         return hashlib.sha256(b"absent").hexdigest()
     payload = json.dumps(

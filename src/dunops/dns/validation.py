@@ -7,13 +7,11 @@ once with every error and returns the warnings. A check can be switched off per 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dunops.dns.dnssec import cds_mismatches
 from dunops.dns.names import is_subdomain, name_key, parent_name
 from dunops.dns.rdata import text_value_octets
 from dunops.dns.zone import RRsetKey, Zone
@@ -174,6 +172,8 @@ def _check_apex_dnssec(zone: Zone, types: Collection[str]) -> Iterator[_Raw]:
         rrset = zone.get(origin, rtype)
         return rrset.values if rrset is not None else ()
 
+    from dunops.dns.dnssec import cds_mismatches  # dnspython, for zones that hold CDS or CDNSKEY only
+
     for rtype, message in cds_mismatches(origin, values("DNSKEY"), values("CDS"), values("CDNSKEY")):
         yield "cds-dnskey", (origin, rtype), message
 
@@ -287,6 +287,8 @@ def _spf_problems(text: str) -> list[str]:
         if mechanism not in _SPF_MECHANISMS:
             problems.append(f"unknown SPF term {term!r}")
         elif mechanism in ("ip4", "ip6"):
+            import ipaddress
+
             try:
                 network = ipaddress.ip_network(argument, strict=False)
                 if network.version != int(mechanism[2]):

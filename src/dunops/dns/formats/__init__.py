@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from importlib import import_module
+from os import path as os_path
 
-from dunops.dns.formats.bind import read_bind, write_bind
-from dunops.dns.formats.json import ZONE_JSON_SCHEMA, read_json, write_json
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS
-from dunops.dns.formats.octodns import read_octodns, write_octodns
-from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import InvalidInput
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from dunops.dns.formats.bind import read_bind, write_bind
+    from dunops.dns.formats.json import ZONE_JSON_SCHEMA, read_json, write_json
+    from dunops.dns.formats.octodns import read_octodns, write_octodns
+    from dunops.dns.zone import RRsetKey, Zone
 
 
 class ZoneFormat(StrEnum):
@@ -45,7 +51,7 @@ class ConversionReport:
 
 def detect_format(path: str | Path) -> ZoneFormat:
     """The format named by a file's extension; raises InvalidInput for an unknown one."""
-    suffix = Path(path).suffix.lower()
+    suffix = os_path.splitext(path)[1].lower()
     try:
         return _EXTENSIONS[suffix]
     except KeyError:
@@ -73,6 +79,8 @@ def read_zone(
     the zone would hold more than ``max_rrsets`` RRsets (callers pass ``DUNOPS_MAX_ZONE_RRSETS``).
     ``notes`` gets what was read but left out (a BIND file's DNSSEC signatures and denial records)."""
     if zone_format is ZoneFormat.BIND:
+        from dunops.dns.formats.bind import read_bind
+
         return read_bind(
             text,
             origin,
@@ -83,11 +91,15 @@ def read_zone(
             notes=notes,
         )
     if zone_format is ZoneFormat.JSON:
+        from dunops.dns.formats.json import read_json
+
         return read_json(text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)
     if origin is None:
         raise InvalidInput.single(
             "octoDNS files do not name their zone: give --origin", filename, "no-origin"
         )
+    from dunops.dns.formats.octodns import read_octodns
+
     return read_octodns(text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)
 
 
@@ -95,8 +107,12 @@ def write_zone(zone: Zone, zone_format: ZoneFormat) -> tuple[str, ConversionRepo
     """The zone written in ``zone_format`` and the report of what that format could not hold."""
     report = ConversionReport(zone_format)
     if zone_format is ZoneFormat.JSON:
+        from dunops.dns.formats.json import write_json
+
         return write_json(zone), report
     if zone_format is ZoneFormat.OCTODNS:
+        from dunops.dns.formats.octodns import write_octodns
+
         return write_octodns(zone, report.dropped), report
     for rrset in zone.sorted():
         if rrset.meta:
@@ -107,7 +123,30 @@ def write_zone(zone: Zone, zone_format: ZoneFormat) -> tuple[str, ConversionRepo
             report.notes.append(
                 f"{rrset.name} ALIAS: written as ALIAS, which only some servers (PowerDNS) read"
             )
+    from dunops.dns.formats.bind import write_bind
+
     return write_bind(zone), report
+
+
+_READERS = {
+    "ZONE_JSON_SCHEMA": "dunops.dns.formats.json",
+    "read_bind": "dunops.dns.formats.bind",
+    "read_json": "dunops.dns.formats.json",
+    "read_octodns": "dunops.dns.formats.octodns",
+    "write_bind": "dunops.dns.formats.bind",
+    "write_json": "dunops.dns.formats.json",
+    "write_octodns": "dunops.dns.formats.octodns",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The readers and writers are imported when first used: reading a YAML file loads no BIND reader."""
+    home = _READERS.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

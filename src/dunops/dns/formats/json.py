@@ -16,7 +16,7 @@ from typing import Any
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name
-from dunops.dns.rdata import SIGNER_TYPES, ZONE_FILE_TYPES, InvalidValue, canonical_value, zone_file_type
+from dunops.dns.rdata import SIGNER_TYPES, InvalidValue, canonical_value, zone_file_type, zone_file_types
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
@@ -30,7 +30,7 @@ _RRSET_SCHEMA: dict[str, Any] = {
         "type": {
             "type": "string",
             "description": "a type's mnemonic, or TYPEnnn (RFC 3597) for a type by number",
-            "examples": sorted(ZONE_FILE_TYPES),
+            "examples": sorted(zone_file_types()),
         },
         "ttl": {"type": "integer", "minimum": 0, "maximum": 2147483647},
         "values": {

@@ -7,7 +7,9 @@ the whole of it.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_ZONE_RRSETS = 2_000_000
 """The RRsets a reader builds when its caller gives no limit: the default of ``DUNOPS_MAX_ZONE_RRSETS``.

@@ -12,13 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any
-
-import dns.exception
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
-import dns.rdtypes.svcbbase
 
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
@@ -37,6 +30,10 @@ from dunops.dns.rdata import (
 from dunops.dns.rrset import RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_TTL = 3600
 _RECORD_KEYS = frozenset({"type", "ttl", "value", "values"})
@@ -242,6 +239,8 @@ def _zone_from_items(
 
 
 def _svcb_key(number: int) -> str:
+    import dns.rdtypes.svcbbase
+
     return str(dns.rdtypes.svcbbase.key_to_text(number))  # type: ignore[no-untyped-call]
 
 
@@ -255,6 +254,10 @@ def _natural_key(text: str) -> list[Any]:
 
 
 def _parse(rtype: str, value: str) -> Any:
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
     return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), value)
 
 
@@ -443,6 +446,8 @@ def _emit(lines: list[str], value: Any, indent: int, key_prefix: str) -> None:
 
 def octodns_data(zone: Zone, dropped: list[str] | None = None) -> dict[str, Any]:
     """The zone as the data octoDNS's YamlProvider writes; what it cannot hold is listed in ``dropped``."""
+    import dns.exception
+
     data: dict[str, list[dict[str, Any]]] = {}
     origin = zone.origin
     for rrset in zone.sorted():

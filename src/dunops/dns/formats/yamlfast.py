@@ -19,9 +19,12 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 try:
     _Loader: Any = yaml.CSafeLoader
