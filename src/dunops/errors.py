@@ -28,8 +28,11 @@ the rest, and cuts every message, location and detail to a bounded length.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from itertools import islice
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 MAX_PROBLEMS = 100
 """Problems an error keeps; the others are only counted (``DunopsError.more_problems``)."""
@@ -44,17 +47,55 @@ def _shortened(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class FrozenValue:
+    """A small read-only value that equals, hashes and shows itself by its fields (``FIELDS``, in the
+    order ``__init__`` takes them), as a frozen dataclass does. The DNS engine's values use it instead
+    of ``dataclasses``, whose import (it loads ``inspect``) costs more than the rest of ``dunops zone``'s
+    start-up."""
+
+    __slots__ = ()
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, FrozenValue)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"{type(self).__name__}({shown})"
+
+    def __reduce__(self) -> tuple[type[FrozenValue], tuple[object, ...]]:
+        """Pickled and copied by its fields, given back to ``__init__`` in order."""
+        return type(self), self._fields()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot delete {name}")
+
+
+class Problem(FrozenValue):
     """One reason for a refusal: what was wrong and where (a field path, a file position, a record)."""
 
+    __slots__ = ("code", "location", "message")
+    FIELDS = ("message", "location", "code")
     message: str
-    location: str = ""
-    code: str = ""
+    location: str
+    code: str
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "message", _shortened(self.message))
-        object.__setattr__(self, "location", _shortened(self.location))
+    def __init__(self, message: str, location: str = "", code: str = "") -> None:
+        object.__setattr__(self, "message", _shortened(message))
+        object.__setattr__(self, "location", _shortened(location))
+        object.__setattr__(self, "code", code)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message

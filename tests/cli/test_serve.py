@@ -208,15 +208,25 @@ def test_several_web_processes_share_the_port_and_stop_together(tmp_path: Path) 
         started = {child: _start_time(child) for child in children}
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10  # a helper (multiprocessing's tracker) sees its parent go first
         for child in children:
-            assert (
-                _start_time(child) != started[child]  # gone, or its pid since reused by another process
-                or "zombie" in Path(f"/proc/{child}/status").read_text().lower()
-            )
+            while _running(child, started[child]) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not _running(child, started[child]), f"process {child} outlived the server"
     finally:
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _running(pid: str, start_time: str | None) -> bool:
+    """Whether the process that had ``pid`` and started at ``start_time`` still runs (a zombie does not;
+    a later process given the same pid is another one)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
+    return _start_time(pid) == start_time and "zombie" not in status
 
 
 def _start_time(pid: str) -> str | None:

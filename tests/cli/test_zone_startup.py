@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 CORPUS = Path(__file__).parent.parent / "dns" / "corpus"
+DUNOPS = [sys.executable, "-c", "import sys; from dunops.cli.entry import main; sys.exit(main())"]
+"""``dunops`` as the installed script runs it."""
 SERVICE_PACKAGES = frozenset(
     {
         "fastapi",
@@ -46,14 +48,7 @@ def _imported(*arguments: str) -> tuple[subprocess.CompletedProcess[str], set[st
     """Run ``dunops ARGUMENTS`` as the installed script does, with ``-X importtime``; the top-level
     packages it imported."""
     done = subprocess.run(
-        [
-            sys.executable,
-            "-X",
-            "importtime",
-            "-c",
-            "import sys; from dunops.cli.entry import main; sys.exit(main())",
-            *arguments,
-        ],
+        [DUNOPS[0], "-X", "importtime", *DUNOPS[1:], *arguments],
         capture_output=True,
         text=True,
         timeout=120,
@@ -118,8 +113,7 @@ def test_zone_help_and_usage_errors_come_from_the_zone_command() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert all(command in done.stdout for command in ("validate", "convert", "diff"))
     wrong = subprocess.run(
-        [sys.executable, "-c", "import sys; from dunops.cli.entry import main; sys.exit(main())"]
-        + ["zone", "validate"],
+        [*DUNOPS, "zone", "validate"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 from dunops.dns.names import is_subdomain, name_key, parent_name
 from dunops.dns.rdata import text_value_octets
 from dunops.dns.zone import RRsetKey, Zone
-from dunops.errors import Problem, ZoneInvalid
+from dunops.errors import FrozenValue, Problem, ZoneInvalid
 
 
 class Level(StrEnum):
@@ -46,14 +45,21 @@ CHECKS: dict[str, tuple[Level, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(FrozenValue):
     """One reason a zone is wrong or doubtful."""
 
+    __slots__ = ("check", "level", "location", "message")
+    FIELDS = ("check", "level", "message", "location")
     check: str
     level: Level
     message: str
-    location: str = ""
+    location: str
+
+    def __init__(self, check: str, level: Level, message: str, location: str = "") -> None:
+        object.__setattr__(self, "check", check)
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "location", location)
 
     def to_problem(self) -> Problem:
         return Problem(self.message, self.location, self.check)

@@ -6,7 +6,6 @@ hold. :func:`write_zone` returns a :class:`ConversionReport` naming exactly what
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import import_module
 from os import path as os_path
@@ -40,13 +39,13 @@ _EXTENSIONS = {
 }
 
 
-@dataclass(frozen=True)
 class ConversionReport:
     """What a writer left out (``dropped``) or wrote in a form not every reader takes (``notes``)."""
 
-    target: ZoneFormat
-    dropped: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, target: ZoneFormat) -> None:
+        self.target = target
+        self.dropped: list[str] = []
+        self.notes: list[str] = []
 
 
 def detect_format(path: str | Path) -> ZoneFormat:
