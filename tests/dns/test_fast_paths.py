@@ -40,8 +40,20 @@ empty 60 A
 \\065bc A 192.0.2.9
 bücher A 192.0.2.10
 esc TXT "back\\\\slash"
+bigtext TXT "LONG"
+two 60 TXT "v=spf1 -all" "tail;(x)"
+Two 60 TXT "second"
+  60 TXT "blank owner"
+@ 60 TXT "at apex" "two"
+deep.Rel 60 MX 10 Mail
+$ORIGIN Sub.edge.example.
+$TTL 1h
+idn.bücher 60 A 192.0.2.12
+idn.bücher 60 A 192.0.2.13
+x 60 CNAME @
+x2 60 CNAME y.Sub.edge.example.
 $INCLUDE A 192.0.2.11
-"""
+""".replace("LONG", "\u00e9" * 200)  # 400 octets in one character-string: refused on either path
 
 
 def _read(

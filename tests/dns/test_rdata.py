@@ -245,3 +245,34 @@ def test_a_txt_value_given_outside_a_zone_file_is_one_text() -> None:
     assert text_value_from_input("TXT", ' "a" "b\\"c" ') == '"a" "b\\"c"'
     with pytest.raises(InvalidValue, match="65,535 octets"):
         text_value_from_input("TXT", "z" * 65_300)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"a" "b"',
+        '"" "v=spf1 -all"',
+        '"' + "x" * 255 + '" "' + "y" * 255 + '"',
+        '"' + "x" * 256 + '" "y"',
+        '"a"  "b"',
+        '"a"\t"b"',
+        '"a" b',
+        '"semi;colon" "(paren)"',
+        '"tab\there" "x"',
+        '"caf\u00e9" "x"',
+        '"esc\\"aped" "x"',
+        '"back\\\\slash" "x"',
+        '"a" "b" ',
+    ],
+)
+def test_txt_strings_fast_path_agrees_with_the_general_path(text: str) -> None:
+    for rtype in ("TXT", "SPF"):
+        assert canonical_value(rtype, text, ORIGIN) == general_canonical_value(rtype, text, ORIGIN)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=4))
+def test_txt_octets_of_several_strings_agree_with_the_general_reader(strings: list[bytes]) -> None:
+    value = " ".join(text_value_from_bytes(string) for string in strings)
+    assert text_value_octets(value) == b"".join(strings)
+    assert canonical_value("TXT", value, ORIGIN) == general_canonical_value("TXT", value, ORIGIN)

@@ -1,6 +1,11 @@
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dunops.dns import Level, RRset, Zone, check_zone, validate
+from dunops.dns.validation import _check_cuts, _run_checks, _spf_problems
 from dunops.errors import ZoneInvalid
 
 ORIGIN = "example.com."
@@ -113,3 +118,69 @@ def test_targets_at_empty_non_terminals_are_not_dangling() -> None:
     zone = _zone(("a.b", "A", ["192.0.2.1"]), ("x", "CNAME", ["b"]), ("y", "CNAME", ["c"]))
     dangling = [f.location for f in validate(zone) if f.check == "dangling-target"]
     assert dangling == [f"y.{ORIGIN} CNAME"]
+
+
+_RECORD_DATA = {
+    "A": "192.0.2.1",
+    "NS": "ns1.example.net.",
+    "DNAME": "example.net.",
+    "TXT": '"x"',
+    "MX": "10 mx.example.net.",
+}
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["a", "b", "c"]), max_size=3), st.sampled_from(sorted(_RECORD_DATA))
+        ),
+        max_size=12,
+    )
+)
+def test_cut_checks_skip_only_names_that_have_no_cut_above(records: list[tuple[list[str], str]]) -> None:
+    rrsets = {
+        (".".join([*labels, ORIGIN]).replace("..", "."), rtype): rtype for labels, rtype in records
+    }  # one RRset per name and type
+    zone = Zone(
+        ORIGIN, [RRset.parse(name, rtype, 3600, [_RECORD_DATA[rtype]], ORIGIN) for name, rtype in rrsets]
+    )
+    nodes = zone.types_by_name()
+    delegations = {name for name, types in nodes.items() if "NS" in types and name != ORIGIN}
+    dnames = {name for name, types in nodes.items() if "DNAME" in types}
+    every_name = [
+        finding
+        for name, types in nodes.items()
+        if name != ORIGIN
+        for finding in _check_cuts(name, types, ORIGIN, delegations, dnames)
+    ]
+    found = [finding for finding in _run_checks(zone) if finding[0] in ("below-delegation", "dname-subtree")]
+    assert found == every_name
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [
+        "192.0.2.1",
+        "192.0.2.0/24",
+        "0.0.0.0/0",
+        "255.255.255.255/32",
+        "192.0.2.01",
+        "192.0.2.256",
+        "192.0.2.1/33",
+        "192.0.2.1/08",
+        "192.0.2.1/",
+        "1.2.3",
+        "1.2.3.4.5",
+        "\u0661.2.3.4",
+        "192.0.2.1/\u0661",
+        "2001:db8::/32",
+        "",
+    ],
+)
+def test_spf_ip4_networks_are_checked_as_ipaddress_reads_them(argument: str) -> None:
+    try:
+        valid = ipaddress.ip_network(argument, strict=False).version == 4
+    except ValueError:
+        valid = False
+    assert (_spf_problems(f"v=spf1 ip4:{argument} -all") == []) is valid

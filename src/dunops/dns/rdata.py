@@ -410,6 +410,20 @@ def _fast_text(text: str, origin: str) -> str | None:
     return None
 
 
+_PLAIN_STRINGS = re.compile(r'"[^"\\]{0,255}"(?: "[^"\\]{0,255}")*\Z')
+
+
+def _fast_strings(text: str, origin: str) -> str | None:
+    """Character-strings of printable ASCII, each quoted, at most 255 octets and free of quotes and
+    backslashes, one space apart, are their own canonical form (as :func:`text_value_from_strings`
+    writes them)."""
+    if _fast_text(text, origin) is not None:
+        return text
+    if len(text) <= _LONG_TEXT and text.isascii() and text.isprintable() and _PLAIN_STRINGS.match(text):
+        return text
+    return None
+
+
 _FAST_PATHS = {
     "A": _fast_a,
     "AAAA": _fast_aaaa,
@@ -421,9 +435,14 @@ _FAST_PATHS = {
     "MX": _fast_mx,
     "SRV": _fast_srv,
     "CAA": _fast_caa,
-    "TXT": _fast_text,
-    "SPF": _fast_text,
+    "TXT": _fast_strings,
+    "SPF": _fast_strings,
 }
+CANONICAL_FAST_PATHS = _FAST_PATHS
+"""Per type, the fast path :func:`canonical_value` takes for text that neither starts with a blank nor
+is RFC 3597 generic data (``\\#``): it gives the canonical value, or None when only the general path
+can tell, or raises :class:`InvalidValue` or :class:`~dunops.dns.names.InvalidName`. A TXT or SPF value
+it gives holds no character-string over 255 octets."""
 
 
 _SIMPLE_STRINGS = re.compile(r'"[^"\\]*"(?:[ \t]+"[^"\\]*")*\Z')
@@ -547,4 +566,6 @@ def text_value_octets(value: str) -> bytes:
     """The joined octets of a canonical TXT value (the inverse of :func:`text_value_from_bytes`)."""
     if _fast_text(value, "") is not None:
         return value[1:-1].encode("ascii")
+    if value.isascii() and _PLAIN_STRINGS.match(value):  # no quote inside: '" "' is only ever a boundary
+        return value[1:-1].replace('" "', "").encode("ascii")
     return parse_character_strings(value)

@@ -135,10 +135,12 @@ def _run_checks(zone: Zone) -> Iterator[_Raw]:
     dnames = {name for name, types in nodes.items() if "DNAME" in types}
     cuts = delegations | dnames
     suffix = "." + origin
+    below_apex = len(suffix)  # a name one label below the apex is this much longer than its label
     for name, types in nodes.items():
-        if not (
-            (name.endswith(suffix) and "\\" not in name) or name == origin or origin == "."
-        ) and not is_subdomain(name, origin):
+        plain = "\\" not in name
+        if not ((plain and name.endswith(suffix)) or name == origin or origin == ".") and not is_subdomain(
+            name, origin
+        ):
             for rtype in types:  # each RRset, so that each is named with its place in the file
                 yield "out-of-zone", (name, rtype), f"{name} is not inside the zone {origin}"
             continue
@@ -150,14 +152,34 @@ def _run_checks(zone: Zone) -> Iterator[_Raw]:
                 yield "cname-exclusive", (name, "CNAME"), f"a CNAME cannot coexist with {others} at {name}"
         if "ALIAS" in types and name != origin:
             yield "alias-apex", (name, "ALIAS"), "ALIAS is only allowed at the zone apex"
-        if cuts and name != origin:
-            # most names sit one label below the apex, where no cut can be above them
-            parent = None if "\\" in name else name.split(".", 1)[1]
-            if parent != origin or name in delegations or origin in dnames:
-                yield from _check_cuts(name, types, origin, delegations, dnames)
+        # most names sit one label below the apex, where no cut can be above them, and most deeper
+        # names have no cut above them either
+        if (
+            cuts
+            and name != origin
+            and (
+                not plain
+                or name in delegations
+                or origin in dnames
+                or (name.find(".") + below_apex != len(name) and _cut_above(name, origin, cuts))
+            )
+        ):
+            yield from _check_cuts(name, types, origin, delegations, dnames)
     yield from _check_rrsets(zone, nodes, delegations)
     yield from _check_apex_dnssec(zone, nodes.get(origin, ()))
     yield from _check_mail(zone, nodes)
+
+
+def _cut_above(name: str, origin: str, cuts: set[str]) -> bool:
+    """True when a name strictly between ``name`` (inside the zone, with no escapes) and the apex is
+    in ``cuts``: the names :func:`_ancestors` gives before the apex."""
+    rest = name
+    while True:
+        rest = rest[rest.index(".") + 1 :]
+        if len(rest) <= len(origin):
+            return False
+        if rest in cuts:
+            return True
 
 
 def _check_apex_dnssec(zone: Zone, types: Collection[str]) -> Iterator[_Raw]:
@@ -236,8 +258,13 @@ def _check_rrsets(zone: Zone, nodes: Mapping[str, list[str]], delegations: set[s
     names = set(nodes)
     cnames = {name for name, types in nodes.items() if "CNAME" in types}
     existing: set[str] = set()
-    for (name, rtype), rrset in zone.rrsets.items():
-        key = (name, rtype)
+    suffix = "." + origin
+    for key, rrset in zone.rrsets.items():
+        name, rtype = key
+        if rtype not in _CHECKED_TYPES:
+            if rrset.ttl < 60 or rrset.ttl > 604800:
+                yield "ttl-suspicious", key, f"TTL {rrset.ttl} is below 60 s or above one week (604800 s)"
+            continue
         if rtype in ("CNAME", "DNAME", "ALIAS") and len(rrset.values) > 1:
             yield "single-value", key, f"{rtype} holds exactly one value, not {len(rrset.values)}"
         if rrset.ttl < 60 or rrset.ttl > 604800:
@@ -248,12 +275,17 @@ def _check_rrsets(zone: Zone, nodes: Mapping[str, list[str]], delegations: set[s
             yield "spf-rrtype", key, "the SPF record type is obsolete (RFC 7208): publish the policy as TXT"
         if rtype == "CAA" and not any(v.split()[1].lower() in ("issue", "issuewild") for v in rrset.values):
             yield "caa-issue", key, "this CAA RRset has no issue or issuewild property: any CA may issue"
-        if rtype not in ("CNAME", "NS", "PTR", "DNAME", "ALIAS", "MX", "SRV"):
-            continue
+        if rtype not in ("CNAME", "NS", "DNAME", "ALIAS", "MX", "SRV"):
+            continue  # a PTR target may be any host, in the zone or not
         for value in rrset.values:
             target = _target_of(rtype, value)
-            if target is None or target == "." or rtype == "PTR" or not is_subdomain(target, origin):
+            if target is None or target == ".":
                 continue
+            if "\\" in target:
+                if not is_subdomain(target, origin):
+                    continue
+            elif not (origin == "." or (lowered := target.lower()) == origin or lowered.endswith(suffix)):
+                continue  # as is_subdomain() says of a name with no escapes
             if rtype in ("MX", "NS", "SRV") and target in cnames:
                 yield "target-cname", key, f"{rtype} target {target} is a CNAME (RFC 2181 10.3)"
             elif target not in names and not _beneath(target, origin, delegations):
@@ -265,6 +297,10 @@ def _check_rrsets(zone: Zone, nodes: Mapping[str, list[str]], delegations: set[s
                 yield "dangling-target", key, f"{rtype} target {target} does not exist in the zone"
 
 
+_CHECKED_TYPES = frozenset({"CNAME", "DNAME", "ALIAS", "NS", "SPF", "CAA", "PTR", "MX", "SRV"})
+"""The types :func:`_check_rrsets` checks for more than their TTL."""
+
+
 def _beneath(name: str, origin: str, delegations: set[str]) -> bool:
     return bool(delegations) and any(a in delegations for a in _ancestors(name, origin))
 
@@ -272,6 +308,8 @@ def _beneath(name: str, origin: str, delegations: set[str]) -> bool:
 _SPF_MECHANISMS = {"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
 _LOOKUP_TERMS = {"include", "a", "mx", "ptr", "exists", "redirect"}
 _MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(.*)\Z")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IP4_NETWORK = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}(?:/(?:3[0-2]|[12]?[0-9]))?\Z")
 
 
 def _spf_terms(text: str) -> list[str]:
@@ -292,6 +330,8 @@ def _spf_problems(text: str) -> list[str]:
         mechanism = mechanism.lower()
         if mechanism not in _SPF_MECHANISMS:
             problems.append(f"unknown SPF term {term!r}")
+        elif mechanism == "ip4" and _IP4_NETWORK.match(argument):
+            continue  # a valid IPv4 network, as ipaddress reads it
         elif mechanism in ("ip4", "ip6"):
             import ipaddress
 
@@ -319,8 +359,11 @@ def _spf_text(zone: Zone, name: str) -> str | None:
     return None
 
 
-def _spf_lookups(zone: Zone, name: str, seen: set[str]) -> int:
-    text = _spf_text(zone, name)
+def _spf_lookups(zone: Zone, name: str, seen: set[str], text: str | None = None) -> int:
+    """The DNS lookups the SPF policy at ``name`` (``text``, else the zone's) needs, following the
+    includes and redirects inside the zone once each."""
+    if text is None:
+        text = _spf_text(zone, name)
     if text is None or name in seen:
         return 0
     seen.add(name)
@@ -356,7 +399,7 @@ def _check_mail(zone: Zone, nodes: Mapping[str, list[str]]) -> Iterator[_Raw]:
                 yield "spf-syntax", key, f"{len(spf)} SPF policies at one name: receivers fail them all"
             for problem in _spf_problems(spf[0]):
                 yield "spf-syntax", key, problem
-            lookups = _spf_lookups(zone, name, set())
+            lookups = _spf_lookups(zone, name, set(), spf[0])
             if lookups > 10:
                 yield (
                     "spf-lookups",

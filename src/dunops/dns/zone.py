@@ -70,5 +70,9 @@ class Zone:
     def types_by_name(self) -> dict[str, list[str]]:
         nodes: dict[str, list[str]] = {}
         for name, rtype in self.rrsets:
-            nodes.setdefault(name, []).append(rtype)
+            types = nodes.get(name)
+            if types is None:
+                nodes[name] = [rtype]
+            else:
+                types.append(rtype)
         return nodes

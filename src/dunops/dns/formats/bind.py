@@ -14,13 +14,14 @@ refused before anything is generated, and reading stops at the first RRset past 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, too_many_rrsets
 from dunops.dns.names import InvalidName, absolute_name, relative_name
 from dunops.dns.rdata import (
+    CANONICAL_FAST_PATHS,
     MAX_STRING_OCTETS,
     SIGNER_TYPES,
     TEXT_TYPES,
@@ -61,14 +62,6 @@ _FAST_RECORD = re.compile(
 )
 
 
-class _Record:
-    __slots__ = ("filename", "lineno", "name", "ttl", "values")
-
-    def __init__(self, name: str, ttl: int, filename: str, lineno: str, value: str) -> None:
-        self.name, self.ttl, self.filename, self.lineno = name, ttl, filename, lineno
-        self.values = [value]
-
-
 _UNKNOWN_ORIGIN = "origin-unknown.invalid."
 """What relative names in record data are read against while the file has set no origin: a name that
 ends so was relative, and is refused (the root is never guessed)."""
@@ -91,7 +84,14 @@ class _Reader:
         self.default_ttl: int | None = None
         self.last_ttl: int | None = None
         self.last_owner: str | None = None
-        self.records: dict[RRsetKey, _Record] = {}
+        self.records: dict[RRsetKey, list[str]] = {}
+        """Each RRset's values, in the order read."""
+        self.firsts: dict[RRsetKey, tuple[str, int, str]] = {}
+        """Each RRset's owner as written, TTL and place (``file:line:column``), from its first record."""
+        self.types: dict[str, str] = {}
+        self.owner_memo: tuple[str | None, str | None, str, str] = (None, None, "", "")
+        """The last owner text read by the fast path, the origin it was read against, the absolute
+        name and its key: records of one RRset come one after another."""
         self.soas: list[tuple[RRset, str]] = []
         self.problems: list[Problem] = []
         self.including: list[Path] = []
@@ -104,13 +104,7 @@ class _Reader:
 
     def read(self, text: str, filename: str) -> None:
         self.expect_generated(text, filename)
-        fast_record = self.fast_record
-        for lineno, blank_owner, tokens, fast in _logical_lines(text, filename, self.problems):
-            if fast is not None:
-                if fast_record(fast, filename, lineno):
-                    continue
-                tokens = []
-                _scan(fast.string, 0, tokens)
+        for lineno, blank_owner, tokens in _logical_lines(text, filename, self.problems, self.fast_record):
             where = f"{filename}:{lineno}:{tokens[0][1] + 1}"
             try:
                 if tokens[0][0].startswith("$") and not blank_owner:
@@ -222,19 +216,28 @@ class _Reader:
     def fast_record(self, match: re.Match[str], filename: str, lineno: int, column: int = 0) -> bool:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
         owner_text, ttl_text, written_type, rdata = match.groups()
-        rtype = record_type(written_type)
-        if rtype is None or (rtype in TEXT_TYPES and len(rdata) > MAX_STRING_OCTETS + 2):
-            return False  # the general path refuses a character-string over 255 octets
+        rtype = self.types.get(written_type)
+        if rtype is None:
+            rtype = record_type(written_type)
+            if rtype is None:
+                return False
+            self.types[written_type] = rtype
         origin = self.origin
+        memo = self.owner_memo
         try:
             if owner_text is None:
                 owner = self.last_owner
                 if owner is None:
                     return False
+                name = memo[3] if owner is memo[2] else _key_name(owner)
+            elif owner_text == memo[0] and origin == memo[1]:
+                owner, name = memo[2], memo[3]
             elif origin is None and not owner_text.endswith("."):
                 return False
             else:
                 owner = absolute_name(owner_text, origin or ".")
+                name = _key_name(owner)
+                self.owner_memo = (owner_text, origin, owner, name)
             if ttl_text is None:
                 ttl = self.default_ttl if self.default_ttl is not None else self.last_ttl
                 if ttl is None:
@@ -243,23 +246,30 @@ class _Reader:
                 ttl = int(ttl_text)
                 if ttl > MAX_TTL:
                     return False
-            value = canonical_value(rtype, rdata, origin or _UNKNOWN_ORIGIN)
+            # the rdata neither starts with a blank nor holds a backslash: no RFC 3597 generic data
+            fast = CANONICAL_FAST_PATHS.get(rtype)
+            value = fast(rdata, origin or _UNKNOWN_ORIGIN) if fast is not None else None
+            if value is None:
+                if rtype in TEXT_TYPES:
+                    _refuse_long_strings(rtype, rdata)  # the general path says where
+                value = canonical_value(rtype, rdata, origin or _UNKNOWN_ORIGIN)
         except ValueError:
             return False
         if origin is None and _UNKNOWN_ORIGIN in value:
             return False
-        self.last_owner = owner
-        if ttl_text is not None:
-            self.last_ttl = ttl
-        key = (owner.lower(), rtype)
-        entry = self.records.get(key)
-        if entry is None:
+        key = (name, rtype)
+        values = self.records.get(key)
+        if values is None:
             if len(self.records) >= self.max_rrsets:
                 return False
             column = column or len(match.string) - len(match.string.lstrip(" \t")) + 1
-            self.records[key] = _Record(owner, ttl, filename, f"{lineno}:{column}", value)
+            self.records[key] = [value]
+            self.firsts[key] = (owner, ttl, f"{filename}:{lineno}:{column}")
         else:
-            entry.values.append(value)
+            values.append(value)
+        self.last_owner = owner
+        if ttl_text is not None:
+            self.last_ttl = ttl
         return True
 
     def record(self, tokens: list[_Token], blank_owner: bool, filename: str, lineno: int) -> None:
@@ -329,14 +339,22 @@ class _Reader:
         if rtype in SIGNER_TYPES:
             self.left_out[rtype] = self.left_out.get(rtype, 0) + 1
             return
-        key = (owner.lower(), rtype)
-        entry = self.records.get(key)
-        if entry is None:
+        key = (_key_name(owner), rtype)
+        values = self.records.get(key)
+        if values is None:
             if len(self.records) >= self.max_rrsets:
                 raise _ZoneTooLarge(f"{filename}:{lineno}", too_many_rrsets(self.max_rrsets))
-            self.records[key] = _Record(owner, ttl, filename, f"{lineno}:{column}", value)
+            self.records[key] = [value]
+            self.firsts[key] = (owner, ttl, f"{filename}:{lineno}:{column}")
         else:
-            entry.values.append(value)
+            values.append(value)
+
+
+def _key_name(owner: str) -> str:
+    """The name part of an RRset's key: ``owner`` itself when it is lower-case already, as
+    :class:`RRset` keeps it, so that the zone and the positions share one key."""
+    lowered = owner.lower()
+    return owner if lowered == owner else lowered
 
 
 def _check_generate_shape(template: list[_Token]) -> None:
@@ -477,29 +495,36 @@ def _nibbles(value: int, width: int, upper: bool) -> str:
 
 
 def _logical_lines(
-    text: str, filename: str, problems: list[Problem]
-) -> Iterator[tuple[int, bool, list[_Token], re.Match[str] | None]]:
-    """Per record: (line number, owner omitted, tokens with 0-based columns, fast match), parentheses
-    joined. A line in the usual record shape comes as its ``_FAST_RECORD`` match, not yet tokenized."""
+    text: str,
+    filename: str,
+    problems: list[Problem],
+    fast_record: Callable[[re.Match[str], str, int], bool],
+) -> Iterator[tuple[int, bool, list[_Token]]]:
+    """Per record: (line number, owner omitted, tokens with 0-based columns), parentheses joined. A
+    line in the usual record shape is first given to ``fast_record`` as its ``_FAST_RECORD`` match,
+    and comes out only when that returns False."""
     depth = 0
     pending: list[_Token] = []
     start_line, start_blank = 0, False
     match_fast = _FAST_RECORD.match
-    no_tokens: list[_Token] = []
+    returns = "\r" in text
     # Only "\n" ends a line (with an optional "\r" before it): str.splitlines() would also break at
     # form feeds, U+0085, U+2028 and others, which may sit inside comments and quoted strings.
     for lineno, raw_line in enumerate(text.split("\n"), 1):
-        line = raw_line[:-1] if raw_line.endswith("\r") else raw_line
+        line = raw_line[:-1] if returns and raw_line.endswith("\r") else raw_line
         if depth == 0:
             fast = match_fast(line)
             if fast is not None:
-                yield lineno, line[0] in " \t", no_tokens, fast
+                if not fast_record(fast, filename, lineno):
+                    tokens: list[_Token] = []
+                    _scan(line, 0, tokens)
+                    yield lineno, line[0] in " \t", tokens
                 continue
             if not _SPECIAL.intersection(line):
                 body = line.split(";", 1)[0] if ";" in line else line
                 words = body.split()
                 if words:
-                    yield lineno, body[0] in " \t", _columns(body, words), None
+                    yield lineno, body[0] in " \t", _columns(body, words)
                 continue
         if depth == 0:
             start_line, start_blank, pending = lineno, line[:1] in (" ", "\t"), []
@@ -511,7 +536,7 @@ def _logical_lines(
             depth, pending = 0, []
             continue
         if depth == 0 and pending:
-            yield start_line, start_blank, pending, None
+            yield start_line, start_blank, pending
     if depth:
         problems.append(
             Problem("expected ')' before the end of the file", f"{filename}:{start_line}:1", "bind-syntax")
@@ -604,12 +629,14 @@ def read_bind(
     records = reader.records
     where: dict[RRsetKey, str] = positions if positions is not None else {}
     keep_positions = positions is not None or bool(problems)
-    for key in list(records):
-        entry = records.pop(key)  # each record is freed as its RRset is made: a lower peak
-        rrset = RRset(entry.name, key[1], entry.ttl, entry.values)
-        rrsets[rrset.key, key[1]] = rrset  # the RRset's own key string, not a lower-cased copy
+    for key, (owner, ttl, place) in reader.firsts.items():
+        rtype = key[1]
+        rrset = RRset(owner, rtype, ttl, records.pop(key))  # each list is freed as its RRset is made
+        # the RRset's own key string, not a lower-cased copy
+        rrsets[key if key[0] is rrset.key else (rrset.key, rtype)] = rrset
         if keep_positions:
-            where[key] = f"{entry.filename}:{entry.lineno}"
+            where[key] = place
+    reader.firsts.clear()
     if problems:
         # every problem at once: what the zone's rules say of the records that were read, too
         problems.extend(
