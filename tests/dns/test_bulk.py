@@ -33,3 +33,25 @@ def test_overlapping_readers_leave_the_collector_as_they_found_it() -> None:
     worker.start()
     second()
     assert gc.isenabled()
+
+
+def test_what_a_reader_made_is_counted_old_without_a_collection() -> None:
+    gc.collect()
+    with collector_paused():
+        made = [[number] for number in range(5000)]
+    oldest = {id(item) for item in gc.get_objects(generation=2)}
+    assert gc.isenabled()
+    assert all(id(item) in oldest for item in made)
+    assert gc.get_freeze_count() == 0
+
+
+def test_objects_frozen_by_the_process_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused():
+            made = [[number] for number in range(100)]
+        assert gc.get_freeze_count() == frozen
+        assert made
+    finally:
+        gc.unfreeze()

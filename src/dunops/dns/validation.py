@@ -11,6 +11,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from enum import StrEnum
 
+from dunops.dns.bulk import collector_paused
 from dunops.dns.names import is_subdomain, name_key, parent_name
 from dunops.dns.rdata import text_value_octets
 from dunops.dns.zone import RRsetKey, Zone
@@ -69,6 +70,7 @@ class Finding(FrozenValue):
         return f"{where}{self.level}: {self.message} [{self.check}]"
 
 
+@collector_paused()
 def validate(
     zone: Zone,
     *,
