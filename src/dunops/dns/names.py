@@ -80,7 +80,8 @@ def absolute_name(text: str, origin: str) -> str:
         return _from_dnspython(text, "")
     if _PLAIN_RELATIVE.match(text):
         full = f"{text}.{origin}" if origin != "." else f"{text}."
-        _check_plain(full)
+        if len(full) > MAX_NAME_OCTETS - 1:
+            _check_plain(full)
         return full
     return _from_dnspython(text, origin)
 

@@ -88,7 +88,8 @@ class _Reader:
         """Each RRset's values, in the order read."""
         self.firsts: dict[RRsetKey, tuple[str, int, str]] = {}
         """Each RRset's owner as written, TTL and place (``file:line:column``), from its first record."""
-        self.types: dict[str, str] = {}
+        self.types: dict[str, tuple[str, Callable[[str, str], str | None] | None]] = {}
+        """Per type as written, its name and the fast path of its values (see fast_record)."""
         self.owner_memo: tuple[str | None, str | None, str, str] = (None, None, "", "")
         """The last owner text read by the fast path, the origin it was read against, the absolute
         name and its key: records of one RRset come one after another."""
@@ -216,12 +217,13 @@ class _Reader:
     def fast_record(self, match: re.Match[str], filename: str, lineno: int, column: int = 0) -> bool:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
         owner_text, ttl_text, written_type, rdata = match.groups()
-        rtype = self.types.get(written_type)
-        if rtype is None:
+        known = self.types.get(written_type)
+        if known is None:
             rtype = record_type(written_type)
             if rtype is None:
                 return False
-            self.types[written_type] = rtype
+            known = self.types[written_type] = (rtype, CANONICAL_FAST_PATHS.get(rtype))
+        rtype, fast = known
         origin = self.origin
         memo = self.owner_memo
         try:
@@ -236,7 +238,9 @@ class _Reader:
                 return False
             else:
                 owner = absolute_name(owner_text, origin or ".")
-                name = _key_name(owner)
+                name = owner.lower()
+                if name == owner:
+                    name = owner  # as _key_name()
                 self.owner_memo = (owner_text, origin, owner, name)
             if ttl_text is None:
                 ttl = self.default_ttl if self.default_ttl is not None else self.last_ttl
@@ -247,7 +251,6 @@ class _Reader:
                 if ttl > MAX_TTL:
                     return False
             # the rdata neither starts with a blank nor holds a backslash: no RFC 3597 generic data
-            fast = CANONICAL_FAST_PATHS.get(rtype)
             value = fast(rdata, origin or _UNKNOWN_ORIGIN) if fast is not None else None
             if value is None:
                 if rtype in TEXT_TYPES:
@@ -262,7 +265,9 @@ class _Reader:
         if values is None:
             if len(self.records) >= self.max_rrsets:
                 return False
-            column = column or len(match.string) - len(match.string.lstrip(" \t")) + 1
+            if not column:  # an owner starts the line; else the line starts with blanks
+                line = match.string
+                column = 1 if owner_text is not None else len(line) - len(line.lstrip(" \t")) + 1
             self.records[key] = [value]
             self.firsts[key] = (owner, ttl, f"{filename}:{lineno}:{column}")
         else:
