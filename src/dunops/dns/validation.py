@@ -133,9 +133,14 @@ def _ancestors(name: str, origin: str) -> Iterator[str]:
 def _run_checks(zone: Zone) -> Iterator[_Raw]:
     origin = zone.origin
     nodes = zone.types_by_name()
-    delegations = {name for name, types in nodes.items() if "NS" in types and name != origin}
-    dnames = {name for name, types in nodes.items() if "DNAME" in types}
+    holding: dict[str, set[str]] = {"NS": set(), "DNAME": set(), "CNAME": set()}
+    for name, rtype in zone.rrsets:
+        if rtype in holding:
+            holding[rtype].add(name)
+    delegations = holding["NS"] - {origin}
+    dnames = holding["DNAME"]
     cuts = delegations | dnames
+    apex_dname = origin in dnames
     suffix = "." + origin
     below_apex = len(suffix)  # a name one label below the apex is this much longer than its label
     for name, types in nodes.items():
@@ -162,12 +167,12 @@ def _run_checks(zone: Zone) -> Iterator[_Raw]:
             and (
                 not plain
                 or name in delegations
-                or origin in dnames
+                or apex_dname
                 or (name.find(".") + below_apex != len(name) and _cut_above(name, origin, cuts))
             )
         ):
             yield from _check_cuts(name, types, origin, delegations, dnames)
-    yield from _check_rrsets(zone, nodes, delegations)
+    yield from _check_rrsets(zone, nodes, delegations, holding["CNAME"])
     yield from _check_apex_dnssec(zone, nodes.get(origin, ()))
     yield from _check_mail(zone, nodes)
 
@@ -255,10 +260,11 @@ def _with_empty_non_terminals(names: set[str], origin: str) -> set[str]:
     return existing
 
 
-def _check_rrsets(zone: Zone, nodes: Mapping[str, list[str]], delegations: set[str]) -> Iterator[_Raw]:
+def _check_rrsets(
+    zone: Zone, nodes: Mapping[str, list[str]], delegations: set[str], cnames: set[str]
+) -> Iterator[_Raw]:
     origin = zone.origin
     names = set(nodes)
-    cnames = {name for name, types in nodes.items() if "CNAME" in types}
     existing: set[str] = set()
     suffix = "." + origin
     for key, rrset in zone.rrsets.items():
