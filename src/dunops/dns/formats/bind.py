@@ -84,10 +84,9 @@ class _Reader:
         self.default_ttl: int | None = None
         self.last_ttl: int | None = None
         self.last_owner: str | None = None
-        self.records: dict[RRsetKey, list[str]] = {}
-        """Each RRset's values, in the order read."""
-        self.firsts: dict[RRsetKey, tuple[str, int, str]] = {}
-        """Each RRset's owner as written, TTL and place (``file:line:column``), from its first record."""
+        self.records: dict[RRsetKey, tuple[str, int, str, list[str]]] = {}
+        """Each RRset's owner as written, TTL and place (``file:line:column``) from its first record,
+        and its values in the order read."""
         self.types: dict[str, tuple[str, Callable[[str, str], str | None] | None]] = {}
         """Per type as written, its name and the fast path of its values (see fast_record)."""
         self.owner_memo: tuple[str | None, str | None, str, str] = (None, None, "", "")
@@ -261,17 +260,16 @@ class _Reader:
         if origin is None and _UNKNOWN_ORIGIN in value:
             return False
         key = (name, rtype)
-        values = self.records.get(key)
-        if values is None:
+        entry = self.records.get(key)
+        if entry is None:
             if len(self.records) >= self.max_rrsets:
                 return False
             if not column:  # an owner starts the line; else the line starts with blanks
                 line = match.string
                 column = 1 if owner_text is not None else len(line) - len(line.lstrip(" \t")) + 1
-            self.records[key] = [value]
-            self.firsts[key] = (owner, ttl, f"{filename}:{lineno}:{column}")
+            self.records[key] = (owner, ttl, f"{filename}:{lineno}:{column}", [value])
         else:
-            values.append(value)
+            entry[3].append(value)
         self.last_owner = owner
         if ttl_text is not None:
             self.last_ttl = ttl
@@ -345,14 +343,13 @@ class _Reader:
             self.left_out[rtype] = self.left_out.get(rtype, 0) + 1
             return
         key = (_key_name(owner), rtype)
-        values = self.records.get(key)
-        if values is None:
+        entry = self.records.get(key)
+        if entry is None:
             if len(self.records) >= self.max_rrsets:
                 raise _ZoneTooLarge(f"{filename}:{lineno}", too_many_rrsets(self.max_rrsets))
-            self.records[key] = [value]
-            self.firsts[key] = (owner, ttl, f"{filename}:{lineno}:{column}")
+            self.records[key] = (owner, ttl, f"{filename}:{lineno}:{column}", [value])
         else:
-            values.append(value)
+            entry[3].append(value)
 
 
 def _key_name(owner: str) -> str:
@@ -634,14 +631,14 @@ def read_bind(
     records = reader.records
     where: dict[RRsetKey, str] = positions if positions is not None else {}
     keep_positions = positions is not None or bool(problems)
-    for key, (owner, ttl, place) in reader.firsts.items():
+    for key in list(records):
+        owner, ttl, place, values = records.pop(key)  # each record is freed as its RRset is made
         rtype = key[1]
-        rrset = RRset(owner, rtype, ttl, records.pop(key))  # each list is freed as its RRset is made
+        rrset = RRset(owner, rtype, ttl, values)
         # the RRset's own key string, not a lower-cased copy
         rrsets[key if key[0] is rrset.key else (rrset.key, rtype)] = rrset
         if keep_positions:
             where[key] = place
-    reader.firsts.clear()
     if problems:
         # every problem at once: what the zone's rules say of the records that were read, too
         problems.extend(
