@@ -1,5 +1,7 @@
 """Canonical values agree with dnspython's parse of the same text, for every type."""
 
+import re
+
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -9,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dunops.dns import InvalidValue, RRset, Zone, canonical_value, plan_changes, read_bind, read_octodns
-from dunops.dns.rdata import general_canonical_value, text_value_from_bytes, text_value_octets
+from dunops.dns.rdata import _plain_strings, general_canonical_value, text_value_from_bytes, text_value_octets
 
 ORIGIN = "example.com."
 
@@ -276,3 +278,13 @@ def test_txt_octets_of_several_strings_agree_with_the_general_reader(strings: li
     value = " ".join(text_value_from_bytes(string) for string in strings)
     assert text_value_octets(value) == b"".join(strings)
     assert canonical_value("TXT", value, ORIGIN) == general_canonical_value("TXT", value, ORIGIN)
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet='"\\ ab\t', max_size=12)
+    | st.lists(st.sampled_from(["a" * 255, "a" * 256, '"', " "])).map("".join)
+)
+def test_plain_strings_are_exactly_quoted_strings_one_space_apart(text: str) -> None:
+    pattern = re.compile(r'"[^"\\]{0,255}"(?: "[^"\\]{0,255}")*\Z')
+    assert _plain_strings(text) is bool(pattern.match(text))

@@ -414,7 +414,12 @@ def _fast_text(text: str, origin: str) -> str | None:
     return None
 
 
-_PLAIN_STRINGS = re.compile(r'"[^"\\]{0,255}"(?: "[^"\\]{0,255}")*\Z')
+def _plain_strings(text: str) -> bool:
+    """True when ``text`` is quoted strings one space apart, each of at most 255 characters and free of
+    quotes and backslashes: ``'" "'`` in it is only ever a boundary."""
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"' or "\\" in text:
+        return False
+    return all(len(string) <= MAX_STRING_OCTETS and '"' not in string for string in text[1:-1].split('" "'))
 
 
 def _fast_strings(text: str, origin: str) -> str | None:
@@ -423,7 +428,7 @@ def _fast_strings(text: str, origin: str) -> str | None:
     writes them)."""
     if _fast_text(text, origin) is not None:
         return text
-    if len(text) <= _LONG_TEXT and text.isascii() and text.isprintable() and _PLAIN_STRINGS.match(text):
+    if len(text) <= _LONG_TEXT and text.isascii() and _plain_strings(text) and text.isprintable():
         return text
     return None
 
@@ -570,6 +575,6 @@ def text_value_octets(value: str) -> bytes:
     """The joined octets of a canonical TXT value (the inverse of :func:`text_value_from_bytes`)."""
     if _fast_text(value, "") is not None:
         return value[1:-1].encode("ascii")
-    if value.isascii() and _PLAIN_STRINGS.match(value):  # no quote inside: '" "' is only ever a boundary
+    if value.isascii() and _plain_strings(value):
         return value[1:-1].replace('" "', "").encode("ascii")
     return parse_character_strings(value)
