@@ -12,7 +12,8 @@ from dunops.dns.formats import bind, octodns, yamlfast
 from dunops.dns.formats.yamlfast import load_yaml
 from dunops.errors import ZoneInvalid
 
-EDGE_CASES = """$ORIGIN edge.example.
+EDGE_CASES = (
+    """$ORIGIN edge.example.
 $TTL 300
 @ IN SOA ns1 hostmaster 1 7200 900 1209600 300
 @ NS ns1
@@ -52,8 +53,15 @@ idn.bücher 60 A 192.0.2.12
 idn.bücher 60 A 192.0.2.13
 x 60 CNAME @
 x2 60 CNAME y.Sub.edge.example.
+*.wild 60 A 192.0.2.14
+LABEL64 60 A 192.0.2.15
+NAME254 60 A 192.0.2.16
 $INCLUDE A 192.0.2.11
-""".replace("LONG", "\u00e9" * 200)  # 400 octets in one character-string: refused on either path
+""".replace("LONG", "\u00e9" * 200)
+    .replace("LABEL64", "a" * 64)
+    .replace("NAME254", ".".join(["b" * 63] * 4))
+)
+# 400 octets in one character-string, a label of 64 octets and a name of 274: refused on either path
 
 
 def _read(
@@ -79,6 +87,9 @@ def _texts(corpus: Path) -> list[str]:
     )
     texts.append(without_errors + "\n")
     texts.append("abs.example. 60 A 192.0.2.1\n  60 TXT x\n@ 60 A 192.0.2.2\nrel 60 A 192.0.2.3\n")
+    texts.append(
+        "$ORIGIN .\n$TTL 60\ncom NS a.\nX.com A 192.0.2.1\nx.Com A 192.0.2.2\n$ORIGIN com.\nx A 192.0.2.3\n"
+    )
     return texts
 
 

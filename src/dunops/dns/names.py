@@ -17,7 +17,10 @@ MAX_NAME_OCTETS = 255  # wire form; 253 characters of presentation text without 
 _ZONE_LABEL_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 _PLAIN_ABSOLUTE = re.compile(r"(?:[A-Za-z0-9_*-]{1,63}\.)+\Z|\.\Z")
-_PLAIN_RELATIVE = re.compile(r"[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\Z")
+PLAIN_RELATIVE_NAME = r"[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*"
+"""The pattern of a relative name of plain labels: :func:`absolute_name` makes it absolute by adding a
+dot and the origin, nothing else (and refuses it when that is longer than 253 characters)."""
+_PLAIN_RELATIVE = re.compile(PLAIN_RELATIVE_NAME + r"\Z")
 
 
 class InvalidName(ValueError):

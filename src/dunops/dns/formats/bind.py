@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, too_many_rrsets
-from dunops.dns.names import InvalidName, absolute_name, relative_name
+from dunops.dns.names import MAX_NAME_OCTETS, PLAIN_RELATIVE_NAME, InvalidName, absolute_name, relative_name
 from dunops.dns.rdata import (
     CANONICAL_FAST_PATHS,
     MAX_STRING_OCTETS,
@@ -54,10 +54,12 @@ _MAX_GENERATE_WIDTH = 127  # as BIND, whose buffer for one substitution holds 12
 # with ``$``, which marks a directive). For such a line the rdata group is exactly the words joined by
 # spaces, as the general tokenizer would give them, so :meth:`_Reader.fast_record` can skip
 # tokenizing; any other line (and any line the fast path cannot finish) takes the general path, which
-# reports errors with their columns.
+# reports errors with their columns. An owner of plain labels comes in a group of its own: it is
+# made absolute by adding the origin.
 _WORD = r'[^\s;"()\\]+'
 _FAST_RECORD = re.compile(
-    rf"(?:(?!\$)({_WORD})|)[ \t]+(?:(\d+)[ \t]+)?(?:IN[ \t]+)?([A-Z0-9]+)[ \t]+"
+    rf"(?:({PLAIN_RELATIVE_NAME})(?=[ \t])|(?!\$)({_WORD})|)"
+    rf"[ \t]+(?:(\d+)[ \t]+)?(?:IN[ \t]+)?([A-Z0-9]+)[ \t]+"
     rf'((?:"[^"\\\n]*"|{_WORD})(?: (?:"[^"\\\n]*"|{_WORD}))*)[ \t]*(?:;.*)?\Z'
 )
 
@@ -215,7 +217,7 @@ class _Reader:
 
     def fast_record(self, match: re.Match[str], filename: str, lineno: int, column: int = 0) -> bool:
         """Read a line matched by ``_FAST_RECORD``; False (with nothing changed) to use the general path."""
-        owner_text, ttl_text, written_type, rdata = match.groups()
+        plain_owner, owner_text, ttl_text, written_type, rdata = match.groups()
         known = self.types.get(written_type)
         if known is None:
             rtype = record_type(written_type)
@@ -226,10 +228,24 @@ class _Reader:
         origin = self.origin
         memo = self.owner_memo
         try:
-            if owner_text is None:
-                owner = self.last_owner
-                if owner is None:
+            if plain_owner is not None:
+                if plain_owner == memo[0] and origin == memo[1]:
+                    owner, name = memo[2], memo[3]
+                elif origin is None:
                     return False
+                else:  # as absolute_name()
+                    owner = f"{plain_owner}.{origin}" if origin != "." else f"{plain_owner}."
+                    if len(owner) > MAX_NAME_OCTETS - 1:
+                        return False
+                    name = owner.lower()
+                    if name == owner:
+                        name = owner  # as _key_name()
+                    self.owner_memo = (plain_owner, origin, owner, name)
+            elif owner_text is None:
+                last_owner = self.last_owner
+                if last_owner is None:
+                    return False
+                owner = last_owner
                 name = memo[3] if owner is memo[2] else _key_name(owner)
             elif owner_text == memo[0] and origin == memo[1]:
                 owner, name = memo[2], memo[3]
@@ -266,7 +282,8 @@ class _Reader:
                 return False
             if not column:  # an owner starts the line; else the line starts with blanks
                 line = match.string
-                column = 1 if owner_text is not None else len(line) - len(line.lstrip(" \t")) + 1
+                blank = plain_owner is None and owner_text is None
+                column = len(line) - len(line.lstrip(" \t")) + 1 if blank else 1
             self.records[key] = (owner, ttl, f"{filename}:{lineno}:{column}", [value])
         else:
             entry[3].append(value)
