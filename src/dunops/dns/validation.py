@@ -327,7 +327,7 @@ def _spf_terms(text: str) -> list[str]:
 def _spf_problems(text: str) -> list[str]:
     problems = []
     for term in _spf_terms(text):
-        modifier = _MODIFIER.match(term)
+        modifier = _MODIFIER.match(term) if "=" in term else None  # a modifier holds "="
         if modifier:
             if modifier[1].lower() in ("redirect", "exp") and not modifier[2]:
                 problems.append(f"modifier {term!r} needs a domain")
@@ -378,7 +378,7 @@ def _spf_lookups(zone: Zone, name: str, seen: set[str], text: str | None = None)
     count = 0
     for term in _spf_terms(text):
         body = term[1:] if term[:1] in "+-~?" else term
-        modifier = _MODIFIER.match(body)
+        modifier = _MODIFIER.match(body) if "=" in body else None
         kind = modifier[1].lower() if modifier else body.partition(":")[0].partition("/")[0].lower()
         if kind not in _LOOKUP_TERMS:
             continue
