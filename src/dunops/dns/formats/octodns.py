@@ -18,6 +18,7 @@ from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
 from dunops.dns.formats.yamlfast import AnchorRefused, OutsideFastSubset, iter_top_level, load_yaml
 from dunops.dns.names import InvalidName, absolute_name, display_name, is_subdomain, relative_name
 from dunops.dns.rdata import (
+    MAX_STRING_OCTETS,
     RECORD_TYPES,
     InvalidValue,
     canonical_value,
@@ -171,6 +172,7 @@ def _zone_from_items(
     rrsets = zone.rrsets
     problems: list[Problem] = []
     owners: set[str] = set()
+    types: dict[str, tuple[str, str | None]] = {}  # a type as written -> (in upper case, RRset type)
     for key, records in items:
         records_list = records if isinstance(records, list) else [records]
         relative = "" if key is None else str(key)
@@ -189,16 +191,20 @@ def _zone_from_items(
             try:
                 if name_error:
                     raise InvalidName(name_error)
-                if not isinstance(record, dict):
-                    raise InvalidValue(f"expected a record mapping, found {describe(record)}")
-                written = record.get("type", "")
-                written_type = str(written).upper() if isinstance(written, str | int) else "?"
-                rtype = record_type(written_type)
+                written = record.get("type") if type(record) is dict else None
+                if type(written) is str:
+                    known = types.get(written)
+                    if known is None:
+                        known = types[written] = (written.upper(), record_type(written.upper()))
+                    written_type, rtype = known
+                else:
+                    written_type = _written_type(record)
+                    rtype = record_type(written_type)
                 if rtype is None:
                     raise InvalidValue(f"unsupported or missing type {describe(record.get('type'))}")
                 ttl = record.get("ttl", DEFAULT_TTL)
-                if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2**31 - 1:
-                    raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {describe(ttl)}")
+                if type(ttl) is not int or not 0 <= ttl <= MAX_TTL:
+                    _check_ttl(ttl)
                 if "values" in record:
                     raw = record["values"]
                     raw = raw if isinstance(raw, list) else [raw]
@@ -206,17 +212,15 @@ def _zone_from_items(
                     raw = [record["value"]]
                 else:
                     raise InvalidValue("a record needs value or values")
-                if len(raw) > 1 and any(v is None for v in raw):
-                    raise InvalidValue("values holds an empty (null) entry: give a value or remove it")
-                values = [
-                    canonical_value(rtype, _presentation(rtype, v), origin) for v in raw if v is not None
-                ]
-                if not values:
-                    raise InvalidValue("a record needs at least one value")
-                extra = (
-                    {k: v for k, v in record.items() if k not in _RECORD_KEYS} if len(record) > 3 else None
-                )
-                rrset = RRset(name, rtype, ttl, values, meta_text(extra))
+                if len(raw) == 1 and raw[0] is not None:
+                    values = [_canonical(rtype, raw[0], origin)]
+                else:
+                    if len(raw) > 1 and None in raw:
+                        raise InvalidValue("values holds an empty (null) entry: give a value or remove it")
+                    values = [_canonical(rtype, v, origin) for v in raw if v is not None]
+                    if not values:
+                        raise InvalidValue("a record needs at least one value")
+                rrset = RRset(name, rtype, ttl, values, _extra(record) if len(record) > 3 else "")
                 rkey = (rrset.key, rtype)
                 if rkey in rrsets:
                     raise InvalidValue(f"a second {rtype} record for the same name")
@@ -236,6 +240,60 @@ def _zone_from_items(
             problems, f"{filename}: {len(problems)} problem(s) reading the octoDNS zone"
         )
     return zone
+
+
+MAX_TTL = 2**31 - 1
+
+
+def _written_type(record: Any) -> str:
+    """The type of a record as written, in upper case ("?" when it is not text or a number)."""
+    if not isinstance(record, dict):
+        raise InvalidValue(f"expected a record mapping, found {describe(record)}")
+    written = record.get("type", "")
+    return str(written).upper() if isinstance(written, str | int) else "?"
+
+
+def _check_ttl(ttl: Any) -> None:
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= MAX_TTL:
+        raise InvalidValue(f"ttl must be an integer from 0 to 2147483647, found {describe(ttl)}")
+
+
+def _extra(record: dict[Any, Any]) -> str:
+    """The metadata of a record: its keys other than type, ttl, value and values, as canonical JSON."""
+    return meta_text({k: v for k, v in record.items() if k not in _RECORD_KEYS})
+
+
+def _canonical(rtype: str, value: Any, origin: str) -> str:
+    """The canonical form of one octoDNS value of an ``rtype`` record."""
+    if rtype == "TXT" or rtype == "SPF":
+        simple = _simple_text(value)
+        if simple is not None:
+            return simple
+    return canonical_value(rtype, _presentation(rtype, value), origin)
+
+
+_MAX_SIMPLE_TEXT = 60_000  # characters of text that always fit in one record's 65,535 octets of data
+
+
+def _simple_text(value: Any) -> str | None:
+    """The canonical TXT value of an octoDNS text of printable ASCII without quotes or backslashes once
+    read as :func:`_text` reads it (its 255-character strings, quoted), or None for any other value.
+
+    Such strings need no escape, so :func:`canonical_value` would give this text back unchanged."""
+    if type(value) is not str:
+        return None
+    if value[:1] == '"':
+        value = value[1:-1]
+    content = value.replace('" "', "").replace("\\;", ";")
+    if not (content.isascii() and content.isprintable()) or '"' in content or "\\" in content:
+        return None
+    if len(content) <= MAX_STRING_OCTETS:
+        return f'"{content}"'
+    if len(content) > _MAX_SIMPLE_TEXT:
+        return None
+    return " ".join(
+        [f'"{content[i : i + MAX_STRING_OCTETS]}"' for i in range(0, len(content), MAX_STRING_OCTETS)]
+    )
 
 
 def _svcb_key(number: int) -> str:

@@ -16,7 +16,6 @@ never need them, and a few hundred bytes of nested aliases expand to gigabytes.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from collections.abc import Callable, Iterator
 
@@ -158,6 +157,114 @@ class _Shapes:
         )
 
 
+# One entry that is one record in a layout writers use, read by one regex from its name to the next
+# name: "key:", then ttl (optional), type and value or values, each line maybe with a comment after its
+# content; a value on one line (a scalar or a one-line flow collection, without "#"), or a list of such
+# values, or a mapping of them, or a list of mappings. What the regex takes is then read by the same
+# scalar functions as every other path, which refuse (OutsideFastSubset) what they do not know.
+_LINE_END = r"(?:[ ]+#[^\n]*|[ ]*)\n"  # trailing spaces, or a comment after at least one space
+_ONE_LINE = r"[^\s#](?:[^\n#]*[^\s#])?"  # a value's text: no "#", no space at either end
+_MAP_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _whole_entry_regex(first: str, rest: str) -> re.Pattern[str]:
+    """The regex of a whole entry whose record starts with ``first`` and goes on with ``rest``; a list
+    of values or of mappings is indented by "- " or by "  - " after ``rest``."""
+    head = rf"{first}(?:ttl: ({_ONE_LINE}){_LINE_END}{rest})?type: ({_ONE_LINE}){_LINE_END}{rest}"
+    pair = rf"{_MAP_KEY}: {_ONE_LINE}{_LINE_END}"
+    lists, mappings = [], []
+    for item in ("- ", "  - "):
+        items, under = rest + item, " " * len(rest + item)
+        lists.append(rf"(?:{items}{_ONE_LINE}{_LINE_END})+")
+        mappings.append(rf"(?:{items}{pair}(?:{under}{pair})*)+")
+    return re.compile(
+        rf"('[^'\n]*'|[A-Za-z0-9_][^\s:#'\"]*):{_LINE_END}{head}(?:"
+        rf"(values?): ({_ONE_LINE}){_LINE_END}"
+        rf"|values:{_LINE_END}({'|'.join(lists)})"
+        rf"|value:{_LINE_END}((?:{rest}  {pair})+)"
+        rf"|values:{_LINE_END}({'|'.join(mappings)})"
+        r")(?:[ ]*(?:#[^\n]*)?\n)*(?=[^-: \t\r\n#]|[-:][^ \t\r\n]|\Z)"  # then the next entry
+    )
+
+
+class _WholeEntries:
+    """The whole-entry regexes, compiled when first used: a record under its name, a record as the
+    only item of a list at the name's indent, or indented under it."""
+
+    @functools.cached_property
+    def under_name(self) -> re.Pattern[str]:
+        return _whole_entry_regex("  ", "  ")
+
+    @functools.cached_property
+    def list_item(self) -> re.Pattern[str]:
+        return _whole_entry_regex("- ", "  ")
+
+    @functools.cached_property
+    def list_item_indented(self) -> re.Pattern[str]:
+        return _whole_entry_regex("  - ", "    ")
+
+    @functools.cached_property
+    def item_line(self) -> re.Pattern[str]:
+        """One line of a list of values: its value."""
+        return re.compile(rf"^ *- ({_ONE_LINE}){_LINE_END[:-2]}$", re.MULTILINE)
+
+    @functools.cached_property
+    def pair_line(self) -> re.Pattern[str]:
+        """One line of a mapping or a list of mappings: "- " where an item starts, its key and value."""
+        return re.compile(rf"^ *(- )?({_MAP_KEY}): ({_ONE_LINE}){_LINE_END[:-2]}$", re.MULTILINE)
+
+
+_WHOLE = _WholeEntries()
+
+
+def _whole_entry(text: str, begin: int, scalar: Callable[[str], Any]) -> tuple[Any, Any, int] | None:
+    """The entry at ``begin`` read by one whole-entry regex, and where the next entry starts; None when
+    no regex takes it or a scalar is outside what the scalar readers know."""
+    second = text.find("\n", begin) + 1
+    if text.startswith("  - ", second):
+        regex, listed = _WHOLE.list_item_indented, True
+    elif text.startswith("- ", second):
+        regex, listed = _WHOLE.list_item, True
+    else:
+        regex, listed = _WHOLE.under_name, False
+    match = regex.match(text, begin)
+    if match is None:
+        return None
+    key_text, ttl, rtype, field, one, values, mapping, mappings = match.groups()
+    try:
+        key = _scalar(key_text)
+        if key is None:
+            return None
+        record = {"type": scalar(rtype)} if ttl is None else {"ttl": scalar(ttl), "type": scalar(rtype)}
+        if field is not None:
+            record[field] = _value(one)
+        elif values is not None:
+            record["values"] = [_value(found) for found in _WHOLE.item_line.findall(values)]
+        elif mapping is not None:
+            record["value"] = _pairs(_WHOLE.pair_line.findall(mapping), scalar)[0]
+        else:
+            record["values"] = _pairs(_WHOLE.pair_line.findall(mappings), scalar)
+    except OutsideFastSubset:
+        return None
+    return key, [record] if listed else record, match.end()
+
+
+def _pairs(lines: list[tuple[str, str, str]], scalar: Callable[[str], Any]) -> list[dict[Any, Any]]:
+    """Mappings from ``(dash, key, value)`` lines, a new one at each dash."""
+    result: list[dict[Any, Any]] = []
+    current: dict[Any, Any] = {}
+    for dash, key_text, value_text in lines:
+        if dash and current:
+            result.append(current)
+            current = {}
+        key = scalar(key_text)
+        if key is None:
+            raise OutsideFastSubset
+        current[key] = _value(value_text)
+    result.append(current)
+    return result
+
+
 def _layouts(first: str, rest: str) -> tuple[_Shapes, _Shapes]:
     return _Shapes(first, rest, "- "), _Shapes(first, rest, "  - ")
 
@@ -186,12 +293,10 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
         text += "\n"
     prelude = _PRELUDE.match(text)
     assert prelude is not None  # the pattern matches the empty string
-    starts = [match.start() for match in _ENTRY.finditer(text, prelude.end())]
-    starts.append(len(text))
-    if starts[0] != prelude.end():
+    begin, size = prelude.end(), len(text)
+    if begin < size and _ENTRY.match(text, begin) is None:
         raise OutsideFastSubset  # content before the first entry: not a block mapping
     plain = text.isascii() and "\t" not in text and "\r" not in text
-    shaped = _without_comments_by_entry(text, len(starts) - 1)
     memo: dict[str, Any] = {}
 
     def scalar(source: str) -> Any:
@@ -202,17 +307,25 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
             return value
 
     pending: list[str] = []
-    for number, (begin, end) in enumerate(itertools.pairwise(starts)):
-        entry = text[begin:end]
-        if _DIRECTIVE_OR_END.match(entry):
-            raise OutsideFastSubset  # a second document, a document end or a directive
-        try:
-            if not plain and _UNUSUAL.search(entry):
-                raise OutsideFastSubset
-            key, value = _entry(entry, entry if shaped is None else shaped[number], scalar)
-        except OutsideFastSubset:
-            pending.append(entry)
-            continue
+    while begin < size:
+        found = _whole_entry(text, begin, scalar)
+        if found is not None and (plain or not _UNUSUAL.search(text, begin, found[2])):
+            key, value, end = found
+        else:
+            following = _ENTRY.search(text, begin + 1)
+            end = size if following is None else following.start()
+            entry = text[begin:end]
+            if _DIRECTIVE_OR_END.match(entry):
+                raise OutsideFastSubset  # a second document, a document end or a directive
+            try:
+                if not plain and _UNUSUAL.search(entry):
+                    raise OutsideFastSubset
+                key, value = _entry(entry, _without_comments(entry) if "#" in entry else entry, scalar)
+            except OutsideFastSubset:
+                pending.append(entry)
+                begin = end
+                continue
+        begin = end
         if pending:
             yield from _with_pyyaml(pending)
             pending = []
@@ -236,22 +349,6 @@ def _with_pyyaml(entries: list[str]) -> Iterator[tuple[Any, Any]]:
             yield from _with_pyyaml([entry])
         return
     yield from data.items()
-
-
-def _without_comments_by_entry(text: str, count: int) -> list[str] | None:
-    """The ``count`` entries of ``text`` with comment and blank lines and comments after content
-    removed (as :func:`_without_comments`), or None when ``text`` has no comment. Neither a comment
-    nor a blank line starts an entry, so the entries are the same, one for one."""
-    if "#" not in text:
-        return None
-    normal = _without_comments(text)
-    prelude = _PRELUDE.match(normal)
-    assert prelude is not None  # the pattern matches the empty string
-    starts = [match.start() for match in _ENTRY.finditer(normal, prelude.end())]
-    if len(starts) != count or (starts and starts[0] != prelude.end()):
-        return None
-    starts.append(len(normal))
-    return [normal[begin:end] for begin, end in itertools.pairwise(starts)]
 
 
 def _entry(entry: str, shaped_entry: str, scalar: Callable[[str], Any]) -> tuple[Any, Any]:
