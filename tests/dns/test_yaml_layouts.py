@@ -278,3 +278,171 @@ def test_peer_corpus_yaml_reads_as_pyyaml_reads_it(corpus: Path) -> None:
         text = path.read_text(encoding="utf-8")
         if "&" not in text and "*" not in text:
             assert _fast(text) == _pyyaml(text), path
+
+
+# -- whole entries in one regex -----------------------------------------------------------------------
+
+_TRICKY = [
+    "a", "192.0.2.1", "2001:db8::1", "1:20", "010", "0x1F", "0o17", "0b11", "1e3", "1.5", "-1", "+1", "1_000",
+    "yes", "No", "ON", "off", "y", "n", "~", "null", "Null", "true", "FALSE", ".inf", "-.inf", ".NaN",
+    "'it''s'", "''", "'a # b'", "'a: b'", '"dq"', '"a\\"b"', '"tab\\there"', '"a # b"', "a#b", "a: b", "a:",
+    "a:b", "- a", "-", "?", "? a", ":a", "[a, b]", "[]", "{a: 1}", "{}", "[a, [b]]", "{a: [b]}", "|", ">",
+    "!x", "!!str 1", "&x", "*x", "%x", "@x", "`x", ",x", "v=spf1 -all", "v=DKIM1\\; k=rsa", "caf\u00e9",
+    "a\u00a0", "2001-01-01", "2001-01-01 10:00:00", "0.5.1", "1:2:3", "=", "<<",
+]  # fmt: skip
+_ENDINGS = ["", "  ", " # comment", "  #comment", "#glued"]
+_HEADS = {
+    "under": ("{key}:{e}\n  ttl: {ttl}{e}\n  type: {rtype}{e}\n", "  ", False),
+    "list": ("{key}:{e}\n- ttl: {ttl}{e}\n  type: {rtype}{e}\n", "  ", True),
+    "indented": ("{key}:{e}\n  - ttl: {ttl}{e}\n    type: {rtype}{e}\n", "    ", True),
+}
+
+
+def _bodies(rest: str, value: str, ending: str, key: str | None = None) -> list[str]:
+    key = value if key is None else key
+    return [
+        f"{rest}value: {value}{ending}\n",
+        f"{rest}values: {value}{ending}\n",
+        f"{rest}values:{ending}\n{rest}- {value}{ending}\n{rest}- b\n",
+        f"{rest}values:\n{rest}  - a\n{rest}  - {value}{ending}\n",
+        f"{rest}value:\n{rest}  k: {value}{ending}\n{rest}  {key}: v\n",
+        f"{rest}values:\n{rest}- k: {value}{ending}\n{rest}  j: 1\n{rest}- k: x\n",
+        f"{rest}values:\n{rest}  - k: 1\n{rest}    {key}: {value}{ending}\n",
+    ]
+
+
+@pytest.mark.parametrize("layout", sorted(_HEADS))
+@pytest.mark.parametrize("ending", _ENDINGS)
+def test_whole_entries_read_every_scalar_as_pyyaml_does(layout: str, ending: str) -> None:
+    head, rest, _ = _HEADS[layout]
+    for tricky in _TRICKY:
+        texts = [
+            head.format(key=tricky, e=ending, ttl=300, rtype="A") + f"{rest}value: x\n",
+            head.format(key="www", e=ending, ttl=tricky, rtype="A") + f"{rest}value: x\n",
+            head.format(key="www", e=ending, ttl=300, rtype=tricky) + f"{rest}value: x\n",
+        ]
+        base = head.format(key="www", e=ending, ttl=300, rtype="A")
+        texts += [base + body for body in _bodies(rest, tricky, ending)]
+        for text in texts:
+            for document in (text, f"first:\n  type: A\n  value: x\n{text}# end\n\nlast: 1\n"):
+                try:
+                    assert _fast(document) == _pyyaml(document), document
+                except AnchorRefused:
+                    assert tricky[:1] in "&*"
+                    continue
+                try:
+                    pairs = list(iter_top_level(document))
+                except OutsideFastSubset:
+                    continue
+                assert dict(pairs) == _pyyaml(document), document
+
+
+@pytest.mark.parametrize("layout", sorted(_HEADS))
+def test_whole_entries_take_the_usual_shapes_with_comments(
+    layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head, rest, listed = _HEADS[layout]
+    text = "".join(
+        head.format(key=f"'n{number}'" if number % 2 else f"n{number}", e="  # c", ttl=300, rtype="MX")
+        + body
+        + ("# between\n\n" if number % 3 else "")
+        for number, body in enumerate(_bodies(rest, "x.example.", "  # c", "weight"))
+    )
+    monkeypatch.setattr(yamlfast, "_entry", None)  # any other reader would fail
+    pairs = list(iter_top_level(text))
+    assert pairs == list(_pyyaml(text).items())
+    assert all(isinstance(value, list) == listed for _, value in pairs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\n  type: TXT\n  value: b\x00c\n",
+        "a:\n  type: TXT\n  value: b\x0cc\n",
+        "a:\n  type: TXT\n  value: b\x1bc\n",
+        "a:\n  type: TXT\n  value: b\x7fc\n",
+        "a:\n  type: TXT\n  value: b\x0bc\n",
+        "a:\n  type: TXT\n  value: b\tc\n",
+        "a:\n  type: TXT\r\n  value: b\n",
+        "a:\n  type: TXT\n  value: 'b\x85c'\n",
+    ],
+)
+def test_control_characters_read_as_pyyaml_reads_them(text: str) -> None:
+    assert _fast(text) == _pyyaml(text)
+    with pytest.raises(ZoneInvalid) if _pyyaml(text) == ERROR else _no_error():
+        read_octodns(text, ORIGIN)
+
+
+class _no_error:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+# -- a document read after another one ----------------------------------------------------------------
+
+
+def _fresh(text: str, origin: str = ORIGIN, **options: Any) -> tuple[Zone | None, dict[RRsetKey, str], str]:
+    positions: dict[RRsetKey, str] = {}
+    try:
+        zone = read_octodns(text, origin, positions=positions, **options)
+    except ZoneInvalid as exc:
+        return None, positions, f"{exc} {[str(problem) for problem in exc.problems]}"
+    return zone, positions, ""
+
+
+def test_a_document_read_after_another_reads_as_it_reads_alone(layouts: dict[str, list[str]]) -> None:
+    for name in LAYOUTS:
+        current, desired = layouts[name]
+        alone = _fresh(desired, filename="desired.yaml")
+        first = read_octodns(current, ORIGIN)
+        assert octodns._last_read is not None
+        after = _fresh(desired, filename="desired.yaml")
+        assert after == alone
+        assert after[0] is not None
+        shared = sum(
+            after[0].rrsets[key] is rrset for key, rrset in first.rrsets.items() if key in after[0].rrsets
+        )
+        assert shared > len(first) // 3  # the RRsets of entries written alike are the same objects
+        del first
+
+
+def test_what_is_read_after_a_document_still_reports_every_problem() -> None:
+    first_text = (
+        "a:\n  type: A\n  value: 192.0.2.1\nb:\n  type: A\n  value: 192.0.2.2\n"
+        "c:\n  - type: A\n    value: 192.0.2.3\n  - type: TXT\n    value: x\n"
+    )
+    first = read_octodns(first_text, ORIGIN)
+    variants = [
+        first_text,
+        first_text + "A:\n  type: AAAA\n  value: 2001:db8::1\n",  # the same owner twice: read whole
+        first_text + "a:\n  type: A\n  value: 192.0.2.9\n",
+        "b:\n  type: A\n  value: 192.0.2.2\nd:\n  type: A\n  value: 192.0.2.300\n",
+        first_text.replace("c:\n", "c: # now with a comment\n"),
+    ]
+    for text in variants:
+        fresh = _fresh(text)
+        for options in ({}, {"max_rrsets": 2}, {"max_rrsets": 3}, {"filename": "other.yaml"}):
+            read_octodns(first_text, ORIGIN)  # the entries the next read may take
+            expected = _forgetting(lambda: _fresh(text, **options))  # noqa: B023
+            assert _fresh(text, **options) == expected, (text, options)
+        assert _fresh(text, "other.example.") == _forgetting(lambda: _fresh(text, "other.example."))  # noqa: B023
+        assert fresh[2] or fresh[0] is not None
+    del first
+
+
+def _forgetting(read: Any) -> Any:
+    """What ``read`` gives with no document read before it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(octodns, "_last_read", None)
+        patch.setattr(octodns, "_remember", lambda zone, entries: None)
+        return read()
+
+
+def test_the_entries_of_a_document_are_forgotten_with_its_zone() -> None:
+    zone = read_octodns("a:\n  type: A\n  value: 192.0.2.1\n", ORIGIN)
+    assert octodns._last_read is not None
+    del zone
+    assert octodns._last_read is None

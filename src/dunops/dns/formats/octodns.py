@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable
 
 from dunops.dns.bulk import collector_paused
 from dunops.dns.formats.limits import MAX_ZONE_RRSETS, describe, too_many_rrsets
-from dunops.dns.formats.yamlfast import AnchorRefused, OutsideFastSubset, iter_top_level, load_yaml
+from dunops.dns.formats.yamlfast import KNOWN, AnchorRefused, OutsideFastSubset, iter_entries, load_yaml
 from dunops.dns.names import InvalidName, absolute_name, display_name, is_subdomain, relative_name
 from dunops.dns.rdata import (
     MAX_STRING_OCTETS,
@@ -130,13 +131,28 @@ def read_octodns(
 
     Anchors and aliases are refused, and reading stops at the RRset that passes ``max_rrsets``."""
     origin = absolute_name(origin, ".").lower()
+    previous = _last_read
+    known = previous.read if previous is not None and previous.origin == origin else {}
+    read = _ReadEntries(origin)
     try:
         # One record block at a time, so that the whole document never sits in memory as YAML data
-        items = iter_top_level(text)
-        return _zone_from_items(items, origin, filename, positions, streaming=True, max_rrsets=max_rrsets)
+        entries = iter_entries(text, known, texts=True)
+        zone = _zone_from_entries(
+            entries,
+            origin,
+            filename,
+            positions,
+            streaming=True,
+            max_rrsets=max_rrsets,
+            known=known,
+            read=read.read,
+        )
     except (OutsideFastSubset, _OwnerTwice, AnchorRefused):  # read whole, below, and refused there
         if positions is not None:
             positions.clear()
+    else:
+        _remember(zone, read)
+        return zone
     try:
         data = load_yaml(text)
     except AnchorRefused as exc:
@@ -159,6 +175,39 @@ class _OwnerTwice(Exception):
     """Two top-level keys name the same owner: only the whole document says which one counts."""
 
 
+_Entry = tuple[Any, ...]
+"""What one top-level entry read to: its name as written, its owner (the RRsets' key) and its RRsets
+(one tuple, so that the collector has one object more to look at per entry, not three)."""
+
+
+class _ReadEntries:
+    """Every entry of a document read for ``origin``, by its text (see :func:`_remember`)."""
+
+    __slots__ = ("origin", "read")
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.read: dict[str, _Entry] = {}
+
+
+_last_read: _ReadEntries | None = None
+
+
+def _remember(zone: Zone, read: _ReadEntries) -> None:
+    """Keep the entries of the document ``zone`` was read from for the next document read, as long as
+    ``zone`` lives: an entry of the same text reads to the same RRsets (they are values), so that the
+    second of two versions of a zone (``dunops zone diff``) reads only the entries that changed."""
+    global _last_read
+    _last_read = read
+    weakref.finalize(zone, _forget, read)
+
+
+def _forget(read: _ReadEntries) -> None:
+    global _last_read
+    if _last_read is read:
+        _last_read = None
+
+
 def _zone_from_items(
     items: Iterable[tuple[Any, Any]],
     origin: str,
@@ -168,21 +217,59 @@ def _zone_from_items(
     streaming: bool,
     max_rrsets: int = MAX_ZONE_RRSETS,
 ) -> Zone:
+    entries = (("", key, value) for key, value in items)
+    return _zone_from_entries(
+        entries, origin, filename, positions, streaming=streaming, max_rrsets=max_rrsets
+    )
+
+
+def _zone_from_entries(
+    entries: Iterable[tuple[str, Any, Any]],
+    origin: str,
+    filename: str,
+    positions: dict[RRsetKey, str] | None,
+    *,
+    streaming: bool,
+    max_rrsets: int = MAX_ZONE_RRSETS,
+    known: dict[str, _Entry] | None = None,
+    read: dict[str, _Entry] | None = None,
+) -> Zone:
+    """The zone of ``(entry text, key, records)`` items; an entry given as ``KNOWN`` is taken from
+    ``known`` by its text, and each entry with a text goes into ``read`` (when given)."""
     zone = Zone(origin)
     rrsets = zone.rrsets
     problems: list[Problem] = []
     owners: set[str] = set()
     types: dict[str, tuple[str, str | None]] = {}  # a type as written -> (in upper case, RRset type)
-    for key, records in items:
+    for entry, key, records in entries:
+        if key is KNOWN:
+            assert known is not None
+            found = known[entry]
+            relative, owner = found[0], found[1]
+            if owner in owners:
+                raise _OwnerTwice
+            owners.add(owner)
+            where = f"{filename}: {relative or '@'}"
+            for rrset in found[2:]:
+                if len(rrsets) >= max_rrsets:
+                    raise ZoneInvalid.single(too_many_rrsets(max_rrsets), where, "zone-too-large")
+                rkey = (owner, rrset.rtype)
+                rrsets[rkey] = rrset
+                if positions is not None:
+                    positions[rkey] = where
+            if read is not None:
+                read[entry] = found
+            continue
         records_list = records if isinstance(records, list) else [records]
+        added = []
         relative = "" if key is None else str(key)
         try:
             name, name_error = (absolute_name(relative, origin) if relative else origin), ""
         except InvalidName as exc:
             name, name_error = relative, str(exc)
+        owner = name.lower()
+        owner = name if owner == name else owner  # the string the RRset keeps as its key
         if streaming:
-            owner = name.lower()
-            owner = name if owner == name else owner  # the string the RRset keeps as its key
             if owner in owners:
                 raise _OwnerTwice
             owners.add(owner)
@@ -193,10 +280,10 @@ def _zone_from_items(
                     raise InvalidName(name_error)
                 written = record.get("type") if type(record) is dict else None
                 if type(written) is str:
-                    known = types.get(written)
-                    if known is None:
-                        known = types[written] = (written.upper(), record_type(written.upper()))
-                    written_type, rtype = known
+                    cached = types.get(written)
+                    if cached is None:
+                        cached = types[written] = (written.upper(), record_type(written.upper()))
+                    written_type, rtype = cached
                 else:
                     written_type = _written_type(record)
                     rtype = record_type(written_type)
@@ -228,6 +315,7 @@ def _zone_from_items(
                     where = f"{filename}: {relative or '@'}"
                     raise ZoneInvalid.single(too_many_rrsets(max_rrsets), where, "zone-too-large")
                 rrsets[rkey] = rrset
+                added.append(rrset)
                 if positions is not None:
                     positions[rkey] = f"{filename}: {relative or '@'}"
             except (InvalidValue, InvalidName, TypeError, ValueError) as exc:
@@ -235,6 +323,8 @@ def _zone_from_items(
                 if written_type is not None:
                     where += f" {written_type or '?'}"
                 problems.append(Problem(str(exc), where, "octodns-record"))
+        if entry and read is not None:
+            read[entry] = (relative, owner, *added)
     if problems:
         raise ZoneInvalid.collect(
             problems, f"{filename}: {len(problems)} problem(s) reading the octoDNS zone"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 
 import yaml
 
@@ -180,9 +180,8 @@ def _whole_entry_regex(first: str, rest: str) -> re.Pattern[str]:
     return re.compile(
         rf"('[^'\n]*'|[A-Za-z0-9_][^\s:#'\"]*):{_LINE_END}{head}(?:"
         rf"(values?): ({_ONE_LINE}){_LINE_END}"
-        rf"|values:{_LINE_END}({'|'.join(lists)})"
         rf"|value:{_LINE_END}((?:{rest}  {pair})+)"
-        rf"|values:{_LINE_END}({'|'.join(mappings)})"
+        rf"|values:{_LINE_END}(?:({'|'.join(mappings)})|({'|'.join(lists)}))"
         r")(?:[ ]*(?:#[^\n]*)?\n)*(?=[^-: \t\r\n#]|[-:][^ \t\r\n]|\Z)"  # then the next entry
     )
 
@@ -230,7 +229,7 @@ def _whole_entry(text: str, begin: int, scalar: Callable[[str], Any]) -> tuple[A
     match = regex.match(text, begin)
     if match is None:
         return None
-    key_text, ttl, rtype, field, one, values, mapping, mappings = match.groups()
+    key_text, ttl, rtype, field, one, mapping, mappings, values = match.groups()
     try:
         key = _scalar(key_text)
         if key is None:
@@ -238,12 +237,12 @@ def _whole_entry(text: str, begin: int, scalar: Callable[[str], Any]) -> tuple[A
         record = {"type": scalar(rtype)} if ttl is None else {"ttl": scalar(ttl), "type": scalar(rtype)}
         if field is not None:
             record[field] = _value(one)
-        elif values is not None:
-            record["values"] = [_value(found) for found in _WHOLE.item_line.findall(values)]
         elif mapping is not None:
             record["value"] = _pairs(_WHOLE.pair_line.findall(mapping), scalar)[0]
-        else:
+        elif mappings is not None:
             record["values"] = _pairs(_WHOLE.pair_line.findall(mappings), scalar)
+        else:
+            record["values"] = [_value(found) for found in _WHOLE.item_line.findall(values)]
     except OutsideFastSubset:
         return None
     return key, [record] if listed else record, match.end()
@@ -285,6 +284,23 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
     :class:`OutsideFastSubset`, possibly after some pairs, when the document must be read whole (it is
     not one block mapping, or PyYAML refuses an entry). A key may come twice (PyYAML keeps the last).
     """
+    for _, key, value in iter_entries(text):
+        yield key, value
+
+
+KNOWN: Any = object()
+"""The key :func:`iter_entries` gives an entry it was told it need not read."""
+
+# Octets that never stand for themselves in a plain document: ASCII controls but the line feed
+_CONTROLS = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])
+
+
+def iter_entries(
+    text: str, known: Container[str] = frozenset(), *, texts: bool = False
+) -> Iterator[tuple[str, Any, Any]]:
+    """As :func:`iter_top_level`, each pair after the text of its entry (with ``texts``, else ""; ""
+    also for entries PyYAML reads together). An entry whose text is in ``known`` is not read: it
+    comes as ``(text, KNOWN, None)``, wherever it would have come."""
     try:
         _refuse_anchors(text)
     except yaml.YAMLError as exc:
@@ -296,7 +312,7 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
     begin, size = prelude.end(), len(text)
     if begin < size and _ENTRY.match(text, begin) is None:
         raise OutsideFastSubset  # content before the first entry: not a block mapping
-    plain = text.isascii() and "\t" not in text and "\r" not in text
+    plain = text.isascii() and len(text.encode("ascii").translate(None, _CONTROLS)) == size
     memo: dict[str, Any] = {}
 
     def scalar(source: str) -> Any:
@@ -308,9 +324,21 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
 
     pending: list[str] = []
     while begin < size:
+        if known:
+            following = _ENTRY.search(text, begin + 1)
+            end = size if following is None else following.start()
+            entry = text[begin:end]
+            if entry in known:
+                if pending:
+                    yield from _unnamed(_with_pyyaml(pending))
+                    pending = []
+                yield entry, KNOWN, None
+                begin = end
+                continue
         found = _whole_entry(text, begin, scalar)
         if found is not None and (plain or not _UNUSUAL.search(text, begin, found[2])):
             key, value, end = found
+            entry = text[begin:end] if texts else ""
         else:
             following = _ENTRY.search(text, begin + 1)
             end = size if following is None else following.start()
@@ -327,11 +355,16 @@ def iter_top_level(text: str) -> Iterator[tuple[Any, Any]]:
                 continue
         begin = end
         if pending:
-            yield from _with_pyyaml(pending)
+            yield from _unnamed(_with_pyyaml(pending))
             pending = []
-        yield key, value
+        yield entry if texts else "", key, value
     if pending:
-        yield from _with_pyyaml(pending)
+        yield from _unnamed(_with_pyyaml(pending))
+
+
+def _unnamed(pairs: Iterable[tuple[Any, Any]]) -> Iterator[tuple[str, Any, Any]]:
+    for key, value in pairs:
+        yield "", key, value
 
 
 def _with_pyyaml(entries: list[str]) -> Iterator[tuple[Any, Any]]:
