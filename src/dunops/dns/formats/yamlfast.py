@@ -165,6 +165,10 @@ class _Shapes:
 _LINE_END = r"(?:[ ]+#[^\n]*|[ ]*)\n"  # trailing spaces, or a comment after at least one space
 _ONE_LINE = r"[^\s#](?:[^\n#]*[^\s#])?"  # a value's text: no "#", no space at either end
 _MAP_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
+_SAFE, _IPV4 = (
+    r"[A-Za-z_][A-Za-z0-9_.@/+=-]*",
+    r"\d{1,3}(?:\.\d{1,3}){3}",
+)  # as _SAFE_STRING: a word, an IPv4 address
 
 
 def _whole_entry_regex(first: str, rest: str) -> re.Pattern[str]:
@@ -178,8 +182,8 @@ def _whole_entry_regex(first: str, rest: str) -> re.Pattern[str]:
         lists.append(rf"(?:{items}{_ONE_LINE}{_LINE_END})+")
         mappings.append(rf"(?:{items}{pair}(?:{under}{pair})*)+")
     return re.compile(
-        rf"('[^'\n]*'|[A-Za-z0-9_][^\s:#'\"]*):{_LINE_END}{head}(?:"
-        rf"(values?): ({_ONE_LINE}){_LINE_END}"
+        rf"(?:({_SAFE})|('[^'\n]*'|[A-Za-z0-9_][^\s:#'\"]*)):{_LINE_END}{head}(?:"
+        rf"(values?): (?:({_SAFE}|{_IPV4})|({_ONE_LINE})){_LINE_END}"
         rf"|value:{_LINE_END}((?:{rest}  {pair})+)"
         rf"|values:{_LINE_END}(?:({'|'.join(mappings)})|({'|'.join(lists)}))"
         r")(?:[ ]*(?:#[^\n]*)?\n)*(?=[^-: \t\r\n#]|[-:][^ \t\r\n]|\Z)"  # then the next entry
@@ -229,13 +233,15 @@ def _whole_entry(text: str, begin: int, scalar: Callable[[str], Any]) -> tuple[A
     match = regex.match(text, begin)
     if match is None:
         return None
-    key_text, ttl, rtype, field, one, mapping, mappings, values = match.groups()
+    safe_key, key_text, ttl, rtype, field, safe, one, mapping, mappings, values = match.groups()
     try:
-        key = _scalar(key_text)
+        key = _scalar(key_text) if safe_key is None else _RESERVED_WORDS.get(safe_key, safe_key)
         if key is None:
             return None
         record = {"type": scalar(rtype)} if ttl is None else {"ttl": scalar(ttl), "type": scalar(rtype)}
-        if field is not None:
+        if safe is not None:
+            record[field] = _RESERVED_WORDS.get(safe, safe)
+        elif field is not None:
             record[field] = _value(one)
         elif mapping is not None:
             record["value"] = _pairs(_WHOLE.pair_line.findall(mapping), scalar)[0]
