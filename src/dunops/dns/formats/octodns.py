@@ -132,11 +132,11 @@ def read_octodns(
     Anchors and aliases are refused, and reading stops at the RRset that passes ``max_rrsets``."""
     origin = absolute_name(origin, ".").lower()
     previous = _last_read
-    known = previous.read if previous is not None and previous.origin == origin else {}
+    known = previous if previous is not None and previous.origin == origin else _ReadEntries(origin)
     read = _ReadEntries(origin)
     try:
         # One record block at a time, so that the whole document never sits in memory as YAML data
-        entries = iter_entries(text, known, texts=True)
+        entries = iter_entries(text, known.at, texts=True)
         zone = _zone_from_entries(
             entries,
             origin,
@@ -145,7 +145,7 @@ def read_octodns(
             streaming=True,
             max_rrsets=max_rrsets,
             known=known,
-            read=read.read,
+            read=read,
         )
     except (OutsideFastSubset, _OwnerTwice, AnchorRefused):  # read whole, below, and refused there
         if positions is not None:
@@ -175,19 +175,17 @@ class _OwnerTwice(Exception):
     """Two top-level keys name the same owner: only the whole document says which one counts."""
 
 
-_Entry = tuple[Any, ...]
-"""What one top-level entry read to: its name as written, its owner (the RRsets' key) and its RRsets
-(one tuple, so that the collector has one object more to look at per entry, not three)."""
-
-
 class _ReadEntries:
-    """Every entry of a document read for ``origin``, by its text (see :func:`_remember`)."""
+    """Every entry of a document read for ``origin``, by its text (see :func:`_remember`): at
+    ``flat[at[text]]`` its name as written, its owner (the RRsets' key), how many RRsets it holds and
+    those RRsets. One flat list, so that the collector has no object more to look at per entry."""
 
-    __slots__ = ("origin", "read")
+    __slots__ = ("at", "flat", "origin")
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
-        self.read: dict[str, _Entry] = {}
+        self.at: dict[str, int] = {}
+        self.flat: list[Any] = []
 
 
 _last_read: _ReadEntries | None = None
@@ -231,11 +229,11 @@ def _zone_from_entries(
     *,
     streaming: bool,
     max_rrsets: int = MAX_ZONE_RRSETS,
-    known: dict[str, _Entry] | None = None,
-    read: dict[str, _Entry] | None = None,
+    known: _ReadEntries | None = None,
+    read: _ReadEntries | None = None,
 ) -> Zone:
-    """The zone of ``(entry text, key, records)`` items; an entry given as ``KNOWN`` is taken from
-    ``known`` by its text, and each entry with a text goes into ``read`` (when given)."""
+    """The zone of ``(entry text, key, records)`` items; an entry given as ``(text, KNOWN, index)`` is
+    taken from ``known.flat`` at ``index``, and each entry with a text goes into ``read`` (when given)."""
     zone = Zone(origin)
     rrsets = zone.rrsets
     problems: list[Problem] = []
@@ -244,13 +242,13 @@ def _zone_from_entries(
     for entry, key, records in entries:
         if key is KNOWN:
             assert known is not None
-            found = known[entry]
-            relative, owner = found[0], found[1]
+            flat, at = known.flat, records
+            owner, count = flat[at + 1], flat[at + 2]
             if owner in owners:
                 raise _OwnerTwice
             owners.add(owner)
-            where = f"{filename}: {relative or '@'}"
-            for rrset in found[2:]:
+            where = f"{filename}: {flat[at] or '@'}"
+            for rrset in flat[at + 3 : at + 3 + count]:
                 if len(rrsets) >= max_rrsets:
                     raise ZoneInvalid.single(too_many_rrsets(max_rrsets), where, "zone-too-large")
                 rkey = (owner, rrset.rtype)
@@ -258,7 +256,8 @@ def _zone_from_entries(
                 if positions is not None:
                     positions[rkey] = where
             if read is not None:
-                read[entry] = found
+                read.at[entry] = len(read.flat)
+                read.flat += flat[at : at + 3 + count]
             continue
         records_list = records if isinstance(records, list) else [records]
         added = []
@@ -324,7 +323,8 @@ def _zone_from_entries(
                     where += f" {written_type or '?'}"
                 problems.append(Problem(str(exc), where, "octodns-record"))
         if entry and read is not None:
-            read[entry] = (relative, owner, *added)
+            read.at[entry] = len(read.flat)
+            read.flat += (relative, owner, len(added), *added)
     if problems:
         raise ZoneInvalid.collect(
             problems, f"{filename}: {len(problems)} problem(s) reading the octoDNS zone"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -302,11 +302,11 @@ _CONTROLS = bytes([*range(0x0A), *range(0x0B, 0x20), 0x7F])
 
 
 def iter_entries(
-    text: str, known: Container[str] = frozenset(), *, texts: bool = False
+    text: str, known: Mapping[str, Any] | None = None, *, texts: bool = False
 ) -> Iterator[tuple[str, Any, Any]]:
     """As :func:`iter_top_level`, each pair after the text of its entry (with ``texts``, else ""; ""
-    also for entries PyYAML reads together). An entry whose text is in ``known`` is not read: it
-    comes as ``(text, KNOWN, None)``, wherever it would have come."""
+    also for entries PyYAML reads together). An entry whose text is a key of ``known`` is not read: it
+    comes as ``(text, KNOWN, known[text])``, wherever it would have come."""
     try:
         _refuse_anchors(text)
     except yaml.YAMLError as exc:
@@ -334,11 +334,12 @@ def iter_entries(
             following = _ENTRY.search(text, begin + 1)
             end = size if following is None else following.start()
             entry = text[begin:end]
-            if entry in known:
+            hit = known.get(entry)
+            if hit is not None:
                 if pending:
                     yield from _unnamed(_with_pyyaml(pending))
                     pending = []
-                yield entry, KNOWN, None
+                yield entry, KNOWN, hit
                 begin = end
                 continue
         found = _whole_entry(text, begin, scalar)
