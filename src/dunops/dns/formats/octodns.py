@@ -197,12 +197,12 @@ def _remember(zone: Zone, read: _ReadEntries) -> None:
     second of two versions of a zone (``dunops zone diff``) reads only the entries that changed."""
     global _last_read
     _last_read = read
-    weakref.finalize(zone, _forget, read)
+    weakref.finalize(zone, _forget, id(read))  # not ``read`` itself, which the next read replaces
 
 
-def _forget(read: _ReadEntries) -> None:
+def _forget(read: int) -> None:
     global _last_read
-    if _last_read is read:
+    if id(_last_read) == read:
         _last_read = None
 
 
