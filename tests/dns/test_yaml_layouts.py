@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from dunops.dns import RRset, RRsetKey, Zone, read_octodns, write_octodns
 from dunops.dns.formats import octodns, yamlfast
+from dunops.dns.formats.octodns import EntryMemo
 from dunops.dns.formats.yamlfast import AnchorRefused, OutsideFastSubset, iter_top_level, load_yaml
 from dunops.errors import ZoneInvalid
 
@@ -397,16 +398,16 @@ def test_a_document_read_after_another_reads_as_it_reads_alone(layouts: dict[str
     for name in LAYOUTS:
         current, desired = layouts[name]
         alone = _fresh(desired, filename="desired.yaml")
-        first = read_octodns(current, ORIGIN)
-        assert octodns._last_read is not None
-        after = _fresh(desired, filename="desired.yaml")
+        memo = EntryMemo()
+        first = read_octodns(current, ORIGIN, memo=memo)
+        assert memo.at, "the memo holds the entries of the document read"
+        after = _fresh(desired, filename="desired.yaml", memo=memo)
         assert after == alone
         assert after[0] is not None
         shared = sum(
             after[0].rrsets[key] is rrset for key, rrset in first.rrsets.items() if key in after[0].rrsets
         )
         assert shared > len(first) // 3  # the RRsets of entries written alike are the same objects
-        del first
 
 
 def test_what_is_read_after_a_document_still_reports_every_problem() -> None:
@@ -414,7 +415,6 @@ def test_what_is_read_after_a_document_still_reports_every_problem() -> None:
         "a:\n  type: A\n  value: 192.0.2.1\nb:\n  type: A\n  value: 192.0.2.2\n"
         "c:\n  - type: A\n    value: 192.0.2.3\n  - type: TXT\n    value: x\n"
     )
-    first = read_octodns(first_text, ORIGIN)
     variants = [
         first_text,
         first_text + "A:\n  type: AAAA\n  value: 2001:db8::1\n",  # the same owner twice: read whole
@@ -425,24 +425,23 @@ def test_what_is_read_after_a_document_still_reports_every_problem() -> None:
     for text in variants:
         fresh = _fresh(text)
         for options in ({}, {"max_rrsets": 2}, {"max_rrsets": 3}, {"filename": "other.yaml"}):
-            read_octodns(first_text, ORIGIN)  # the entries the next read may take
-            expected = _forgetting(lambda: _fresh(text, **options))  # noqa: B023
-            assert _fresh(text, **options) == expected, (text, options)
-        assert _fresh(text, "other.example.") == _forgetting(lambda: _fresh(text, "other.example."))  # noqa: B023
+            memo = EntryMemo()
+            read_octodns(first_text, ORIGIN, memo=memo)  # the entries the next read may take
+            assert _fresh(text, memo=memo, **options) == _fresh(text, **options), (text, options)
+        memo = EntryMemo()
+        read_octodns(first_text, ORIGIN, memo=memo)
+        assert _fresh(text, "other.example.", memo=memo) == _fresh(text, "other.example.")
         assert fresh[2] or fresh[0] is not None
-    del first
 
 
-def _forgetting(read: Any) -> Any:
-    """What ``read`` gives with no document read before it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(octodns, "_last_read", None)
-        patch.setattr(octodns, "_remember", lambda zone, entries: None)
-        return read()
-
-
-def test_the_entries_of_a_document_are_forgotten_with_its_zone() -> None:
-    zone = read_octodns("a:\n  type: A\n  value: 192.0.2.1\n", ORIGIN)
-    assert octodns._last_read is not None
-    del zone
-    assert octodns._last_read is None
+def test_a_read_without_a_memo_keeps_nothing_and_a_failed_read_leaves_the_memo_as_it_was() -> None:
+    text = "a:\n  type: A\n  value: 192.0.2.1\n"
+    memo = EntryMemo()
+    read_octodns(text, ORIGIN, memo=memo)
+    held = dict(memo.at)
+    assert list(held) == [text]
+    read_octodns("b:\n  type: A\n  value: 192.0.2.2\n", ORIGIN)  # another read, without the memo
+    assert memo.at == held
+    with pytest.raises(ZoneInvalid):
+        read_octodns(text + "b:\n  type: A\n  value: 192.0.2.300\n", ORIGIN, memo=memo)
+    assert memo.at == held

@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from dunops.dns.formats.octodns import EntryMemo
     from dunops.dns.zone import RRsetKey, Zone
 
 HELP = "Validate, convert and diff zone files (BIND, octoDNS YAML, JSON) offline."
@@ -67,11 +68,16 @@ def _directory(text: str) -> str:
 
 
 def _load(
-    path: str, origin: str | None, zone_format: str | None, include_dir: str | None = None
+    path: str,
+    origin: str | None,
+    zone_format: str | None,
+    include_dir: str | None = None,
+    memo: EntryMemo | None = None,
 ) -> tuple[Zone, dict[RRsetKey, str]]:
     """Read a zone file; stops with 2 when the file cannot be read and 1 when it is invalid.
 
-    ``$INCLUDE`` names are read relative to ``include_dir`` and only files inside it are read.
+    ``$INCLUDE`` names are read relative to ``include_dir`` and only files inside it are read; an
+    octoDNS file read with the ``memo`` of another version of it reads only the entries that changed.
     """
     try:
         chosen = ZoneFormat(zone_format) if zone_format else detect_format(path)
@@ -95,6 +101,7 @@ def _load(
             include_dir=include_dir,
             positions=positions,
             notes=notes,
+            memo=memo,
         )
     except InvalidInput as exc:
         _report(exc)
@@ -148,12 +155,14 @@ def convert_command(arguments: argparse.Namespace) -> int:
 
 def diff_command(arguments: argparse.Namespace) -> int:
     """Plan the changes from CURRENT to DESIRED and show them with their safety reasons."""
+    from dunops.dns.formats.octodns import EntryMemo
     from dunops.dns.plan import plan_changes
     from dunops.dns.safety import analyse
 
-    before, _ = _load(arguments.current, arguments.origin, arguments.format, arguments.include_dir)
+    memo = EntryMemo()  # the desired version reads only the entries that differ from the current one
+    before, _ = _load(arguments.current, arguments.origin, arguments.format, arguments.include_dir, memo)
     after, _ = _load(
-        arguments.desired, arguments.origin or before.origin, arguments.format, arguments.include_dir
+        arguments.desired, arguments.origin or before.origin, arguments.format, arguments.include_dir, memo
     )
     if before.origin != after.origin:
         _say(f"error: the files are different zones: {before.origin} and {after.origin}")

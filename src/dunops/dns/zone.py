@@ -14,7 +14,7 @@ RRsetKey = tuple[str, str]
 class Zone:
     """The content of one zone. Equality compares origin, every RRset and the SOA."""
 
-    __slots__ = ("__weakref__", "origin", "rrsets", "soa")
+    __slots__ = ("origin", "rrsets", "soa")
 
     def __init__(self, origin: str, rrsets: Iterable[RRset] = (), soa: RRset | None = None) -> None:
         if not origin.endswith("."):

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from dunops.dns.formats.bind import read_bind, write_bind
     from dunops.dns.formats.json import ZONE_JSON_SCHEMA, read_json, write_json
-    from dunops.dns.formats.octodns import read_octodns, write_octodns
+    from dunops.dns.formats.octodns import EntryMemo, read_octodns, write_octodns
     from dunops.dns.zone import RRsetKey, Zone
 
 
@@ -73,10 +73,13 @@ def read_zone(
     positions: dict[RRsetKey, str] | None = None,
     max_rrsets: int = MAX_ZONE_RRSETS,
     notes: list[str] | None = None,
+    memo: EntryMemo | None = None,
 ) -> Zone:
     """Read ``text`` in ``zone_format``; raises ZoneInvalid with every problem found, and as soon as
     the zone would hold more than ``max_rrsets`` RRsets (callers pass ``DUNOPS_MAX_ZONE_RRSETS``).
-    ``notes`` gets what was read but left out (a BIND file's DNSSEC signatures and denial records)."""
+    ``notes`` gets what was read but left out (a BIND file's DNSSEC signatures and denial records).
+    ``memo`` lets an octoDNS file skip the entries an earlier version read with it held alike
+    (:class:`~dunops.dns.formats.octodns.EntryMemo`)."""
     if zone_format is ZoneFormat.BIND:
         from dunops.dns.formats.bind import read_bind
 
@@ -99,7 +102,9 @@ def read_zone(
         )
     from dunops.dns.formats.octodns import read_octodns
 
-    return read_octodns(text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets)
+    return read_octodns(
+        text, origin, filename=filename, positions=positions, max_rrsets=max_rrsets, memo=memo
+    )
 
 
 def write_zone(zone: Zone, zone_format: ZoneFormat) -> tuple[str, ConversionReport]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import weakref
 from collections.abc import Callable, Iterable
 
 from dunops.dns.bulk import collector_paused
@@ -45,18 +44,12 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         # octoDNS refuses these; str() would turn 010 into "8", 1.10 into "1.1" and yes into "True"
         raise InvalidValue(f"expected a string value, found {describe(value)}: quote it in the YAML")
+    simple = _simple_text(value)
+    if simple is not None:
+        return simple
     if value[:1] == '"':  # as octoDNS's _ChunkedValue.process: outer quotes go, then every '" "'
         value = value[1:-1]
-    content = value.replace('" "', "").replace("\\;", ";")
-    if (
-        len(content) <= 255
-        and content.isascii()
-        and content.isprintable()
-        and '"' not in content
-        and "\\" not in content
-    ):
-        return f'"{content}"'
-    return text_value_from_bytes(content.encode("utf-8"))
+    return text_value_from_bytes(value.replace('" "', "").replace("\\;", ";").encode("utf-8"))
 
 
 def _quoted(value: Any) -> str:
@@ -126,17 +119,19 @@ def read_octodns(
     filename: str = "<yaml>",
     positions: dict[RRsetKey, str] | None = None,
     max_rrsets: int = MAX_ZONE_RRSETS,
+    memo: EntryMemo | None = None,
 ) -> Zone:
     """Read an octoDNS YAML zone file for ``origin``; raises ZoneInvalid with every problem.
 
-    Anchors and aliases are refused, and reading stops at the RRset that passes ``max_rrsets``."""
+    Anchors and aliases are refused, and reading stops at the RRset that passes ``max_rrsets``. With a
+    ``memo`` that read another version of the zone, the entries that did not change are not read again
+    (see :class:`EntryMemo`); the memo then holds this document's entries."""
     origin = absolute_name(origin, ".").lower()
-    previous = _last_read
-    known = previous if previous is not None and previous.origin == origin else _ReadEntries(origin)
-    read = _ReadEntries(origin)
+    known = memo if memo is not None and memo.origin == origin else None
+    read = EntryMemo(origin) if memo is not None else None
     try:
         # One record block at a time, so that the whole document never sits in memory as YAML data
-        entries = iter_entries(text, known.at, texts=True)
+        entries = iter_entries(text, known.at if known else None, texts=read is not None)
         zone = _zone_from_entries(
             entries,
             origin,
@@ -151,7 +146,8 @@ def read_octodns(
         if positions is not None:
             positions.clear()
     else:
-        _remember(zone, read)
+        if memo is not None and read is not None:
+            memo.take(read)
         return zone
     try:
         data = load_yaml(text)
@@ -175,35 +171,26 @@ class _OwnerTwice(Exception):
     """Two top-level keys name the same owner: only the whole document says which one counts."""
 
 
-class _ReadEntries:
-    """Every entry of a document read for ``origin``, by its text (see :func:`_remember`): at
-    ``flat[at[text]]`` its name as written, its owner (the RRsets' key), how many RRsets it holds and
-    those RRsets. One flat list, so that the collector has no object more to look at per entry."""
+class EntryMemo:
+    """What each entry of the last octoDNS document read with this memo read to, by the entry's exact
+    text, for reading another version of the same zone (``dunops zone diff`` reads two): an entry of
+    the same text reads to the same RRsets (they are values), so the second document reads only the
+    entries that changed. Problems, positions, the owner-twice check and the RRset limit still apply
+    to every entry of each document.
+
+    At ``flat[at[text]]``: the entry's name as written, its owner (the RRsets' key), how many RRsets
+    it holds, then those RRsets; one flat list, so that the collector has no object more per entry."""
 
     __slots__ = ("at", "flat", "origin")
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str = "") -> None:
         self.origin = origin
         self.at: dict[str, int] = {}
         self.flat: list[Any] = []
 
-
-_last_read: _ReadEntries | None = None
-
-
-def _remember(zone: Zone, read: _ReadEntries) -> None:
-    """Keep the entries of the document ``zone`` was read from for the next document read, as long as
-    ``zone`` lives: an entry of the same text reads to the same RRsets (they are values), so that the
-    second of two versions of a zone (``dunops zone diff``) reads only the entries that changed."""
-    global _last_read
-    _last_read = read
-    weakref.finalize(zone, _forget, id(read))  # not ``read`` itself, which the next read replaces
-
-
-def _forget(read: int) -> None:
-    global _last_read
-    if id(_last_read) == read:
-        _last_read = None
+    def take(self, other: EntryMemo) -> None:
+        """Hold ``other``'s entries instead of this memo's own."""
+        self.origin, self.at, self.flat = other.origin, other.at, other.flat
 
 
 def _zone_from_items(
@@ -229,8 +216,8 @@ def _zone_from_entries(
     *,
     streaming: bool,
     max_rrsets: int = MAX_ZONE_RRSETS,
-    known: _ReadEntries | None = None,
-    read: _ReadEntries | None = None,
+    known: EntryMemo | None = None,
+    read: EntryMemo | None = None,
 ) -> Zone:
     """The zone of ``(entry text, key, records)`` items; an entry given as ``(text, KNOWN, index)`` is
     taken from ``known.flat`` at ``index``, and each entry with a text goes into ``read`` (when given)."""
@@ -372,7 +359,7 @@ def _simple_text(value: Any) -> str | None:
     Such strings need no escape, so :func:`canonical_value` would give this text back unchanged."""
     if type(value) is not str:
         return None
-    if value[:1] == '"':
+    if value[:1] == '"':  # as octoDNS's _ChunkedValue.process: outer quotes go, then every '" "'
         value = value[1:-1]
     content = value.replace('" "', "").replace("\\;", ";")
     if not (content.isascii() and content.isprintable()) or '"' in content or "\\" in content:
