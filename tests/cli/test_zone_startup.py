@@ -4,6 +4,7 @@ of common record types does not even load dnspython."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,17 @@ def test_zone_help_and_usage_errors_come_from_the_zone_command() -> None:
     )
     assert wrong.returncode == 2
     assert "dunops zone validate: error: the following arguments are required: FILE" in wrong.stderr
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "wide", "100"])
+def test_zone_help_is_laid_out_whatever_columns_says(columns: str) -> None:
+    done = subprocess.run(
+        [*DUNOPS, "zone", "validate", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": columns},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Check id to switch off (repeatable)." in " ".join(done.stdout.split())
+    assert max(len(line) for line in done.stdout.splitlines()) <= (98 if columns == "100" else 78)

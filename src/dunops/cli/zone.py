@@ -51,14 +51,16 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def _columns() -> int:
+    """The width to lay help out in, as ``shutil.get_terminal_size`` finds it: ``COLUMNS`` when it is a
+    positive number, else the terminal's width, else 80."""
+    setting = os.environ.get("COLUMNS", "")
+    if setting.isdigit() and int(setting) > 0:
+        return int(setting)
     try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
     except (AttributeError, ValueError, OSError):
-        return 80
+        columns = 0
+    return columns if columns > 0 else 80
 
 
 def _directory(text: str) -> str:
