@@ -237,3 +237,35 @@ def test_verification_asks_only_servers_the_policy_allows(powerdns_server: Power
             pdns.verify(plan)
         with pytest.raises(BlockingIOError):
             listener.recv(512)  # not one query arrived
+
+
+def test_a_live_lookup_asks_only_servers_the_policy_allows(powerdns_server: PowerDNSServer) -> None:
+    backend = PowerDNSBackend(powerdns_server)
+    origin = backend.new_zone()
+    served = f"127.0.0.1:{powerdns_server.dns_port}"
+    allowed = build(
+        "powerdns",
+        {"url": powerdns_server.api_url, "dns_address": served},
+        {"api_key": powerdns_server.api_key},
+        name="edge",
+    )
+    current = allowed.fetch(origin)
+    desired = current.copy()
+    desired.add(RRset(f"www.{origin}", "A", 300, ["192.0.2.1"]))
+    assert allowed.apply(plan_changes(current, desired)).complete
+    assert allowed.lookup(origin, f"www.{origin}", "A", timeout=2) == [(served, (300, ["192.0.2.1"]))]
+    assert allowed.lookup(origin, f"none.{origin}", "A", timeout=2) == [(served, (0, []))]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.2", 0))
+        listener.setblocking(False)
+        refused = build(
+            "powerdns",
+            {"url": powerdns_server.api_url, "dns_address": f"127.0.0.2:{listener.getsockname()[1]}"},
+            {"api_key": powerdns_server.api_key},
+            name="edge",
+            outbound=OutboundPolicy(deny=(ip_network("127.0.0.2/32"),)),
+        )
+        with pytest.raises(ProviderError, match=r"127\.0\.0\.2 is refused by the operator's outbound policy"):
+            refused.lookup(origin, f"www.{origin}", "A", timeout=2)
+        with pytest.raises(BlockingIOError):
+            listener.recv(512)  # not one query arrived

@@ -1,7 +1,7 @@
 """The agent's tools: the only way it sees or touches anything, each run with the asking member's access.
 
 Every call resolves the member's access to the workspace again and goes through the services below (zones,
-workflow, the verification resolver). Reading tools need the read permission; ``propose_change`` needs the
+workflow, and the zone's provider for what its servers answer, asked where the outbound policy allows). Reading tools need the read permission; ``propose_change`` needs the
 propose permission and creates a change request submitted for review, marked as the agent's on behalf of
 the member. No tool approves, applies, cancels, edits a connection or reads a secret; a call naming any
 other tool is refused and audited. Results are plain data: record content stays quoted inside them.
@@ -27,7 +27,6 @@ from dunops.dns.names import InvalidName, absolute_name, relative_name
 from dunops.dns.validation import Level, validate
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import DunopsError, InvalidInput, NotFound, PermissionDenied
-from dunops.providers.verification import query_rrset
 from dunops.security.vault import Vault
 from dunops.storage.database import released, transaction
 from dunops.storage.models import VersionRRset, ZoneVersion
@@ -214,15 +213,13 @@ class Toolbox:
             connections.provider_for(session, self.vault, connection, timeout=LIVE_TIMEOUT) as provider,
             released(session),
         ):
-            servers = provider.dns_servers(origin)
-            answers = []
-            for host, port in servers:
-                served = query_rrset(origin, owner, rtype, (host, port), LIVE_TIMEOUT)
-                answers.append(
-                    {"server": f"{host}:{port}", "answered": served is not None}
-                    | ({"ttl": served[0], "values": served[1]} if served is not None else {})
-                )
-        if not servers:
+            served = provider.lookup(origin, owner, rtype, timeout=LIVE_TIMEOUT)
+        answers = [
+            {"server": server, "answered": found is not None}
+            | ({"ttl": found[0], "values": found[1]} if found is not None else {})
+            for server, found in served
+        ]
+        if not served:
             return {"zone": zone.fqdn, "name": owner, "type": rtype, "error": "the provider serves no DNS"}
         return {"zone": zone.fqdn, "name": owner, "type": rtype, "answers": answers}
 

@@ -296,6 +296,25 @@ class Provider(ABC):
         provider serves no DNS."""
         return self._dns_servers(zone_name(zone))
 
+    def lookup(
+        self, zone: str, name: str, rtype: str, *, timeout: float | None = None
+    ) -> list[tuple[str, tuple[int, list[str]] | None]]:
+        """What each of ``zone``'s authoritative servers answers now for (name, rtype): per server
+        (``host:port``, (ttl, canonical values), ``(0, [])`` when absent, None when it gave no answer),
+        asked only where the outbound policy allows; none when the provider serves no DNS."""
+        from dunops.providers.verification import lookup_rrset
+
+        origin = zone_name(zone)
+        return lookup_rrset(
+            origin,
+            name,
+            rtype,
+            self._dns_servers(origin),
+            timeout=self.timeout if timeout is None else timeout,
+            outbound=self.outbound,
+            who=self.describe(),
+        )
+
     def verify(
         self, plan: PlanLike, *, timeout: float | None = None, deadline: float | None = None
     ) -> Verification:

@@ -59,6 +59,34 @@ def query_rrset(
     return 0, []
 
 
+def lookup_rrset(
+    origin: str,
+    name: str,
+    rtype: str,
+    servers: Sequence[tuple[str, int]],
+    *,
+    timeout: float,
+    outbound: OutboundPolicy,
+    who: str,
+) -> list[tuple[str, tuple[int, list[str]] | None]]:
+    """What each server serves for (name, rtype), asked side by side: (``host:port``, (ttl, canonical
+    values), ``(0, [])`` when absent, None when it gave no answer). Every server is checked against the
+    outbound policy before any query is sent (ProviderError when one is refused)."""
+    reachable = [_checked(server, outbound, who) for server in servers]
+
+    def ask(server: tuple[str, int] | None) -> tuple[int, list[str]] | None:
+        return None if server is None else query_rrset(origin, name, rtype, server, timeout)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL_QUERIES, len(servers)))) as pool:
+        answers = list(pool.map(ask, reachable))
+    return [(_label(server), answer) for server, answer in zip(servers, answers, strict=True)]
+
+
+def _label(server: tuple[str, int]) -> str:
+    host, port = server
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _checked(server: tuple[str, int], outbound: OutboundPolicy, who: str) -> tuple[str, int] | None:
     """The server at an address the policy allows (ProviderError otherwise); None when it does not resolve."""
     host, port = server
@@ -80,7 +108,7 @@ def verify_changes(
 ) -> Verification:
     from dunops.providers.base import change_kind, change_rrset
 
-    labels = tuple(f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in servers)
+    labels = tuple(_label(server) for server in servers)
     reachable = [_checked(server, outbound, who) for server in servers]
 
     def ask(name: str, query_type: str, server: tuple[str, int] | None) -> tuple[int, list[str]] | str | None:
