@@ -1,10 +1,11 @@
 """The agent's tools: the only way it sees or touches anything, each run with the asking member's access.
 
 Every call resolves the member's access to the workspace again and goes through the services below (zones,
-workflow, and the zone's provider for what its servers answer, asked where the outbound policy allows). Reading tools need the read permission; ``propose_change`` needs the
-propose permission and creates a change request submitted for review, marked as the agent's on behalf of
-the member. No tool approves, applies, cancels, edits a connection or reads a secret; a call naming any
-other tool is refused and audited. Results are plain data: record content stays quoted inside them.
+workflow, and the zone's provider for what its servers answer, asked only where the outbound policy
+allows). Reading tools need the read permission; ``propose_change`` needs the propose permission and
+creates a change request submitted for review, marked as the agent's on behalf of the member. No tool
+approves, applies, cancels, edits a connection or reads a secret; a call naming any other tool is
+refused and audited. Results are plain data: record content stays quoted inside them.
 """
 
 from __future__ import annotations
