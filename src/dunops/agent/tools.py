@@ -1,11 +1,11 @@
 """The agent's tools: the only way it sees or touches anything, each run with the asking member's access.
 
 Every call resolves the member's access to the workspace again and goes through the services below (zones,
-workflow, and the zone's provider for what its servers answer, asked only where the outbound policy
-allows). Reading tools need the read permission; ``propose_change`` needs the propose permission and
-creates a change request submitted for review, marked as the agent's on behalf of the member. No tool
-approves, applies, cancels, edits a connection or reads a secret; a call naming any other tool is
-refused and audited. Results are plain data: record content stays quoted inside them.
+workflow, and what a zone's servers answer now, asked only where the outbound policy allows). Reading
+tools need the read permission; ``propose_change`` needs the propose permission and creates a change
+request submitted for review, marked as the agent's on behalf of the member. No tool approves, applies,
+cancels, edits a connection or reads a secret; a call naming any other tool is refused and audited.
+Results are plain data: record content stays quoted inside them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dunops.dns.validation import Level, validate
 from dunops.dns.zone import Zone as ZoneContent
 from dunops.errors import DunopsError, InvalidInput, NotFound, PermissionDenied
 from dunops.security.vault import Vault
-from dunops.storage.database import released, transaction
+from dunops.storage.database import transaction
 from dunops.storage.models import VersionRRset, ZoneVersion
 from dunops.workflow import requests
 from dunops.zones import connections, versions, zones
@@ -209,12 +209,7 @@ class Toolbox:
                 "type": rtype,
                 "error": "the zone is plan-only: no server",
             }
-        connection = connections.get_in(session, grant.workspace.id, zone.connection_id)
-        with (
-            connections.provider_for(session, self.vault, connection, timeout=LIVE_TIMEOUT) as provider,
-            released(session),
-        ):
-            served = provider.lookup(origin, owner, rtype, timeout=LIVE_TIMEOUT)
+        served = connections.served_now(session, self.vault, zone, owner, rtype, timeout=LIVE_TIMEOUT)
         answers = [
             {"server": server, "answered": found is not None}
             | ({"ttl": found[0], "values": found[1]} if found is not None else {})

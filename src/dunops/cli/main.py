@@ -71,12 +71,12 @@ def _load_command(name: str) -> Any:
             add_help_option=False,
             context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
         )(_PASS_THROUGH[name])
-    elif (
-        register := getattr(module := importlib.import_module(_COMMANDS[name]), "register", None)
-    ) is not None:
-        register(holder)
     else:
-        holder.add_typer(module.app, name=name)
+        module = importlib.import_module(_COMMANDS[name])
+        if hasattr(module, "register"):
+            module.register(holder)
+        else:
+            holder.add_typer(module.app, name=name)
     holder.command("_")(lambda: None)  # two commands or more: typer builds a group holding them by name
     group = typer.main.get_command(holder)
     return group.commands[name]  # type: ignore[attr-defined]

@@ -11,7 +11,6 @@ Exit codes: 0 ok, 1 invalid (or changes found with ``--exit-code``), 2 usage err
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from os import path as os_path
 
@@ -39,28 +38,6 @@ class _Exit(Exception):
 
 def _say(line: str) -> None:
     print(line, file=sys.stderr)
-
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout, at the terminal's width read without the ``shutil`` module: argparse
-    makes a formatter for every option it is given, and ``shutil`` costs more to import than the
-    rest of the command line."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=_columns() - 2)
-
-
-def _columns() -> int:
-    """The width to lay help out in, as ``shutil.get_terminal_size`` finds it: ``COLUMNS`` when it is a
-    positive number, else the terminal's width, else 80."""
-    setting = os.environ.get("COLUMNS", "")
-    if setting.isdigit() and int(setting) > 0:
-        return int(setting)
-    try:
-        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
-    except (AttributeError, ValueError, OSError):
-        columns = 0
-    return columns if columns > 0 else 80
 
 
 def _directory(text: str) -> str:
@@ -195,14 +172,11 @@ def _reading_options(parser: argparse.ArgumentParser) -> None:
 
 def parser(prog: str = "dunops zone") -> argparse.ArgumentParser:
     """The command line of ``dunops zone`` and its three commands."""
-    main = argparse.ArgumentParser(prog=prog, description=HELP, formatter_class=_Formatter)
+    main = argparse.ArgumentParser(prog=prog, description=HELP)
     commands = main.add_subparsers(title="commands", metavar="COMMAND", required=True, prog=prog)
 
     validate = commands.add_parser(
-        "validate",
-        help=validate_command.__doc__,
-        description=validate_command.__doc__,
-        formatter_class=_Formatter,
+        "validate", help=validate_command.__doc__, description=validate_command.__doc__
     )
     validate.add_argument("file", metavar="FILE", help="Zone file to check.")
     _reading_options(validate)
@@ -218,10 +192,7 @@ def parser(prog: str = "dunops zone") -> argparse.ArgumentParser:
     validate.set_defaults(run=validate_command)
 
     convert = commands.add_parser(
-        "convert",
-        help=convert_command.__doc__,
-        description=convert_command.__doc__,
-        formatter_class=_Formatter,
+        "convert", help=convert_command.__doc__, description=convert_command.__doc__
     )
     convert.add_argument("file", metavar="FILE", help="Zone file to convert.")
     convert.add_argument("--to", required=True, choices=_FORMATS, help="Output format.")
@@ -229,9 +200,7 @@ def parser(prog: str = "dunops zone") -> argparse.ArgumentParser:
     convert.add_argument("--output", "-o", metavar="PATH", help="Write here instead of stdout.")
     convert.set_defaults(run=convert_command)
 
-    diff = commands.add_parser(
-        "diff", help=diff_command.__doc__, description=diff_command.__doc__, formatter_class=_Formatter
-    )
+    diff = commands.add_parser("diff", help=diff_command.__doc__, description=diff_command.__doc__)
     diff.add_argument("current", metavar="CURRENT", help="The zone as it is.")
     diff.add_argument("desired", metavar="DESIRED", help="The zone as it should be.")
     _reading_options(diff)

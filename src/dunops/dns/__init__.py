@@ -83,44 +83,23 @@ __all__ = [
     "write_zone",
 ]
 
-_HOMES = {
-    **dict.fromkeys(
-        (
-            "ZONE_JSON_SCHEMA",
-            "ConversionReport",
-            "ZoneFormat",
-            "detect_format",
-            "read_bind",
-            "read_json",
-            "read_octodns",
-            "read_zone",
-            "write_bind",
-            "write_json",
-            "write_octodns",
-            "write_zone",
-        ),
-        "dunops.dns.formats",
-    ),
-    **dict.fromkeys(
-        ("InvalidName", "absolute_name", "display_name", "name_key", "relative_name"), "dunops.dns.names"
-    ),
-    **dict.fromkeys(("Capabilities", "Change", "ChangeKind", "Plan", "plan_changes"), "dunops.dns.plan"),
-    **dict.fromkeys(("RECORD_TYPES", "InvalidValue", "canonical_value"), "dunops.dns.rdata"),
-    **dict.fromkeys(("RRset", "parse_ttl", "rrset_fingerprint"), "dunops.dns.rrset"),
-    **dict.fromkeys(("SafetyReason", "analyse", "unacknowledged"), "dunops.dns.safety"),
-    **dict.fromkeys(("CHECKS", "Finding", "Level", "check_zone", "validate"), "dunops.dns.validation"),
-    **dict.fromkeys(("RRsetKey", "Zone"), "dunops.dns.zone"),
-}
+_MODULES = ("formats", "names", "plan", "rdata", "rrset", "safety", "validation", "zone")
+"""The modules that hold the public names, searched in this order when a name is first asked for."""
+
+
+_ABSENT = object()
 
 
 def __getattr__(name: str) -> object:
-    """Each public name is imported from its module the first time it is used, so a command that
-    needs one reader (``dunops zone validate`` of a YAML file) loads neither the others nor dnspython."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+    """A public name, imported with its module the first time it is used: importing one part of the
+    engine (``dunops zone validate`` reading a YAML file) loads neither the rest nor dnspython."""
+    if name in __all__:
+        from importlib import import_module
 
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+        for module in _MODULES:
+            home = import_module(f"{__name__}.{module}")
+            value = getattr(home, name, _ABSENT)
+            if value is not _ABSENT:
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

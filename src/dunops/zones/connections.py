@@ -440,6 +440,17 @@ def provider_zones(
         return provider.list_zones()
 
 
+def served_now(
+    session: Session, vault: Vault, zone: Zone, name: str, rtype: str, *, timeout: float
+) -> list[tuple[str, tuple[int, list[str]] | None]]:
+    """What the authoritative servers of ``zone`` (which has a connection) answer now for (name,
+    rtype), per server as :meth:`Provider.lookup` tells it; none when its provider serves no DNS."""
+    assert zone.connection_id is not None, "a plan-only zone has no servers"
+    connection = get_in(session, zone.workspace_id, zone.connection_id)
+    with provider_for(session, vault, connection, timeout=timeout) as provider, released(session):
+        return provider.lookup(zone.fqdn + ".", name, rtype, timeout=timeout)
+
+
 def check_secrets(session: Session, vault: Vault) -> list[SecretCheck]:
     """Try to decrypt every stored connection secret, across all workspaces (operator only)."""
     results: list[SecretCheck] = []

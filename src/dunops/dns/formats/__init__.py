@@ -132,25 +132,22 @@ def write_zone(zone: Zone, zone_format: ZoneFormat) -> tuple[str, ConversionRepo
     return write_bind(zone), report
 
 
-_READERS = {
-    "ZONE_JSON_SCHEMA": "dunops.dns.formats.json",
-    "read_bind": "dunops.dns.formats.bind",
-    "read_json": "dunops.dns.formats.json",
-    "read_octodns": "dunops.dns.formats.octodns",
-    "write_bind": "dunops.dns.formats.bind",
-    "write_json": "dunops.dns.formats.json",
-    "write_octodns": "dunops.dns.formats.octodns",
-}
+_READERS = ("bind", "json", "octodns")
+
+
+_ABSENT = object()
 
 
 def __getattr__(name: str) -> object:
     """The readers and writers are imported when first used: reading a YAML file loads no BIND reader."""
-    home = _READERS.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+    if name in __all__:
+        for module in _READERS:
+            home = import_module(f"{__name__}.{module}")
+            value = getattr(home, name, _ABSENT)
+            if value is not _ABSENT:
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

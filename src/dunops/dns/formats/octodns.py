@@ -28,7 +28,7 @@ from dunops.dns.rdata import (
     text_value_from_bytes,
     text_value_octets,
 )
-from dunops.dns.rrset import RRset, meta_text
+from dunops.dns.rrset import MAX_TTL, RRset, meta_text
 from dunops.dns.zone import RRsetKey, Zone
 from dunops.errors import Problem, ZoneInvalid
 
@@ -317,9 +317,6 @@ def _zone_from_entries(
             problems, f"{filename}: {len(problems)} problem(s) reading the octoDNS zone"
         )
     return zone
-
-
-MAX_TTL = 2**31 - 1
 
 
 def _written_type(record: Any) -> str:
